@@ -1,0 +1,107 @@
+"""People API: thin views over clinic selectors and services."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.response import Response
+
+from clinic.models import Language, Mobility, Patient, PreferredChannel, Provider
+from clinic.selectors import patient_get_for_user, patient_queryset_for_user
+from clinic.services import patient_create
+from core.errors import PermissionDenied
+
+
+class ProviderOutput(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+    discipline = serializers.CharField(source="discipline.code")
+
+    class Meta:
+        model = Provider
+        fields = ["id", "name", "discipline", "credentials", "color"]
+
+
+class ProviderListApi(ListAPIView):
+    serializer_class = ProviderOutput
+    pagination_class = None
+
+    def get_queryset(self):
+        qs = Provider.objects.filter(active=True).select_related("discipline")
+        if discipline := self.request.query_params.get("discipline"):
+            qs = qs.filter(discipline__code=discipline)
+        return qs
+
+
+class PatientOutput(serializers.ModelSerializer):
+    phone = serializers.CharField(source="phone.as_e164", default="", read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "mrn",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "phone",
+            "email",
+            "preferred_channel",
+            "sms_consent",
+            "email_consent",
+            "time_zone",
+            "language",
+            "mobility",
+            "payer",
+            "member_id",
+        ]
+
+
+class PatientInput(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    phone = PhoneNumberField(required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    preferred_channel = serializers.ChoiceField(choices=PreferredChannel.choices, required=False)
+    sms_consent = serializers.BooleanField(required=False, default=False)
+    email_consent = serializers.BooleanField(required=False, default=False)
+    time_zone = serializers.CharField(required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    mobility = serializers.ChoiceField(choices=Mobility.choices, required=False)
+    member_id = serializers.CharField(required=False, allow_blank=True)
+
+
+class PatientListCreateApi(ListAPIView):
+    serializer_class = PatientOutput
+
+    def get_queryset(self):
+        qs = patient_queryset_for_user(user=self.request.user)
+        if search := self.request.query_params.get("search", "").strip():
+            term = Q()
+            for word in search.split():
+                term &= (
+                    Q(first_name__icontains=word)
+                    | Q(last_name__icontains=word)
+                    | Q(mrn__iexact=word)
+                    | Q(email__iexact=word)
+                    | Q(phone__contains=word)
+                )
+            qs = qs.filter(term)
+        return qs.order_by("last_name", "first_name", "id")
+
+    def post(self, request):
+        if not request.user.has_perm("clinic.add_patient"):
+            raise PermissionDenied("You may not register patients.")
+        data = PatientInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        patient = patient_create(created_by=request.user, **data.validated_data)
+        return Response(PatientOutput(patient).data, status=201)
+
+
+class PatientDetailApi(RetrieveAPIView):
+    serializer_class = PatientOutput
+
+    def get_object(self):
+        return patient_get_for_user(user=self.request.user, pk=self.kwargs["pk"])

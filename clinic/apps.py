@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class ClinicConfig(AppConfig):
+    name = "clinic"
+    verbose_name = "Clinic: people and places"
+
+    def ready(self) -> None:
+        from clinic.roles import sync_role_permissions
+
+        # Permissions of every app exist only after migrate finishes, so role grants are
+        # (re)applied here; the groups themselves come from a data migration.
+        post_migrate.connect(sync_role_permissions, dispatch_uid="clinic.sync_role_permissions")

@@ -1,0 +1,245 @@
+"""Who and where: disciplines, providers, patients, locations, rooms, payers."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Func, Value
+from django.db.models.functions import Cast, Concat, LPad
+from phonenumber_field.modelfields import PhoneNumberField
+
+from clinic.validators import validate_hex_colour, validate_npi, validate_time_zone
+
+TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz and not tz.startswith("Etc"))
+
+
+class Discipline(models.Model):
+    """A clinical discipline; clinic admins add more (e.g. nursing) without code."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    is_procedural = models.BooleanField(default=False, help_text="Performs procedures (e.g. interventional pain).")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=50)
+    postal_code = models.CharField(max_length=20)
+    phone = PhoneNumberField(blank=True)
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, validators=[validate_time_zone])
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Equipment(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "equipment"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoomKind(models.TextChoices):
+    PROCEDURE_SUITE = "procedure_suite", "Procedure suite"
+    CONSULT = "consult", "Consult room"
+    PT_GYM = "pt_gym", "PT gym"
+    VIRTUAL = "virtual", "Virtual (telehealth)"
+
+
+class Room(models.Model):
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=RoomKind.choices)
+    equipment = models.ManyToManyField(Equipment, blank=True, related_name="rooms")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["location", "name"], name="room_unique_name_per_location")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Payer(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    code = models.SlugField(max_length=40, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Credential(models.TextChoices):
+    MD = "MD", "MD"
+    DO = "DO", "DO"
+    DPT = "DPT", "DPT"
+    PT = "PT", "PT"
+    PHD = "PhD", "PhD"
+    PSYD = "PsyD", "PsyD"
+    LCSW = "LCSW", "LCSW"
+    RD = "RD", "RD"
+    RDN = "RDN", "RDN"
+    RN = "RN", "RN"
+    NP = "NP", "NP"
+    PA = "PA", "PA-C"
+
+
+class Provider(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    discipline = models.ForeignKey(Discipline, on_delete=models.PROTECT, related_name="providers")
+    credentials = models.CharField(max_length=40, help_text="e.g. MD, DPT, PsyD, RD")
+    npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
+    home_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="providers", null=True, blank=True)
+    active = models.BooleanField(default=True)
+    color = models.CharField(max_length=7, default="#1f77b4", validators=[validate_hex_colour])
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}, {self.credentials}"
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class PreferredChannel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+    BOTH = "both", "SMS and email"
+    NONE = "none", "No messages"
+
+
+class Mobility(models.TextChoices):
+    AMBULATORY = "ambulatory", "Ambulatory"
+    LIMITED = "limited", "Limited mobility"
+    HOME_BOUND = "home_bound", "Home-bound (prefer telehealth / bundled visits)"
+    BEDRIDDEN = "bedridden", "Bedridden (e.g. CSF leak)"
+
+
+class Anticoagulant(models.TextChoices):
+    NONE = "none", "None"
+    WARFARIN = "warfarin", "Warfarin"
+    CLOPIDOGREL = "clopidogrel", "Clopidogrel"
+    RIVAROXABAN = "rivaroxaban", "Rivaroxaban"
+    APIXABAN = "apixaban", "Apixaban"
+    ENOXAPARIN = "enoxaparin", "Enoxaparin (therapeutic)"
+    ASPIRIN = "aspirin", "Aspirin"
+    OTHER = "other", "Other"
+
+
+MRN_SEQUENCE = "clinic_patient_mrn_seq"
+
+
+class Patient(models.Model):
+    # The database assigns MRNs from a sequence, so admin, API and imports can never collide.
+    mrn = models.CharField(
+        "MRN",
+        max_length=20,
+        unique=True,
+        editable=False,
+        db_default=Concat(
+            Value("MRN"),
+            LPad(Cast(Func(Value(MRN_SEQUENCE), function="nextval"), models.TextField()), 7, Value("0")),
+            output_field=models.CharField(),
+        ),
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    phone = PhoneNumberField(blank=True, help_text="Stored in E.164, e.g. +16175550123")
+    email = models.EmailField(blank=True)
+    preferred_channel = models.CharField(max_length=10, choices=PreferredChannel.choices, default=PreferredChannel.SMS)
+    sms_consent = models.BooleanField(default=False)
+    sms_consent_at = models.DateTimeField(null=True, blank=True, help_text="When SMS consent was last given or withdrawn")
+    email_consent = models.BooleanField(default=False)
+    email_consent_at = models.DateTimeField(null=True, blank=True, help_text="When email consent was last given or withdrawn")
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="America/New_York", validators=[validate_time_zone])
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    mobility = models.CharField(max_length=20, choices=Mobility.choices, default=Mobility.AMBULATORY)
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, null=True, blank=True, related_name="patients")
+    member_id = models.CharField(max_length=40, blank=True)
+    # Clinical facts the pre-procedure checklist reads (providers only; front desk does not see them).
+    anticoagulant = models.CharField(max_length=20, choices=Anticoagulant.choices, default=Anticoagulant.NONE)
+    diabetic = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
+            models.Index(fields=["phone"], name="patient_phone_idx"),
+        ]
+        permissions = [("view_clinical", "Can view patients' clinical information")]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class ConsentEvent(models.Model):
+    """History of consent given or withdrawn, per channel: the clinic can show when and how."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consent_events")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    granted = models.BooleanField()
+    at = models.DateTimeField()
+    source = models.CharField(max_length=40, help_text="e.g. front desk, inbound SMS STOP, patient link")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient", "-at"], name="consent_patient_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {'granted' if self.granted else 'withdrawn'} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,123 @@
+"""The four staff roles and exactly the permissions each needs.
+
+Groups are created by a data migration (clinic/migrations/0002_roles.py); their permissions are
+re-applied after every migrate from this one table, because permissions for models of later
+apps only exist once migrate has finished. Entries that do not exist (yet) are skipped.
+"""
+
+from __future__ import annotations
+
+FRONT_DESK = "Front desk"
+PROVIDER = "Provider"
+CARE_COORDINATOR = "Care coordinator"
+CLINIC_ADMIN = "Clinic admin"
+ROLES = (FRONT_DESK, PROVIDER, CARE_COORDINATOR, CLINIC_ADMIN)
+
+
+def _crud(app: str, model: str, actions: str = "vacd") -> list[str]:
+    names = {"v": "view", "a": "add", "c": "change", "d": "delete"}
+    return [f"{app}.{names[a]}_{model}" for a in actions]
+
+
+_REFERENCE_READ = [
+    "clinic.view_discipline",
+    "clinic.view_location",
+    "clinic.view_room",
+    "clinic.view_equipment",
+    "clinic.view_payer",
+    "clinic.view_provider",
+    "scheduling.view_visittype",
+    "scheduling.view_availabilitytemplate",
+    "scheduling.view_availabilityexception",
+    "scheduling.view_clinicclosure",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # Registers patients, books and works the day; sees contact and scheduling data, not clinical content.
+    FRONT_DESK: [
+        *_REFERENCE_READ,
+        *_crud("clinic", "patient", "vac"),
+        "clinic.view_consentevent",
+        "clinic.add_consentevent",
+        *_crud("scheduling", "appointment", "vac"),
+        *_crud("scheduling", "appointmentseries", "vac"),
+        *_crud("scheduling", "appointmentbundle", "vac"),
+        *_crud("scheduling", "waitlistentry", "vacd"),
+        "messaging.view_message",
+        "messaging.change_message",
+        "careplans.view_task",
+        "careplans.change_task",  # the front-desk queue (inbound SMS)
+    ],
+    PROVIDER: [
+        *_REFERENCE_READ,
+        "clinic.view_patient",
+        "clinic.change_patient",
+        "clinic.view_clinical",
+        "clinic.view_consentevent",
+        *_crud("scheduling", "appointment", "vac"),
+        "scheduling.override_payer_rule",
+        "scheduling.view_waitlistentry",
+        "messaging.view_message",
+        *_crud("careplans", "careplan", "vac"),
+        *_crud("careplans", "goal", "vacd"),
+        *_crud("careplans", "problem", "vacd"),
+        *_crud("careplans", "careteammember", "vac"),
+        *_crud("careplans", "activity", "vac"),
+        *_crud("careplans", "task", "vac"),
+        *_crud("careplans", "teamnote", "va"),
+        *_crud("careplans", "questionnaireresponse", "va"),
+        *_crud("careplans", "checklistitem", "vc"),
+    ],
+    CARE_COORDINATOR: [
+        *_REFERENCE_READ,
+        "clinic.view_patient",
+        "clinic.change_patient",
+        "clinic.view_clinical",
+        "clinic.view_consentevent",
+        *_crud("scheduling", "appointment", "vac"),
+        *_crud("scheduling", "waitlistentry", "vac"),
+        "messaging.view_message",
+        "messaging.change_message",
+        *_crud("careplans", "careplan", "vac"),
+        *_crud("careplans", "goal", "vac"),
+        *_crud("careplans", "careteammember", "vacd"),
+        *_crud("careplans", "activity", "vac"),
+        *_crud("careplans", "task", "vac"),
+        *_crud("careplans", "teamnote", "va"),
+        *_crud("careplans", "questionnaireresponse", "va"),
+        *_crud("careplans", "checklistitem", "vc"),
+    ],
+    # Configures the clinic: catalogue, schedules, protocols, payer rules, templates, users.
+    CLINIC_ADMIN: [
+        "@clinic",
+        "@scheduling",
+        "@messaging",
+        "@careplans",
+        "@django_celery_beat",
+        "clinic.view_clinical",
+        "scheduling.override_payer_rule",
+        *_crud("auth", "user"),
+        *_crud("auth", "group", "v"),
+        "authtoken.view_tokenproxy",
+        "authtoken.add_tokenproxy",
+        "authtoken.delete_tokenproxy",
+    ],
+}
+
+
+def sync_role_permissions(sender=None, **kwargs) -> None:
+    """Idempotent: make each role group hold exactly the permissions in ROLE_PERMISSIONS."""
+    from django.contrib.auth.models import Group, Permission
+
+    if not Group.objects.filter(name__in=ROLES).exists():
+        return
+    all_perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
+    for role, entries in ROLE_PERMISSIONS.items():
+        wanted = []
+        for entry in entries:
+            if entry.startswith("@"):
+                wanted += [p for key, p in all_perms.items() if key.split(".")[0] == entry[1:]]
+            elif entry in all_perms:
+                wanted.append(all_perms[entry])
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(wanted)

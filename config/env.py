@@ -1,0 +1,94 @@
+"""Typed readers for environment variables that fail loudly with one plain line.
+
+Every setting the product reads from the environment goes through these helpers, so a bad
+value stops the process at start-up with a message naming the variable, never a traceback
+from somewhere deep in a request.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class ConfigError(ImproperlyConfigured):
+    """A configuration value is missing or malformed; the message is one line for the operator."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_database_url(url: str) -> dict:
+    """Parse a postgres:// URL into Django's DATABASES entry, refusing anything else."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ConfigError(f"DATABASE_URL must start with postgres://, got scheme {parts.scheme!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("DATABASE_URL has a port that is not a number") from None
+    name = parts.path.lstrip("/") or "postgres"
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": parts.username or "postgres",
+        "PASSWORD": parts.password or "",
+        "HOST": parts.hostname or "",
+        "PORT": str(port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": 5},
+    }
+
+
+def check_redis_url(url: str) -> str:
+    """Return the URL when it is a usable redis:// URL; raise ConfigError otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {url!r}")
+    if parts.scheme != "unix":
+        if not parts.hostname:
+            raise ConfigError(f"REDIS_URL has no host: {url!r}")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise ConfigError(f"REDIS_URL has a port that is not a number: {url!r}") from None
+        db = parts.path.lstrip("/")
+        if db and not db.isdigit():
+            raise ConfigError(f"REDIS_URL database must be a number, got {db!r}")
+    return url

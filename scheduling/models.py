@@ -1,0 +1,365 @@
+"""When: visit types, availability, appointments, series, bundles, waitlist, payer rules.
+
+Every appointment state that holds time (held, booked, confirmed, checked-in, in-progress) sits
+inside PostgreSQL exclusion constraints for the provider, the room (with turnover buffers) and
+the patient, so double bookings are impossible whatever happens concurrently.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+
+from clinic.models import Discipline, Equipment, Location, Patient, Payer, Provider, Room, RoomKind
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = models.DateTimeField()  # only used inside constraints
+
+
+class ProcedureFamily(models.TextChoices):
+    NONE = "", "Not a procedure"
+    EBP = "ebp", "Epidural blood patch"
+    ESI = "esi", "Epidural steroid injection"
+    FACET = "facet", "Facet injection / medial branch block"
+    MBB = "mbb", "Diagnostic medial branch block"
+    RFA = "rfa", "Radiofrequency ablation"
+    NERVE_BLOCK = "nerve_block", "Peripheral nerve block"
+    SCS_TRIAL = "scs_trial", "Spinal cord stimulator trial"
+    SCS_REMOVAL = "scs_removal", "SCS trial lead removal"
+
+
+class VisitType(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    discipline = models.ForeignKey(Discipline, on_delete=models.PROTECT, related_name="visit_types")
+    duration_minutes = models.PositiveIntegerField()
+    buffer_before_minutes = models.PositiveIntegerField(default=0, help_text="Room set-up before the visit")
+    buffer_after_minutes = models.PositiveIntegerField(default=0, help_text="Room turnover after the visit")
+    room_kind = models.CharField(max_length=20, choices=RoomKind.choices)
+    required_equipment = models.ManyToManyField(Equipment, blank=True, related_name="visit_types")
+    is_procedure = models.BooleanField(default=False)
+    procedure_family = models.CharField(max_length=20, choices=ProcedureFamily.choices, blank=True, default="")
+    telehealth = models.BooleanField(default=False, help_text="Held by video; gets a video link and a virtual room")
+    telehealth_capable = models.BooleanField(default=False)
+    requires_driver = models.BooleanField(default=False)
+    requires_consent = models.BooleanField(default=False)
+    requires_npo = models.BooleanField(default=False)
+    prep_text_en = models.TextField("Preparation (English)", blank=True)
+    prep_text_es = models.TextField("Preparation (Spanish)", blank=True)
+    min_notice_minutes = models.PositiveIntegerField(default=120, help_text="Earliest bookable time after now")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["discipline__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def prep_text(self, language: str) -> str:
+        return (self.prep_text_es if language == "es" else "") or self.prep_text_en
+
+
+class AvailabilityTemplate(models.Model):
+    """A weekly block in wall-clock time of the location's zone (so 08:00 stays 08:00 across DST)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="templates")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="templates")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    visit_types = models.ManyToManyField(VisitType, blank=True, help_text="Empty means every visit type of the provider's discipline")
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["provider", "weekday", "start_time"]
+        constraints = [models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="template_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class AvailabilityException(models.Model):
+    class Kind(models.TextChoices):
+        TIME_OFF = "time_off", "Time off"
+        EXTRA = "extra", "Extra session"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="exceptions")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, help_text="For extra sessions")
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="exception_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M}"
+
+
+class ClinicClosure(models.Model):
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True, help_text="Empty: every location")
+    date = models.DateField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.reason}"
+
+
+class SpinalRegion(models.TextChoices):
+    CERVICAL = "cervical", "Cervical"
+    THORACIC = "thoracic", "Thoracic"
+    LUMBAR = "lumbar", "Lumbar"
+    SACRAL = "sacral", "Sacral"
+
+
+class Laterality(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Bilateral"
+    MIDLINE = "midline", "Midline"
+
+
+class AppointmentStatus(models.TextChoices):
+    HELD = "held", "Held"
+    BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    CHECKED_IN = "checked-in", "Checked in"
+    IN_PROGRESS = "in-progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "noshow", "No-show"
+
+
+# States that hold time; every one of them is inside the overlap constraints (Cal.com #10789).
+TIME_HOLDING = [
+    AppointmentStatus.HELD,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.IN_PROGRESS,
+]
+_HOLDING = Q(status__in=TIME_HOLDING)
+
+
+class AppointmentSeries(models.Model):
+    """'PT twice a week for 6 weeks': a row plus materialised occurrences (Appointment.series)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series")
+    visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, blank=True)
+    per_week = models.PositiveSmallIntegerField()
+    weeks = models.PositiveSmallIntegerField()
+    start_date = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "appointment series"
+
+    def __str__(self) -> str:
+        return f"{self.visit_type} ×{self.per_week}/week for {self.weeks} weeks"
+
+
+class AppointmentBundle(models.Model):
+    """Several visits of different disciplines on one day for one patient, booked all-or-nothing."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bundles")
+    date = models.DateField()
+    max_gap_minutes = models.PositiveIntegerField(default=30)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Same-day bundle on {self.date}"
+
+
+class Appointment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
+    visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments", null=True, blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # The room is held from set-up to turnover; copied from the visit type at booking so later
+    # catalogue edits do not change history.
+    room_start = models.DateTimeField()
+    room_end = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    region = models.CharField(max_length=10, choices=SpinalRegion.choices, blank=True)
+    laterality = models.CharField(max_length=10, choices=Laterality.choices, blank=True)
+    relief_percent = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Recorded relief after a procedure (0–100)")
+    video_url = models.URLField(blank=True)
+    notes = models.CharField(max_length=500, blank=True, help_text="Scheduling note (no clinical content)")
+    series = models.ForeignKey(AppointmentSeries, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments")
+    bundle = models.ForeignKey(AppointmentBundle, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments")
+    rescheduled_from = models.OneToOneField("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to")
+    override_reason = models.CharField(max_length=500, blank=True)
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        permissions = [("override_payer_rule", "Can override payer frequency rules with a reason")]
+        indexes = [
+            models.Index(fields=["provider", "start"], name="appt_provider_start_idx"),
+            models.Index(fields=["patient", "start"], name="appt_patient_start_idx"),
+            models.Index(fields=["start"], name="appt_start_idx"),
+            models.Index(fields=["status", "start"], name="appt_status_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(room_start__lte=F("start"), room_end__gte=F("end")), name="appointment_room_span_covers_visit"
+            ),
+            models.CheckConstraint(
+                condition=Q(relief_percent__isnull=True) | Q(relief_percent__lte=100), name="appointment_relief_percent_range"
+            ),
+            ExclusionConstraint(
+                name="appointment_no_provider_overlap",
+                expressions=[(TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS), ("provider", RangeOperators.EQUAL)],
+                condition=_HOLDING,
+            ),
+            ExclusionConstraint(
+                name="appointment_no_room_overlap",
+                expressions=[
+                    (TsTzRange("room_start", "room_end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("room", RangeOperators.EQUAL),
+                ],
+                condition=_HOLDING & Q(room__isnull=False),
+            ),
+            ExclusionConstraint(
+                name="appointment_no_patient_overlap",
+                expressions=[(TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS), ("patient", RangeOperators.EQUAL)],
+                condition=_HOLDING,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.visit_type_id} at {self.start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def holds_time(self) -> bool:
+        return self.status in TIME_HOLDING
+
+
+class AppointmentEvent(models.Model):
+    """Audit trail of every status change: who, when, from what to what, and why."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class FrequencyRule(models.Model):
+    """A payer (or, with no payer, every payer's default) limit on repeated procedures."""
+
+    name = models.CharField(max_length=160)
+    payer = models.ForeignKey(
+        Payer, on_delete=models.CASCADE, null=True, blank=True, related_name="frequency_rules", help_text="Empty: applies to every payer"
+    )
+    procedure_families = ArrayField(
+        models.CharField(max_length=20, choices=ProcedureFamily.choices), help_text="Procedure families counted together"
+    )
+    max_sessions = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Sessions allowed per spinal region in the window")
+    window_days = models.PositiveIntegerField(default=365)
+    min_interval_days = models.PositiveIntegerField(null=True, blank=True, help_text="Minimum days since the last session in the region")
+    prerequisite_family = models.CharField(
+        max_length=20, choices=ProcedureFamily.choices, blank=True, help_text="e.g. diagnostic blocks before a first RFA"
+    )
+    prerequisite_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    prerequisite_min_relief_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="e.g. Medicare LCD L39240")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WaitlistEntry(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered"
+        BOOKED = "booked", "Booked"
+        EXPIRED = "expired", "Expired"
+        REMOVED = "removed", "Removed"
+
+    class Priority(models.IntegerChoices):
+        ROUTINE = 0, "Routine"
+        SOON = 1, "Soon"
+        URGENT = 2, "Urgent"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, blank=True)
+    earliest_date = models.DateField()
+    latest_date = models.DateField()
+    weekdays = ArrayField(models.PositiveSmallIntegerField(), blank=True, default=list, help_text="0=Monday; empty means any day")
+    earliest_time = models.TimeField(null=True, blank=True)
+    latest_time = models.TimeField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.ROUTINE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    offered_appointment = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="waitlist_offers")
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    notes = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-priority", "created_at"]
+        verbose_name_plural = "waitlist entries"
+
+    def __str__(self) -> str:
+        return f"Waitlist: {self.visit_type} ({self.get_status_display()})"
+
+
+class CalendarFeed(models.Model):
+    """A provider's private iCalendar feed; the secret token is in the URL and can be revoked."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed for provider {self.provider_id}"

@@ -1,0 +1,129 @@
+"""`make run`: start everything the clinic needs in the foreground; Ctrl-C stops it all.
+
+Without DATABASE_URL / REDIS_URL it starts the private PostgreSQL and Redis (config/embedded.py)
+and stops them again on exit. Then: preflight check, migrate, collectstatic, seed_demo, and the
+web server (gunicorn + whitenoise), a Celery worker and Celery beat.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+PORT = os.environ.get("PORT", "8000")
+HOST = os.environ.get("HOST", "127.0.0.1")
+
+
+def manage(*args: str) -> None:
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT)
+    if result.returncode != 0:
+        raise SystemExit(result.returncode)
+
+
+def wait_healthy(timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{PORT}/healthz", timeout=3) as response:
+                if response.status == 200:
+                    return True
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(1)
+    return False
+
+
+def main() -> int:
+    from config import embedded
+
+    started = []
+    if not os.environ.get("DATABASE_URL"):
+        if not embedded.postgres_running():
+            started.append(embedded.stop_postgres)
+        embedded.ensure_postgres()
+        print("database: private PostgreSQL in .local/pgdata")
+    if not os.environ.get("REDIS_URL"):
+        if not (embedded.REDIS_DIR / "redis.pid").exists() or embedded._redis_pid() is None:
+            started.append(embedded.stop_redis)
+        print(f"redis: private Redis at {embedded.ensure_redis()}")
+
+    processes: list[subprocess.Popen] = []
+    try:
+        manage("preflight")
+        manage("migrate", "--noinput", "-v", "0")
+        manage("collectstatic", "--noinput", "-v", "0")
+        manage("seed_demo")
+        commands = {
+            "web": [
+                str(BIN / "gunicorn"),
+                "config.wsgi:application",
+                "--bind",
+                f"{HOST}:{PORT}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            "worker": [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "INFO",
+                "-c",
+                "2",
+                "-Q",
+                os.environ.get("CELERY_QUEUE", "clinic"),
+            ],
+            "beat": [str(BIN / "celery"), "-A", "config", "beat", "-l", "INFO", "--pidfile="],
+        }
+        for command in commands.values():
+            processes.append(subprocess.Popen(command, cwd=ROOT))
+        if wait_healthy():
+            from clinic.demo import DEMO_PASSWORD, DEMO_USERS
+
+            print("\n" + "=" * 64)
+            print(f"Clinic running at http://{HOST}:{PORT}/admin/  (API docs: /api/docs/, workspace: /workspace/)")
+            print("Demo logins (username / password):")
+            for username, role in DEMO_USERS.items():
+                print(f"  {username:<12} / {DEMO_PASSWORD}   ({role})")
+            print("Press Ctrl-C to stop everything.")
+            print("=" * 64 + "\n", flush=True)
+        else:
+            print("warning: /healthz did not report healthy within 60 s; see the logs above", flush=True)
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("a process exited; stopping the others", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for stop in started:
+            stop()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    sys.exit(main())

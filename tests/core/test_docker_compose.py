@@ -1,0 +1,37 @@
+"""Docker's engine does not run on our machines, so the compose file is checked as data."""
+
+from pathlib import Path
+
+import yaml
+
+COMPOSE = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+
+
+def test_compose_has_every_service_of_the_product():
+    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "beat", "mailpit"}
+
+
+def test_backing_services_use_official_images():
+    services = COMPOSE["services"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["redis"]["image"].startswith("redis:")
+    assert services["mailpit"]["image"].startswith("axllent/mailpit")
+
+
+def test_app_services_get_production_configuration_pointing_at_the_compose_servers():
+    for name in ("web", "worker", "beat"):
+        env = COMPOSE["services"][name]["environment"]
+        assert env["APP_ENV"] == "production"
+        assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert env["EMAIL_URL"] == "smtp://mailpit:1025"
+        assert env["SECRET_KEY"]
+        assert set(COMPOSE["services"][name]["depends_on"]) == {"postgres", "redis"}
+
+
+def test_processes_are_gunicorn_and_celery_not_runserver():
+    services = COMPOSE["services"]
+    assert "gunicorn config.wsgi:application" in services["web"]["command"]
+    assert "runserver" not in services["web"]["command"]
+    assert services["worker"]["command"].startswith("celery -A config worker")
+    assert services["beat"]["command"].startswith("celery -A config beat")

@@ -1,0 +1,41 @@
+import pytest
+
+from core import health
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _clear_heartbeat():
+    health._redis().delete(health.HEARTBEAT_KEY)
+
+
+def test_healthz_is_503_when_no_worker_answers(client):
+    _clear_heartbeat()
+    response = client.get("/healthz")
+    body = response.json()
+    assert body["checks"]["database"]["ok"] and body["checks"]["redis"]["ok"]
+    if body["checks"]["worker"]["ok"]:
+        pytest.skip("another Celery worker is consuming from this Redis")
+    assert response.status_code == 503
+
+
+@pytest.mark.celery_worker
+def test_healthz_is_200_with_a_real_worker(client, celery_worker):
+    _clear_heartbeat()
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ok"
+
+
+@pytest.mark.celery_worker
+def test_heartbeat_task_runs_on_the_worker(celery_worker):
+    from core.tasks import heartbeat
+
+    _clear_heartbeat()
+    heartbeat.delay()
+    import time
+
+    deadline = time.time() + 10
+    while time.time() < deadline and not health._redis().get(health.HEARTBEAT_KEY):
+        time.sleep(0.1)
+    assert health._redis().get(health.HEARTBEAT_KEY)

@@ -1,0 +1,119 @@
+"""factory_boy factories for every app; tests build their worlds from these."""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from clinic.demo import make_npi
+from clinic.models import Discipline, Equipment, Location, Patient, Payer, Provider, Room, RoomKind
+from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@clinic.example")
+    is_staff = True
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or "pass-word-123")
+        if create:
+            self.save(update_fields=["password"])
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class DisciplineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Discipline
+        django_get_or_create = ("code",)
+
+    code = "interventional-pain"
+    name = factory.LazyAttribute(lambda o: o.code.replace("-", " ").title())
+    is_procedural = factory.LazyAttribute(lambda o: o.code == "interventional-pain")
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+        django_get_or_create = ("name",)
+
+    name = "Test Pain Center"
+    address_line1 = "1 Main St"
+    city = "Boston"
+    state = "MA"
+    postal_code = "02114"
+    time_zone = "America/New_York"
+
+
+class EquipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Equipment
+        django_get_or_create = ("code",)
+
+    code = "fluoroscopy"
+    name = factory.LazyAttribute(lambda o: o.code.title())
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+        skip_postgeneration_save = True
+
+    location = factory.SubFactory(LocationFactory)
+    name = factory.Sequence(lambda n: f"Room {n}")
+    kind = RoomKind.CONSULT
+
+    @factory.post_generation
+    def equipment(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.equipment.set(extracted)
+
+
+class PayerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Payer
+        django_get_or_create = ("code",)
+
+    code = "medicare"
+    name = "Medicare"
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    user = factory.SubFactory(UserFactory, role=PROVIDER)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    discipline = factory.SubFactory(DisciplineFactory)
+    credentials = "MD"
+    npi = factory.Sequence(lambda n: make_npi(50_000 + n))
+    home_location = factory.SubFactory(LocationFactory)
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = datetime.date(1975, 6, 15)
+    phone = factory.Sequence(lambda n: f"+1617555{n % 10000:04d}")
+    email = factory.Sequence(lambda n: f"patient{n}@patients.example")
+    time_zone = "America/New_York"
+
+
+ROLE_USERS = {"frontdesk": FRONT_DESK, "coordinator": CARE_COORDINATOR, "clinicadmin": CLINIC_ADMIN}
