@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from clinic.demo_logins import DEMO_PASSWORD, DEMO_USERS
 from clinic.models import (
     Channel,
     ConsentEvent,
@@ -25,16 +26,8 @@ from clinic.models import (
     Room,
     RoomKind,
 )
-from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER
+from clinic.roles import PROVIDER
 from clinic.validators import luhn_ok
-
-DEMO_PASSWORD = "clinic-demo-2026"
-DEMO_USERS = {
-    "frontdesk": FRONT_DESK,
-    "provider": PROVIDER,
-    "coordinator": CARE_COORDINATOR,
-    "admin": CLINIC_ADMIN,
-}
 
 DISCIPLINES = [
     ("interventional-pain", "Interventional pain (anesthesiology)", True),

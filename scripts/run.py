@@ -91,7 +91,7 @@ def main() -> int:
         for command in commands.values():
             processes.append(subprocess.Popen(command, cwd=ROOT))
         if wait_healthy():
-            from clinic.demo import DEMO_PASSWORD, DEMO_USERS
+            from clinic.demo_logins import DEMO_PASSWORD, DEMO_USERS
 
             print("\n" + "=" * 64)
             print(f"Clinic running at http://{HOST}:{PORT}/admin/  (API docs: /api/docs/, workspace: /workspace/)")
