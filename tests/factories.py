@@ -117,3 +117,50 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 
 ROLE_USERS = {"frontdesk": FRONT_DESK, "coordinator": CARE_COORDINATOR, "clinicadmin": CLINIC_ADMIN}
+
+
+# --- scheduling ------------------------------------------------------------------------------
+from scheduling.models import AvailabilityTemplate, VisitType  # noqa: E402
+
+
+class VisitTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VisitType
+        django_get_or_create = ("code",)
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"visit-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.replace("-", " ").title())
+    discipline = factory.SubFactory(DisciplineFactory)
+    duration_minutes = 30
+    room_kind = RoomKind.CONSULT
+    min_notice_minutes = 0
+
+    @factory.post_generation
+    def required_equipment(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.required_equipment.set(extracted)
+
+
+class AvailabilityTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AvailabilityTemplate
+        skip_postgeneration_save = True
+
+    provider = factory.SubFactory(ProviderFactory)
+    location = factory.SubFactory(LocationFactory)
+    weekday = 0
+    start_time = datetime.time(8, 0)
+    end_time = datetime.time(17, 0)
+    valid_from = datetime.date(2020, 1, 1)
+
+    @factory.post_generation
+    def visit_types(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.visit_types.set(extracted)
+
+
+def weekly_templates(provider, location=None, weekdays=range(7), start=datetime.time(8, 0), end=datetime.time(17, 0)):
+    """Give a provider the same hours on the given weekdays (all week by default)."""
+    location = location or provider.home_location
+    return [AvailabilityTemplateFactory(provider=provider, location=location, weekday=d, start_time=start, end_time=end) for d in weekdays]

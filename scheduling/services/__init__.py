@@ -1,0 +1,14 @@
+"""Scheduling commands. Admin actions, API views, patient links, commands and tasks all call
+these; nothing else changes appointment state."""
+
+from scheduling.services.appointments import (  # noqa: F401
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_confirm,
+    appointment_no_show,
+    appointment_release_expired_holds,
+    appointment_reschedule,
+    appointment_start,
+)

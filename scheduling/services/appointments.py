@@ -1,0 +1,328 @@
+"""Booking and the appointment state machine.
+
+held → booked → confirmed → checked-in → in-progress → completed; cancelled and no-show from
+the time-holding states. One function per transition; each locks the row (SELECT … FOR UPDATE),
+checks the move is legal, records who/when/why in AppointmentEvent, and tells messaging (same
+transaction: the outbox is written with the booking) and care plans (a Celery task after commit).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from clinic.models import Patient, Provider, Room, RoomKind
+from core.errors import IllegalTransition, PermissionDenied, RuleViolation, SlotTaken, ValidationFailed
+from scheduling.availability import window_covering
+from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus, ProcedureFamily, VisitType
+
+log = logging.getLogger(__name__)
+S = AppointmentStatus
+
+LEGAL_TRANSITIONS: dict[str, set[str]] = {
+    S.HELD: {S.BOOKED, S.CANCELLED},
+    S.BOOKED: {S.CONFIRMED, S.CHECKED_IN, S.CANCELLED, S.NO_SHOW},
+    S.CONFIRMED: {S.CHECKED_IN, S.CANCELLED, S.NO_SHOW},
+    S.CHECKED_IN: {S.IN_PROGRESS, S.CANCELLED},
+    S.IN_PROGRESS: {S.COMPLETED},
+    S.COMPLETED: set(),
+    S.CANCELLED: set(),
+    S.NO_SHOW: set(),
+}
+
+SPINAL_FAMILIES = {ProcedureFamily.ESI, ProcedureFamily.FACET, ProcedureFamily.MBB, ProcedureFamily.RFA, ProcedureFamily.EBP}
+
+_CONSTRAINT_MESSAGES = {
+    "appointment_no_provider_overlap": ("provider", "The provider already has an appointment at that time."),
+    "appointment_no_room_overlap": ("room", "The room is taken at that time (including set-up and turnover)."),
+    "appointment_no_patient_overlap": ("patient", "The patient already has an appointment at that time."),
+}
+
+
+def _slot_taken_from(error: IntegrityError) -> SlotTaken | None:
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    if constraint in _CONSTRAINT_MESSAGES:
+        what, message = _CONSTRAINT_MESSAGES[constraint]
+        return SlotTaken(message, taken=what)
+    return None
+
+
+def _video_url() -> str:
+    # A random room name: nothing about the patient or the visit is in the URL.
+    return f"{settings.VIDEO_BASE_URL.rstrip('/')}/{secrets.token_urlsafe(12)}"
+
+
+def _pick_room(*, visit_type: VisitType, location_id: int, room_start: datetime, room_end: datetime) -> Room | None:
+    """A free active room of the right kind with the equipment, at the location; lowest id first
+    so choices are deterministic."""
+    busy = Appointment.objects.filter(room=OuterRef("pk"), status__in=TIME_HOLDING, room_start__lt=room_end, room_end__gt=room_start)
+    candidates = Room.objects.filter(location_id=location_id, kind=visit_type.room_kind, active=True).exclude(Exists(busy))
+    for equipment_id in visit_type.required_equipment.values_list("id", flat=True):
+        candidates = candidates.filter(equipment__id=equipment_id)
+    return candidates.order_by("id").first()
+
+
+def _notify(appointment: Appointment, event: str, now: datetime) -> None:
+    """Tell messaging (same transaction) and care plans (after commit) that something happened."""
+    from careplans.services import followup_on_appointment_event
+    from messaging.services import outbox_on_appointment_event
+
+    outbox_on_appointment_event(appointment=appointment, event=event, now=now)
+    followup_on_appointment_event(appointment=appointment, event=event, now=now)
+
+
+def _record(appointment: Appointment, *, from_status: str, to_status: str, by, reason: str, now: datetime) -> None:
+    AppointmentEvent.objects.create(
+        appointment=appointment, from_status=from_status, to_status=to_status, at=now, by=by, reason=reason[:500]
+    )
+
+
+def appointment_release_expired_holds(*, now: datetime | None = None) -> int:
+    """Holds past their expiry stop holding time. Safe to run any time, from anywhere."""
+    now = now or timezone.now()
+    return Appointment.objects.filter(status=S.HELD, hold_expires_at__lte=now).update(
+        status=S.CANCELLED, cancelled_at=now, cancel_reason="hold expired", updated_at=now
+    )
+
+
+def appointment_book(
+    *,
+    patient: Patient,
+    provider: Provider,
+    visit_type: VisitType,
+    start: datetime,
+    booked_by=None,
+    room: Room | None = None,
+    region: str = "",
+    laterality: str = "",
+    override_reason: str = "",
+    hold_minutes: int | None = None,
+    series=None,
+    bundle=None,
+    notes: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """Book (or, with hold_minutes, hold) one appointment.
+
+    Checks, in order, with a message for each: input sanity, provider working hours, room,
+    payer frequency rules (overridable by an authorised user with a reason). The database's
+    exclusion constraints are the last word on overlaps: a concurrent booking that wins the
+    race makes this one raise SlotTaken, never a double booking.
+    """
+    now = now or timezone.now()
+    if start.tzinfo is None:
+        raise ValidationFailed(
+            "Start time must include a time zone offset.", field_errors={"start": ["Include a UTC offset, e.g. 2026-03-02T09:00:00-05:00."]}
+        )
+    if start <= now:
+        raise ValidationFailed("That time has already passed.", field_errors={"start": ["Choose a time in the future."]})
+    if not visit_type.active:
+        raise ValidationFailed("This visit type is no longer offered.", field_errors={"visit_type": ["Inactive visit type."]})
+    if not provider.active:
+        raise ValidationFailed("This provider is not taking appointments.", field_errors={"provider": ["Inactive provider."]})
+    if provider.discipline_id != visit_type.discipline_id:
+        raise ValidationFailed(
+            "This provider's discipline does not offer that visit type.",
+            field_errors={"provider": ["Choose a provider of the visit type's discipline."]},
+        )
+    if visit_type.procedure_family in SPINAL_FAMILIES and not region:
+        raise ValidationFailed(
+            "Spinal procedures need a region.", field_errors={"region": ["Choose cervical, thoracic, lumbar or sacral."]}
+        )
+
+    end = start + timedelta(minutes=visit_type.duration_minutes)
+    room_start = start - timedelta(minutes=visit_type.buffer_before_minutes)
+    room_end = end + timedelta(minutes=visit_type.buffer_after_minutes)
+    window = window_covering(provider_id=provider.id, visit_type_id=visit_type.id, start=start, end=end)
+    if window is None:
+        raise SlotTaken("The provider is not scheduled for this visit type at that time.", taken="provider")
+
+    with transaction.atomic():
+        appointment_release_expired_holds(now=now)
+        if room is None:
+            room = _pick_room(visit_type=visit_type, location_id=window.location_id, room_start=room_start, room_end=room_end)
+            if room is None:
+                raise SlotTaken("No suitable room is free at that time.", taken="room")
+        elif room.kind != visit_type.room_kind or room.location_id != window.location_id:
+            raise ValidationFailed(
+                "That room does not suit this visit.",
+                field_errors={"room": [f"Needs a {RoomKind(visit_type.room_kind).label} at the provider's location."]},
+            )
+
+        from scheduling.rules import frequency_violations
+
+        violations = frequency_violations(patient=patient, visit_type=visit_type, region=region, start=start)
+        overridden_by = None
+        if violations:
+            if not override_reason:
+                first = violations[0]
+                raise RuleViolation(first.message, rule=first.rule_name, counted_dates=[d.isoformat() for d in first.counted_dates])
+            if booked_by is None or not booked_by.has_perm("scheduling.override_payer_rule"):
+                raise PermissionDenied("Only a provider or clinic admin may override a payer rule.")
+            overridden_by = booked_by
+
+        appointment = Appointment(
+            patient=patient,
+            provider=provider,
+            visit_type=visit_type,
+            location_id=window.location_id,
+            room=room,
+            start=start,
+            end=end,
+            room_start=room_start,
+            room_end=room_end,
+            status=S.HELD if hold_minutes else S.BOOKED,
+            hold_expires_at=now + timedelta(minutes=hold_minutes) if hold_minutes else None,
+            region=region,
+            laterality=laterality,
+            video_url=_video_url() if visit_type.telehealth else "",
+            series=series,
+            bundle=bundle,
+            notes=notes,
+            booked_by=booked_by,
+            override_reason=override_reason if violations else "",
+            overridden_by=overridden_by,
+        )
+        try:
+            with transaction.atomic():
+                appointment.save()
+        except IntegrityError as error:
+            taken = _slot_taken_from(error)
+            if taken is None:
+                raise
+            raise taken from None
+        reason = f"override: {override_reason}" if violations else ""
+        _record(appointment, from_status="", to_status=appointment.status, by=booked_by, reason=reason, now=now)
+        if appointment.status == S.BOOKED:
+            _notify(appointment, "booked", now)
+    log.info("appointment booked", extra={"event": "appointment.booked", "appointment_id": appointment.id})
+    return appointment
+
+
+def _transition(appointment_id: int, *, to: str, by=None, reason: str = "", now: datetime | None = None, **fields) -> Appointment:
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().select_related("visit_type", "patient", "provider").get(pk=appointment_id)
+        current = appointment.status
+        if to not in LEGAL_TRANSITIONS[current]:
+            raise IllegalTransition(
+                f"An appointment that is {S(current).label.lower()} cannot become {S(to).label.lower()}.", status=current
+            )
+        appointment.status = to
+        for name, value in fields.items():
+            setattr(appointment, name, value)
+        appointment.save(update_fields=["status", "updated_at", *fields])
+        _record(appointment, from_status=current, to_status=to, by=by, reason=reason, now=now)
+        event = {
+            S.BOOKED: "booked",
+            S.CONFIRMED: "confirmed",
+            S.CHECKED_IN: "checked_in",
+            S.IN_PROGRESS: "started",
+            S.COMPLETED: "completed",
+            S.CANCELLED: "cancelled",
+            S.NO_SHOW: "no_show",
+        }[to]
+        _notify(appointment, event, now)
+    return appointment
+
+
+def appointment_confirm(*, appointment: Appointment, by=None, now: datetime | None = None, via: str = "staff") -> Appointment:
+    now = now or timezone.now()
+    if appointment.status == S.HELD:
+        return _transition(appointment.pk, to=S.BOOKED, by=by, reason=f"hold claimed via {via}", now=now, hold_expires_at=None)
+    return _transition(appointment.pk, to=S.CONFIRMED, by=by, reason=f"confirmed via {via}", now=now, confirmed_at=now)
+
+
+def appointment_check_in(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
+    now = now or timezone.now()
+    return _transition(appointment.pk, to=S.CHECKED_IN, by=by, now=now, checked_in_at=now)
+
+
+def appointment_start(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
+    now = now or timezone.now()
+    return _transition(appointment.pk, to=S.IN_PROGRESS, by=by, now=now, started_at=now)
+
+
+def appointment_complete(
+    *, appointment: Appointment, by=None, relief_percent: int | None = None, now: datetime | None = None
+) -> Appointment:
+    now = now or timezone.now()
+    fields = {"completed_at": now}
+    if relief_percent is not None:
+        if not 0 <= relief_percent <= 100:
+            raise ValidationFailed("Relief is a percentage.", field_errors={"relief_percent": ["Enter 0 to 100."]})
+        fields["relief_percent"] = relief_percent
+    return _transition(appointment.pk, to=S.COMPLETED, by=by, now=now, **fields)
+
+
+def appointment_cancel(*, appointment: Appointment, reason: str, by=None, now: datetime | None = None) -> Appointment:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why the appointment is cancelled.", field_errors={"reason": ["A reason is required."]})
+    now = now or timezone.now()
+    cancelled = _transition(
+        appointment.pk, to=S.CANCELLED, by=by, reason=reason, now=now, cancelled_at=now, cancelled_by=by, cancel_reason=reason[:500]
+    )
+    _offer_freed_time(cancelled, now)
+    return cancelled
+
+
+def appointment_no_show(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
+    now = now or timezone.now()
+    if appointment.start > now:
+        raise IllegalTransition("A patient can only be marked no-show once the appointment time has come.", status=appointment.status)
+    marked = _transition(appointment.pk, to=S.NO_SHOW, by=by, now=now, no_show_at=now)
+    _offer_freed_time(marked, now)
+    return marked
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    provider: Provider | None = None,
+    by=None,
+    reason: str = "rescheduled",
+    now: datetime | None = None,
+) -> Appointment:
+    """Move an appointment: the old one is cancelled and linked to the new one, atomically.
+    If the new time cannot be booked nothing changes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        old = Appointment.objects.select_for_update().select_related("patient", "visit_type", "provider").get(pk=appointment.pk)
+        if old.status not in (S.BOOKED, S.CONFIRMED, S.HELD):
+            raise IllegalTransition(f"An appointment that is {S(old.status).label.lower()} cannot be rescheduled.", status=old.status)
+        _transition(old.pk, to=S.CANCELLED, by=by, reason=reason, now=now, cancelled_at=now, cancelled_by=by, cancel_reason=reason)
+        new = appointment_book(
+            patient=old.patient,
+            provider=provider or old.provider,
+            visit_type=old.visit_type,
+            start=start,
+            booked_by=by,
+            region=old.region,
+            laterality=old.laterality,
+            override_reason=old.override_reason,
+            series=old.series,
+            bundle=old.bundle,
+            notes=old.notes,
+            now=now,
+        )
+        new.rescheduled_from = old
+        new.save(update_fields=["rescheduled_from"])
+        _notify(new, "rescheduled", now)
+    return new
+
+
+def _offer_freed_time(appointment: Appointment, now: datetime) -> None:
+    """Freed time goes to the waitlist after commit (scheduling.waitlist)."""
+    if appointment.start <= now:
+        return
+    from scheduling.tasks import waitlist_offer_freed_time
+
+    transaction.on_commit(lambda: waitlist_offer_freed_time.delay(appointment.id))
