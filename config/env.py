@@ -8,7 +8,7 @@ from somewhere deep in a request.
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -63,12 +63,14 @@ def parse_database_url(url: str) -> dict:
     except ValueError:
         raise ConfigError("DATABASE_URL has a port that is not a number") from None
     name = parts.path.lstrip("/") or "postgres"
+    # postgres://user@/db?host=/path/to/socket-dir reaches a server on a Unix socket.
+    socket_dir = parse_qs(parts.query).get("host", [""])[0]
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
         "USER": parts.username or "postgres",
         "PASSWORD": parts.password or "",
-        "HOST": parts.hostname or "",
+        "HOST": socket_dir or parts.hostname or "",
         "PORT": str(port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,

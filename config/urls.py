@@ -4,9 +4,11 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import healthz
+from scheduling.views import provider_feed
 
 api_v1 = [
     path("", include("clinic.api_urls")),
+    path("", include("scheduling.api_urls")),
 ]
 
 urlpatterns = [
@@ -14,6 +16,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/", healthz),
     path("admin/", admin.site.urls),
+    path("calendar/<str:token>.ics", provider_feed, name="provider-feed"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),

@@ -1,0 +1,76 @@
+"""Shared set-up for benchmarks: each runs in a database of its own (never the dev or test
+database), on DATABASE_URL's server or the private embedded one."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def bench_database_url(name: str, *, fresh: bool = False) -> str:
+    """Create (or with fresh=True re-create) database `name` and return a URL for it."""
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL")
+    if base:
+        parts = urlsplit(base)
+        admin_conninfo = dict(
+            host=parts.hostname or "",
+            port=parts.port or 5432,
+            user=parts.username or "postgres",
+            password=parts.password or "",
+            dbname="postgres",
+        )
+        url = urlunsplit(parts._replace(path=f"/{name}"))
+    else:
+        from config import embedded
+
+        settings = embedded.ensure_postgres()
+        admin_conninfo = dict(host=settings["HOST"], port=int(settings["PORT"]), user="postgres", dbname="postgres")
+        url = f"postgres://postgres@/{name}?host={settings['HOST']}"
+    with psycopg.connect(**admin_conninfo, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def setup_django(database: str, *, fresh: bool = False, migrate: bool = True) -> str:
+    url = bench_database_url(database, fresh=fresh)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+    return url
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def describe_machine() -> str:
+    return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, {date.today().isoformat()}"
+
+
+def summary_ms(samples_s: list[float]) -> str:
+    ms = [s * 1000 for s in samples_s]
+    return f"n={len(ms)} p50={statistics.median(ms):.1f} ms p95={percentile(ms, 95):.1f} ms max={max(ms):.1f} ms"

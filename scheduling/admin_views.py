@@ -1,0 +1,329 @@
+"""Front-desk pages inside the admin: the day sheet, find-and-book, cancel with a reason.
+
+Each page runs a fixed number of queries whatever the number of appointments or providers."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+
+from clinic.models import Discipline, Location, Patient, Provider
+from clinic.selectors import patient_get_for_user, patient_queryset_for_user
+from core.admin_utils import report_domain_error
+from core.errors import DomainError
+from scheduling import services
+from scheduling.availability import provider_windows
+from scheduling.models import TIME_HOLDING, AppointmentStatus, VisitType
+from scheduling.selectors import appointment_get_for_user, appointment_list
+
+SLOT_MINUTES = 15
+DAY_START, DAY_END = time(7, 0), time(19, 0)
+
+
+def _require(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise DjangoPermissionDenied
+
+
+def _context(request, title: str, **extra) -> dict:
+    return {**admin.site.each_context(request), "title": title, **extra}
+
+
+@dataclass
+class Block:
+    top: int  # grid row (1-based, 15-minute rows)
+    span: int
+    appointment: object | None = None
+    free: bool = False
+    checklist: tuple[int, int] | None = None
+
+
+def _row(moment: datetime, day_start: datetime) -> int:
+    return int((moment - day_start).total_seconds() // (SLOT_MINUTES * 60)) + 1
+
+
+def day_sheet(request):
+    """Columns per provider (or per room) for one location and date; appointments as blocks with
+    status and patient; working time with nothing booked shows as free."""
+    _require(request, "scheduling.view_appointment")
+    locations = list(Location.objects.filter(active=True))
+    if not locations:
+        return render(request, "admin/scheduling/day_sheet.html", _context(request, "Day sheet", empty=True))
+    location = next((loc for loc in locations if str(loc.pk) == request.GET.get("location")), locations[0])
+    zone = zoneinfo.ZoneInfo(location.time_zone)
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = datetime.now(zone).date()
+    by_room = request.GET.get("by") == "room"
+    day_start = datetime.combine(day, DAY_START, tzinfo=zone)
+    day_end = datetime.combine(day, DAY_END, tzinfo=zone)
+    rows = _row(day_end, day_start) - 1
+
+    appointments = list(
+        appointment_list(user=request.user, start=day_start, end=day_end, location_id=location.pk).exclude(
+            status=AppointmentStatus.CANCELLED
+        )
+    )
+    from careplans.selectors import checklist_state_for_appointments
+
+    checklists = checklist_state_for_appointments(appointment_ids=[a.pk for a in appointments])
+    if by_room:
+        columns = {room.pk: {"title": room.name, "blocks": []} for room in location.rooms.filter(active=True).order_by("name")}
+        key = "room_id"
+    else:
+        providers = (
+            Provider.objects.filter(active=True, templates__location=location)
+            .select_related("discipline")
+            .distinct()
+            .order_by("discipline__name", "last_name")
+        )
+        columns = {p.pk: {"title": p.display_name, "subtitle": p.discipline.name, "color": p.color, "blocks": []} for p in providers}
+        key = "provider_id"
+        for pid, windows in provider_windows(provider_ids=list(columns), start=day_start, end=day_end).items():
+            for window in windows:
+                if window.location_id == location.pk:
+                    columns[pid]["blocks"].append(
+                        Block(
+                            top=_row(window.start, day_start),
+                            span=max(1, _row(window.end, day_start) - _row(window.start, day_start)),
+                            free=True,
+                        )
+                    )
+    for appointment in appointments:
+        column = columns.get(getattr(appointment, key))
+        if column is None:
+            continue
+        top = max(1, _row(appointment.start, day_start))
+        span = max(1, _row(appointment.end, day_start) - top)
+        column["blocks"].append(Block(top=top, span=span, appointment=appointment, checklist=checklists.get(appointment.pk)))
+    times = [(day_start + timedelta(minutes=SLOT_MINUTES * i)).strftime("%H:%M") for i in range(0, rows, 4)]
+    return render(
+        request,
+        "admin/scheduling/day_sheet.html",
+        _context(
+            request,
+            f"Day sheet — {location.name}, {day:%A %d %B %Y}",
+            location=location,
+            locations=locations,
+            day=day,
+            prev_day=day - timedelta(days=1),
+            next_day=day + timedelta(days=1),
+            columns=list(columns.values()),
+            rows=rows,
+            times=times,
+            by_room=by_room,
+            holding=set(TIME_HOLDING),
+            zone=zone,
+        ),
+    )
+
+
+class FindForm(forms.Form):
+    patient = forms.ModelChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput, required=False)
+    patient_search = forms.CharField(required=False, label="Patient (name, MRN or phone)")
+    visit_type = forms.ModelChoiceField(queryset=VisitType.objects.filter(active=True).select_related("discipline"))
+    discipline = forms.ModelChoiceField(queryset=Discipline.objects.filter(active=True), required=False)
+    provider = forms.ModelChoiceField(queryset=Provider.objects.filter(active=True).select_related("discipline"), required=False)
+    date_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patient_queryset_for_user(user=user)
+
+
+def find_and_book(request):
+    """Patient + visit type + filters → earliest slots → one click books."""
+    _require(request, "scheduling.add_appointment")
+    from scheduling.slots import find_slots
+
+    if request.method == "POST":
+        return _book_from_slot(request)
+    initial_day = date.today() + timedelta(days=1)
+    form = FindForm(request.GET or None, user=request.user, initial={"date_from": initial_day})
+    slots, patients, patient = [], [], None
+    zone_name = Location.objects.filter(active=True).values_list("time_zone", flat=True).first() or "UTC"
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        patient = data["patient"]
+        if patient is None and data["patient_search"]:
+            term = data["patient_search"].strip()
+            patients = list(
+                patient_queryset_for_user(user=request.user).filter(last_name__icontains=term)[:10]
+                or patient_queryset_for_user(user=request.user).filter(mrn__iexact=term)[:10]
+                or patient_queryset_for_user(user=request.user).filter(phone__contains=term)[:10]
+            )
+            if len(patients) == 1:
+                patient = patients[0]
+        zone = zoneinfo.ZoneInfo(zone_name)
+        start = datetime.combine(data["date_from"], time(0), tzinfo=zone)
+        end = datetime.combine(data["date_to"] or data["date_from"] + timedelta(days=27), time(23, 59), tzinfo=zone)
+        if patient is not None:
+            slots = find_slots(
+                visit_type=data["visit_type"],
+                start=start,
+                end=end,
+                provider=data["provider"],
+                discipline=data["discipline"],
+                patient=patient,
+                limit=20,
+            )
+            providers = Provider.objects.in_bulk({s.provider_id for s in slots})
+            from clinic.models import Room
+
+            rooms = Room.objects.in_bulk({s.room_id for s in slots if s.room_id})
+            slots = [
+                {"slot": s, "local": s.start.astimezone(zone), "provider": providers[s.provider_id], "room": rooms.get(s.room_id)}
+                for s in slots
+            ]
+    return render(
+        request,
+        "admin/scheduling/find_and_book.html",
+        _context(request, "Find and book", form=form, slots=slots, patients=patients, patient=patient, zone_name=zone_name),
+    )
+
+
+def _book_from_slot(request):
+    try:
+        patient = patient_get_for_user(user=request.user, pk=int(request.POST.get("patient", "0")))
+        provider = Provider.objects.select_related("discipline").get(pk=int(request.POST.get("provider", "0")))
+        visit_type = VisitType.objects.get(pk=int(request.POST.get("visit_type", "0")))
+        start = parse_datetime(request.POST.get("start", ""))
+    except (ValueError, Provider.DoesNotExist, VisitType.DoesNotExist, DomainError):
+        messages.error(request, "That slot could not be read; please search again.")
+        return redirect(reverse("admin:scheduling_find_and_book"))
+    if start is None:
+        messages.error(request, "That slot could not be read; please search again.")
+        return redirect(reverse("admin:scheduling_find_and_book"))
+    from clinic.models import Room
+
+    room = Room.objects.filter(pk=request.POST.get("room") or 0).first()
+    try:
+        appointment = services.appointment_book(
+            patient=patient,
+            provider=provider,
+            visit_type=visit_type,
+            start=start,
+            room=room,
+            booked_by=request.user,
+            region=request.POST.get("region", ""),
+            laterality=request.POST.get("laterality", ""),
+            override_reason=request.POST.get("override_reason", ""),
+        )
+    except DomainError as error:
+        report_domain_error(request, error, prefix="Not booked: ")
+        return redirect(
+            reverse("admin:scheduling_find_and_book") + f"?patient={patient.pk}&visit_type={visit_type.pk}&date_from={start.date()}"
+        )
+    local = appointment.start.astimezone(appointment.location.zone)
+    messages.success(request, f"Booked {visit_type.name} for {patient.first_name} {patient.last_name} at {local:%a %d %b %H:%M}.")
+    return redirect(reverse("admin:scheduling_day_sheet") + f"?location={appointment.location_id}&date={local.date()}")
+
+
+def cancel_appointment(request, pk: int):
+    _require(request, "scheduling.change_appointment")
+    try:
+        appointment = appointment_get_for_user(user=request.user, pk=pk)
+    except DomainError as error:
+        report_domain_error(request, error)
+        return redirect(reverse("admin:scheduling_day_sheet"))
+    from scheduling.admin import CancelForm
+
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_cancel(appointment=appointment, reason=form.cleaned_data["reason"], by=request.user)
+            messages.success(request, f"Cancelled appointment #{appointment.pk}.")
+        except DomainError as error:
+            report_domain_error(request, error)
+        local = appointment.start.astimezone(appointment.location.zone)
+        return redirect(reverse("admin:scheduling_day_sheet") + f"?location={appointment.location_id}&date={local.date()}")
+    return render(request, "admin/scheduling/cancel_one.html", _context(request, "Cancel appointment", form=form, appointment=appointment))
+
+
+class BundleForm(forms.Form):
+    patient = forms.ModelChoiceField(queryset=Patient.objects.none())
+    visit_types = forms.ModelMultipleChoiceField(
+        queryset=VisitType.objects.filter(active=True).select_related("discipline"), help_text="Two or more, of different disciplines"
+    )
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    max_gap_minutes = forms.IntegerField(min_value=0, max_value=240, initial=30)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patient_queryset_for_user(user=user)
+        self.fields["patient"].widget = forms.NumberInput()
+        self.fields["patient"].help_text = "Patient id (from the patient list)"
+
+
+def bundle_book_view(request):
+    """Same-day bundle: several disciplines back to back for one patient, all or nothing."""
+    _require(request, "scheduling.add_appointment")
+    from scheduling.bundles import bundle_book
+
+    form = BundleForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            bundle = bundle_book(
+                patient=data["patient"],
+                visit_types=list(data["visit_types"]),
+                date=data["date"],
+                max_gap_minutes=data["max_gap_minutes"],
+                booked_by=request.user,
+            )
+        except DomainError as error:
+            report_domain_error(request, error, prefix="Bundle not booked: ")
+        else:
+            messages.success(request, f"Booked a same-day bundle of {bundle.appointments.count()} visits on {bundle.date}.")
+            first = bundle.appointments.select_related("location").order_by("start").first()
+            return redirect(reverse("admin:scheduling_day_sheet") + f"?location={first.location_id}&date={bundle.date}")
+    return render(
+        request, "admin/scheduling/simple_form.html", _context(request, "Book a same-day bundle", form=form, submit="Find and book bundle")
+    )
+
+
+class SeriesForm(forms.Form):
+    patient = forms.ModelChoiceField(queryset=Patient.objects.none())
+    visit_type = forms.ModelChoiceField(queryset=VisitType.objects.filter(active=True).select_related("discipline"))
+    provider = forms.ModelChoiceField(queryset=Provider.objects.filter(active=True), required=False)
+    per_week = forms.IntegerField(min_value=1, max_value=7, initial=2)
+    weeks = forms.IntegerField(min_value=1, max_value=52, initial=6)
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patient_queryset_for_user(user=user)
+        self.fields["patient"].widget = forms.NumberInput()
+        self.fields["patient"].help_text = "Patient id (from the patient list)"
+
+
+def series_book_view(request):
+    """'PT twice a week for 6 weeks': books what fits and lists what did not, with alternatives."""
+    _require(request, "scheduling.add_appointment")
+    from scheduling.series import series_book
+
+    form = SeriesForm(request.POST or None, user=request.user)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = series_book(booked_by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            report_domain_error(request, error, prefix="Series not booked: ")
+        else:
+            placed = result.series.appointments.count()
+            messages.success(request, f"Booked {placed} visit(s) of the series.")
+            if result.unplaced:
+                messages.warning(request, f"{len(result.unplaced)} occurrence(s) could not be placed; see the alternatives below.")
+    return render(
+        request, "admin/scheduling/simple_form.html", _context(request, "Book a series", form=form, submit="Book series", result=result)
+    )

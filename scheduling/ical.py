@@ -1,0 +1,81 @@
+"""iCalendar: a .ics per appointment and a private, revocable per-provider feed.
+
+Events carry the location's TZID with a VTIMEZONE, so calendars show the right wall time on
+both sides of a DST change. Feeds are synced by third-party calendar services, so they hold the
+minimum: visit type, patient initials, room — no names, diagnoses or contact details."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, CalendarFeed
+
+PRODID = "-//Pain Clinic//Scheduling//EN"
+
+
+def _calendar(name: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    return cal
+
+
+def _event(appointment: Appointment, *, summary: str, description: str = "") -> Event:
+    zone = appointment.location.zone
+    event = Event()
+    event.add("uid", f"appointment-{appointment.pk}@{settings.PUBLIC_BASE_URL.split('//')[-1].split('/')[0]}")
+    event.add("dtstamp", appointment.updated_at or timezone.now())
+    event.add("dtstart", appointment.start.astimezone(zone))
+    event.add("dtend", appointment.end.astimezone(zone))
+    event.add("summary", summary)
+    location = appointment.location
+    event.add("location", "Video visit" if appointment.video_url else f"{location.name}, {location.address_line1}, {location.city}")
+    if description:
+        event.add("description", description)
+    event.add("status", "CANCELLED" if appointment.status == AppointmentStatus.CANCELLED else "CONFIRMED")
+    return event
+
+
+def appointment_ics(*, appointment: Appointment, language: str = "en") -> bytes:
+    """The patient's .ics: clinic, place, time and preparation text."""
+    cal = _calendar(settings.CLINIC_NAME)
+    summary = f"{'Cita en' if language == 'es' else 'Appointment at'} {settings.CLINIC_NAME}"
+    description = appointment.visit_type.prep_text(language)
+    if appointment.video_url:
+        description = f"{appointment.video_url}\n\n{description}".strip()
+    cal.add_component(_event(appointment, summary=summary, description=description))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def provider_feed_ics(*, feed: CalendarFeed, now: datetime | None = None) -> bytes:
+    now = now or timezone.now()
+    appointments = (
+        Appointment.objects.filter(provider_id=feed.provider_id, start__gte=now - timedelta(days=30), start__lte=now + timedelta(days=180))
+        .filter(status__in=[*TIME_HOLDING, AppointmentStatus.COMPLETED])
+        .select_related("patient", "visit_type", "room", "location")
+        .order_by("start")
+    )
+    cal = _calendar("Clinic schedule")
+    for appointment in appointments:
+        initials = f"{appointment.patient.first_name[:1]}.{appointment.patient.last_name[:1]}."
+        room = f" · {appointment.room.name}" if appointment.room else ""
+        cal.add_component(_event(appointment, summary=f"{appointment.visit_type.name} — {initials}{room}"))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def calendar_feed_issue(*, provider) -> CalendarFeed:
+    return CalendarFeed.objects.create(provider=provider, token=secrets.token_urlsafe(32))
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, feed: CalendarFeed, now: datetime | None = None) -> None:
+    CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())

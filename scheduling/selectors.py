@@ -1,0 +1,53 @@
+"""Scheduling reads scoped by the user asking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from clinic.selectors import patient_queryset_for_user, sees_all_patients
+from core.errors import NotFound
+from scheduling.models import Appointment
+
+
+def appointment_queryset_for_user(*, user) -> QuerySet[Appointment]:
+    """Appointments of the patients the user may see, with everything a list shows joined in
+    (one query whatever the page size)."""
+    base = Appointment.objects.select_related("patient", "provider__discipline", "visit_type__discipline", "room", "location")
+    if sees_all_patients(user):
+        return base
+    return base.filter(patient__in=patient_queryset_for_user(user=user))
+
+
+def appointment_get_for_user(*, user, pk: int) -> Appointment:
+    try:
+        return appointment_queryset_for_user(user=user).get(pk=pk)
+    except (Appointment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such appointment, or not one you may see.") from None
+
+
+def appointment_list(
+    *,
+    user,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    provider_id: int | None = None,
+    patient_id: int | None = None,
+    status: list[str] | None = None,
+    location_id: int | None = None,
+) -> QuerySet[Appointment]:
+    qs = appointment_queryset_for_user(user=user)
+    if start:
+        qs = qs.filter(end__gt=start)
+    if end:
+        qs = qs.filter(start__lt=end)
+    if provider_id:
+        qs = qs.filter(provider_id=provider_id)
+    if patient_id:
+        qs = qs.filter(patient_id=patient_id)
+    if status:
+        qs = qs.filter(status__in=status)
+    if location_id:
+        qs = qs.filter(location_id=location_id)
+    return qs.order_by("start", "id")

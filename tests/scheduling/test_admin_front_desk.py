@@ -1,0 +1,97 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from scheduling.models import Appointment
+from scheduling.services import appointment_book
+from tests.factories import PatientFactory
+from tests.scheduling.conftest import next_weekday_at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk(front_desk_user):
+    client = Client()
+    client.force_login(front_desk_user)
+    return client
+
+
+def _book_many(provider, visit_type, count, hour=8):
+    start = next_weekday_at(hour)
+    return [
+        appointment_book(
+            patient=PatientFactory(), provider=provider, visit_type=visit_type, start=start + datetime.timedelta(minutes=30 * i)
+        )
+        for i in range(count)
+    ]
+
+
+def test_day_sheet_shows_blocks_and_free_time_with_constant_queries(desk, working_anesthesiologist, follow_up, location):
+    day = next_weekday_at(8).date()
+    url = reverse("admin:scheduling_day_sheet") + f"?location={location.pk}&date={day}"
+    _book_many(working_anesthesiologist, follow_up, 2)
+    with CaptureQueriesContext(connection) as few:
+        response = desk.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="appt appt-booked"') == 2 and 'class="free"' in html
+    _book_many(working_anesthesiologist, follow_up, 10, hour=10)
+    with CaptureQueriesContext(connection) as many:
+        response = desk.get(url)
+    assert response.content.decode().count('class="appt appt-booked"') == 12
+    assert len(many) == len(few)
+    by_room = desk.get(url + "&by=room")
+    assert by_room.status_code == 200 and "Consult 0" in by_room.content.decode()
+
+
+def test_appointment_changelist_query_count_independent_of_rows(desk, working_anesthesiologist, follow_up):
+    url = reverse("admin:scheduling_appointment_changelist")
+    _book_many(working_anesthesiologist, follow_up, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert desk.get(url).status_code == 200
+    _book_many(working_anesthesiologist, follow_up, 8, hour=13)
+    with CaptureQueriesContext(connection) as many:
+        assert desk.get(url).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_changelist_actions_call_the_services(desk, working_anesthesiologist, follow_up):
+    first, second = _book_many(working_anesthesiologist, follow_up, 2)
+    url = reverse("admin:scheduling_appointment_changelist")
+    desk.post(url, {"action": "confirm", "_selected_action": [first.pk]})
+    assert Appointment.objects.get(pk=first.pk).status == "confirmed"
+    response = desk.post(url, {"action": "cancel_with_reason", "_selected_action": [second.pk]})
+    assert b"Reason" in response.content
+    desk.post(url, {"action": "cancel_with_reason", "_selected_action": [second.pk], "apply": "1", "reason": "patient called"})
+    cancelled = Appointment.objects.get(pk=second.pk)
+    assert cancelled.status == "cancelled" and cancelled.cancel_reason == "patient called"
+    assert cancelled.events.last().by.username == "desk"
+
+
+def test_illegal_action_shows_a_message_not_an_error(desk, working_anesthesiologist, follow_up):
+    (appointment,) = _book_many(working_anesthesiologist, follow_up, 1)
+    url = reverse("admin:scheduling_appointment_changelist")
+    response = desk.post(url, {"action": "mark_no_show", "_selected_action": [appointment.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "no-show once the appointment time has come" in response.content.decode()
+
+
+def test_cancel_page_needs_a_reason(desk, working_anesthesiologist, follow_up):
+    (appointment,) = _book_many(working_anesthesiologist, follow_up, 1)
+    url = reverse("admin:scheduling_cancel_appointment", args=[appointment.pk])
+    assert desk.post(url, {"reason": ""}).status_code == 200
+    assert Appointment.objects.get(pk=appointment.pk).status == "booked"
+    assert desk.post(url, {"reason": "ill"}).status_code == 302
+    assert Appointment.objects.get(pk=appointment.pk).status == "cancelled"
+
+
+def test_provider_cannot_open_find_and_book_without_permission(outsider_user):
+    client = Client()
+    client.force_login(outsider_user)
+    response = client.get(reverse("admin:scheduling_find_and_book"))
+    assert response.status_code in (302, 403)
