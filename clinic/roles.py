@@ -109,8 +109,8 @@ def sync_role_permissions(sender=None, **kwargs) -> None:
     """Idempotent: make each role group hold exactly the permissions in ROLE_PERMISSIONS."""
     from django.contrib.auth.models import Group, Permission
 
-    if not Group.objects.filter(name__in=ROLES).exists():
-        return
+    # Groups are (re)created here too: a test database flush empties auth_group and then emits
+    # post_migrate, and the roles must come back with it.
     all_perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
     for role, entries in ROLE_PERMISSIONS.items():
         wanted = []

@@ -8,7 +8,8 @@ import zoneinfo
 from datetime import datetime
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -33,6 +34,7 @@ def local_iso(value: datetime | None, zone_name: str) -> str | None:
     return value.astimezone(zoneinfo.ZoneInfo(zone_name)).isoformat() if value else None
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class VisitTypeRef(serializers.Field):
     """A visit type by code (preferred) or id."""
 
@@ -237,6 +239,7 @@ class AppointmentDetailApi(APIView):
 
 
 class AppointmentIcsApi(APIView):
+    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY})
     def get(self, request, pk: int):
         from django.http import HttpResponse
 
