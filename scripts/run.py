@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 PORT = os.environ.get("PORT", "8000")
 HOST = os.environ.get("HOST", "127.0.0.1")
+STOP = threading.Event()  # set by Ctrl-C / SIGTERM
 
 
 def manage(*args: str) -> None:
@@ -30,7 +32,7 @@ def manage(*args: str) -> None:
 
 def wait_healthy(timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not STOP.is_set():
         try:
             with urllib.request.urlopen(f"http://{HOST}:{PORT}/healthz", timeout=3) as response:
                 if response.status == 200:
@@ -102,11 +104,14 @@ def main() -> int:
             print("=" * 64 + "\n", flush=True)
         else:
             print("warning: /healthz did not report healthy within 60 s; see the logs above", flush=True)
-        while all(p.poll() is None for p in processes):
-            time.sleep(0.5)
-        print("a process exited; stopping the others", flush=True)
-        return 1
-    except KeyboardInterrupt:
+        while not STOP.is_set():
+            if any(p.poll() is not None for p in processes):
+                # Ctrl-C reaches the children too; only an exit we did not ask for is a failure.
+                if STOP.wait(1.0):
+                    break
+                print("a process exited; stopping the others", flush=True)
+                return 1
+            STOP.wait(0.5)
         print("\nstopping...", flush=True)
         return 0
     finally:
@@ -125,5 +130,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, lambda *_: STOP.set())
+    signal.signal(signal.SIGTERM, lambda *_: STOP.set())
     sys.exit(main())
