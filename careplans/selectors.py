@@ -1,9 +1,295 @@
-"""Care-plan reads scoped by user (the care-plans issue fills these in)."""
+"""Care-plan reads scoped by the user asking. Views, API, admin and other apps use these, never an
+unscoped CarePlan/Task query. Each function loads a fixed number of queries whatever the data size.
+
+Access: clinical content (plans, scores, procedures, clinical tasks) is for users who may view
+clinical information (providers, coordinators, clinic admins); providers see the patients of
+their care teams and appointments (clinic.selectors.patient_queryset_for_user). The front desk
+sees only its own task queue (inbound SMS), never clinical content.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from careplans.models import (
+    DISCIPLINE_QUEUE,
+    OPEN_TASK_STATUSES,
+    Activity,
+    CarePlan,
+    CareTeamMember,
+    ChecklistItem,
+    Goal,
+    Problem,
+    ProcedureRecord,
+    QuestionnaireResponse,
+    RoleQueue,
+    Task,
+)
+from clinic.models import Patient
+from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
+from clinic.selectors import can_view_clinical, patient_queryset_for_user, provider_for_user, user_roles
+from core.errors import NotFound, PermissionDenied
+from scheduling.models import Appointment, AppointmentStatus
+
+
+def require_clinical(user) -> None:
+    if not can_view_clinical(user):
+        raise PermissionDenied("Clinical information is for clinicians and care coordinators.")
+
+
+def _sees_all_clinical(user) -> bool:
+    return bool(user.is_superuser or user_roles(user) & {CARE_COORDINATOR, CLINIC_ADMIN})
+
+
+# --- care plans -------------------------------------------------------------------------------
+
+
+def activities_with_progress(queryset: QuerySet[Activity] | None = None) -> QuerySet[Activity]:
+    """Progress in SQL: `done` counts completed appointments (or, for questionnaire activities,
+    responses to that instrument since the plan started) against `planned_count`."""
+    queryset = queryset if queryset is not None else Activity.objects.all()
+    answered = (
+        QuestionnaireResponse.objects.filter(
+            patient_id=OuterRef("care_plan__patient_id"),
+            questionnaire=OuterRef("questionnaire"),
+            answered_at__date__gte=OuterRef("care_plan__period_start"),
+        )
+        .order_by()
+        .values("patient_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    visits = (
+        Activity.appointments.through.objects.filter(activity_id=OuterRef("pk"), appointment__status=AppointmentStatus.COMPLETED)
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    booked = (
+        Activity.appointments.through.objects.filter(
+            activity_id=OuterRef("pk"), appointment__status__in=["booked", "confirmed", "checked-in", "in-progress", "held"]
+        )
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.select_related("discipline", "visit_type").annotate(
+        done=Coalesce(Subquery(visits, output_field=IntegerField()), Value(0))
+        + Coalesce(Subquery(answered, output_field=IntegerField()), Value(0)),
+        upcoming=Coalesce(Subquery(booked, output_field=IntegerField()), Value(0)),
+    )
+
+
+def careplan_queryset_for_user(*, user) -> QuerySet[CarePlan]:
+    require_clinical(user)
+    return CarePlan.objects.filter(patient__in=patient_queryset_for_user(user=user))
+
+
+def careplans_for_user(*, user, patient_id: int | None = None) -> QuerySet[CarePlan]:
+    """Care plans with problems, goals, team and activities (with progress) prefetched: five
+    queries whatever the number of plans."""
+    qs = careplan_queryset_for_user(user=user).select_related("patient")
+    if patient_id is not None:
+        qs = qs.filter(patient_id=patient_id)
+    return qs.order_by("-period_start", "-id").prefetch_related(
+        Prefetch("problems", queryset=Problem.objects.order_by("id")),
+        Prefetch("goals", queryset=Goal.objects.order_by("id")),
+        Prefetch("team", queryset=CareTeamMember.objects.select_related("provider__discipline", "user").order_by("role", "id")),
+        Prefetch("activities", queryset=activities_with_progress().order_by("id")),
+    )
+
+
+def careplan_get_for_user(*, user, pk: int) -> CarePlan:
+    try:
+        return careplans_for_user(user=user).get(pk=pk)
+    except (CarePlan.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such care plan, or not one of yours.") from None
+
+
+def clinical_patient_get_for_user(*, user, pk) -> Patient:
+    """A patient whose clinical record the user may open: 403 for the front desk, 404 for a
+    patient outside the user's care teams."""
+    require_clinical(user)
+    try:
+        return patient_queryset_for_user(user=user).get(pk=pk)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such patient, or not one of yours.") from None
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+def queues_for_user(user) -> list[str]:
+    roles = user_roles(user)
+    queues = []
+    if FRONT_DESK in roles:
+        queues.append(RoleQueue.FRONT_DESK)
+    if CARE_COORDINATOR in roles or user.is_superuser:
+        queues.append(RoleQueue.CARE_COORDINATOR)
+    provider = provider_for_user(user)
+    if provider is not None and (queue := DISCIPLINE_QUEUE.get(provider.discipline.code)):
+        queues.append(queue)
+    return queues
+
+
+def task_queryset_for_user(*, user) -> QuerySet[Task]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Task.objects.none()
+    if not can_view_clinical(user):
+        # Front desk: its own queue (inbound SMS and booking requests), nothing clinical.
+        if FRONT_DESK in user_roles(user):
+            return Task.objects.filter(assignee_role=RoleQueue.FRONT_DESK)
+        return Task.objects.none()
+    if _sees_all_clinical(user):
+        return Task.objects.all()
+    provider = provider_for_user(user)
+    mine = Q(patient__in=patient_queryset_for_user(user=user)) | Q(assignee_role__in=queues_for_user(user))
+    if provider is not None:
+        mine |= Q(assignee_provider=provider)
+    return Task.objects.filter(mine)
+
+
+def tasks_for_user(
+    *,
+    user,
+    patient_id: int | None = None,
+    assignee_id: int | None = None,
+    status: str | None = None,
+    scope: str = "",
+    priority: str = "",
+) -> QuerySet[Task]:
+    """Filtered worklist. `scope`: "mine" (assigned to me or my queues), "" (all I may see).
+    `status`: a status, "open", or empty for all."""
+    qs = task_queryset_for_user(user=user).select_related("patient", "assignee_provider", "appointment__visit_type")
+    if patient_id is not None:
+        qs = qs.filter(patient_id=patient_id)
+    if assignee_id is not None:
+        qs = qs.filter(assignee_provider_id=assignee_id)
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_TASK_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    if priority:
+        qs = qs.filter(priority=priority)
+    if scope == "mine":
+        provider = provider_for_user(user)
+        mine = Q(assignee_role__in=queues_for_user(user))
+        if provider is not None:
+            mine |= Q(assignee_provider=provider)
+        qs = qs.filter(mine)
+    return qs
+
+
+def task_get_for_user(*, user, pk) -> Task:
+    try:
+        return task_queryset_for_user(user=user).select_related("patient").get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such task, or not one you can see.") from None
+
+
+# --- checklists, scores -----------------------------------------------------------------------
 
 
 def checklist_state_for_appointments(*, appointment_ids: list[int]) -> dict[int, tuple[int, int]]:
     """Pre-procedure checklist progress per appointment: {appointment_id: (done, total)}, in one
-    query. Appointments without a checklist are absent. Used by the day sheet and My day."""
-    return {}
+    query. Appointments without a checklist are absent. Not-applicable items count as done.
+    Used by the day sheet and My day."""
+    if not appointment_ids:
+        return {}
+    rows = (
+        ChecklistItem.objects.filter(appointment_id__in=list(appointment_ids))
+        .order_by()
+        .values("appointment_id")
+        .annotate(total=Count("id"), done=Count("id", filter=~Q(status=ChecklistItem.Status.PENDING)))
+    )
+    return {row["appointment_id"]: (row["done"], row["total"]) for row in rows}
+
+
+def latest_scores_for_patients(*, patient_ids) -> dict[int, dict[str, QuestionnaireResponse]]:
+    """The latest response per patient and instrument, in one query (DISTINCT ON)."""
+    rows = (
+        QuestionnaireResponse.objects.filter(patient_id__in=list(patient_ids))
+        .order_by("patient_id", "questionnaire", "-answered_at", "-id")
+        .distinct("patient_id", "questionnaire")
+        .only("id", "patient_id", "questionnaire", "score", "severity", "answered_at")
+    )
+    result: dict[int, dict[str, QuestionnaireResponse]] = {}
+    for row in rows:
+        result.setdefault(row.patient_id, {})[row.questionnaire] = row
+    return result
+
+
+def my_day(*, user, day: date, zone) -> list[Appointment]:
+    """The provider's appointments on `day` in `zone` (coordinators: everyone's procedures),
+    each with .checklist (done, total) and .scores {instrument: response}: three queries."""
+    require_clinical(user)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(day, datetime.max.time(), tzinfo=zone)
+    qs = Appointment.objects.filter(start__gte=start, start__lte=end).exclude(status__in=["cancelled", "held"])
+    provider = provider_for_user(user)
+    if provider is not None:
+        qs = qs.filter(provider=provider)
+    elif not _sees_all_clinical(user):
+        return []
+    else:
+        qs = qs.filter(visit_type__is_procedure=True)
+    appointments = list(qs.select_related("patient", "visit_type", "location", "room", "provider").order_by("start", "id"))
+    checklists = checklist_state_for_appointments(appointment_ids=[a.pk for a in appointments])
+    scores = latest_scores_for_patients(patient_ids={a.patient_id for a in appointments})
+    for appointment in appointments:
+        appointment.checklist = checklists.get(appointment.pk)
+        appointment.scores = scores.get(appointment.patient_id, {})
+    return appointments
+
+
+# --- patient page -----------------------------------------------------------------------------
+
+
+def patient_record_for_user(*, user, patient_id, now: datetime, limit: int = 200) -> dict:
+    """Everything the patient page shows, in a fixed number of queries: plans (with nested
+    parts), appointments, procedure records, tasks, messages, questionnaire responses, upcoming
+    checklists. Timeline lists are capped at `limit` rows each (newest first)."""
+    patient = clinical_patient_get_for_user(user=user, pk=patient_id)
+    plans = list(careplans_for_user(user=user, patient_id=patient.pk))
+    appointments = list(
+        Appointment.objects.filter(patient=patient).select_related("visit_type", "provider", "location").order_by("-start", "-id")[:limit]
+    )
+    procedures = {
+        r.appointment_id: r for r in ProcedureRecord.objects.filter(appointment__patient=patient).order_by("-recorded_at")[:limit]
+    }
+    tasks = list(Task.objects.filter(patient=patient).select_related("assignee_provider").order_by("-created_at", "-id")[:limit])
+    responses = list(QuestionnaireResponse.objects.filter(patient=patient).order_by("answered_at", "id")[: limit * 5])
+    checklist = list(
+        ChecklistItem.objects.filter(
+            appointment__patient=patient, appointment__start__gte=now, appointment__status__in=["booked", "confirmed", "checked-in"]
+        )
+        .select_related("appointment__visit_type")
+        .order_by("appointment__start", "id")
+    )
+    patient_messages = _messages_for(patient, limit)
+    return {
+        "patient": patient,
+        "plans": plans,
+        "appointments": appointments,
+        "procedures": procedures,
+        "tasks": tasks,
+        "responses": responses,
+        "checklist": checklist,
+        "patient_messages": patient_messages,
+    }
+
+
+def _messages_for(patient: Patient, limit: int) -> list:
+    from messaging.models import Message
+
+    # Only what the timeline shows: purpose, channel, status, time (never the body).
+    return list(
+        Message.objects.filter(patient=patient)
+        .only("id", "purpose", "channel", "status", "created_at")
+        .order_by("-created_at", "-id")[:limit]
+    )

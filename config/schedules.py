@@ -4,4 +4,14 @@ where the clinic admin sees them (Periodic tasks in the admin) and may pause one
 BEAT_SCHEDULE: dict = {
     # Lets /healthz tell that a worker is alive and consuming: beat sends, a worker writes the time.
     "worker-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 20.0},
+    # Overdue care tasks: tell the assignee, then (after a grace by priority) the care coordinators.
+    "careplans-escalate-overdue-tasks": {"task": "careplans.tasks.escalate_overdue_tasks", "schedule": 300.0},
+    # Procedures within 24 h whose pre-procedure checklist is incomplete raise an urgent task.
+    "careplans-raise-incomplete-checklists": {"task": "careplans.tasks.raise_incomplete_checklists", "schedule": 900.0},
+    # Re-runs follow-up assembly for appointment events whose Celery task never ran (broker lost).
+    "careplans-sweep-followups": {"task": "careplans.tasks.sweep_followups", "schedule": 600.0},
+    # The outbox dispatcher: claims due reminders and stale claims, hands each id to a send task.
+    "messaging-dispatch-due": {"task": "messaging.tasks.dispatch_due", "schedule": 60.0},
+    # Lapsed waitlist holds release their time, which is then offered to the next waiting patient.
+    "scheduling-expire-holds-and-offers": {"task": "scheduling.tasks.expire_holds_and_offers", "schedule": 60.0},
 }

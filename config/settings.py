@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from config import schedules
 from config.env import ConfigError, check_redis_url, env_bool, env_int, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -127,6 +128,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = schedules.BEAT_SCHEDULE  # every periodic job, one module
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "clinic")
 
@@ -216,8 +218,20 @@ if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "US")
 VIDEO_BASE_URL = env_str("VIDEO_BASE_URL", "https://video.clinic.example/room")
+WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Pain Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+1 617-555-0100")
+QUIET_HOURS_START = env_str("QUIET_HOURS_START", "08:00")  # patient-local HH:MM: messages go out from here…
+QUIET_HOURS_END = env_str("QUIET_HOURS_END", "21:00")  # …until here (FCC healthcare exemption); start == end turns quiet hours off
+SMS_MAX_PER_DAY = env_int("SMS_MAX_PER_DAY", 1)  # per patient and local day, urgent messages excepted
+SMS_MAX_PER_WEEK = env_int("SMS_MAX_PER_WEEK", 3)  # per patient and rolling 7 days, urgent messages excepted
+MESSAGING_LEASE_SECONDS = env_int("MESSAGING_LEASE_SECONDS", 300)  # a claimed message is re-claimed after this; keep ≫ gateway timeout
+MESSAGING_CLAIM_BATCH = env_int("MESSAGING_CLAIM_BATCH", 500)  # rows claimed per SELECT … FOR UPDATE SKIP LOCKED
+MESSAGING_MAX_IN_FLIGHT = env_int("MESSAGING_MAX_IN_FLIGHT", 5000)  # claimed-but-unsent cap, so a backlog never outlives its lease
+MESSAGING_MAX_ATTEMPTS = env_int("MESSAGING_MAX_ATTEMPTS", 5)  # gateway attempts before a message is failed for the front desk
+WEBHOOK_STATUS_RATE = env_str(
+    "WEBHOOK_STATUS_RATE", "6000/min"
+)  # Twilio delivery callbacks per IP; inbound SMS use the "webhook" rate per number
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

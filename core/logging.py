@@ -13,7 +13,8 @@ import re
 from datetime import UTC, datetime
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_PHONE = re.compile(r"\+?\d[\d\s().-]{8,}\d")
+# Ten or more digits with phone punctuation; not a decimal such as a task's 0.0123456789 s.
+_PHONE = re.compile(r"(?<![\d.])\+?\d[\d\s()-]{8,}\d(?![\d.])|\b\d{3}\.\d{3}\.\d{4}\b")
 
 
 def scrub(text: str) -> str:

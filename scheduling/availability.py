@@ -11,6 +11,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -26,20 +27,37 @@ class Window:
     start: datetime  # UTC
     end: datetime  # UTC
     visit_type_ids: frozenset[int] | None  # None: any visit type of the provider's discipline
+    # Where the block really begins before clipping to the search range or cutting out time off,
+    # so slot grids stay on the same marks (08:00, 08:30…) whatever range is searched.
+    anchor: datetime | None = None
+
+    @property
+    def grid_origin(self) -> datetime:
+        return self.anchor or self.start
 
     def allows(self, visit_type_id: int) -> bool:
         return self.visit_type_ids is None or visit_type_id in self.visit_type_ids
 
 
+class _TemplateRow(NamedTuple):
+    id: int
+    provider_id: int
+    location_id: int
+    time_zone: str
+    weekday: int
+    start_time: time
+    end_time: time
+    valid_from: date
+    valid_until: date | None
+
+
 def local_datetime(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
     """The UTC instant of a wall-clock time on a local date. A wall time that does not exist
     (inside a spring-forward gap) is moved forward by the gap, as clocks do."""
-    naive = datetime.combine(day, at)
-    aware = naive.replace(tzinfo=zone)
-    roundtrip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if roundtrip != naive:  # nonexistent local time
-        aware = naive.replace(tzinfo=zone, fold=1)
-    return aware.astimezone(UTC)
+    # PEP 495: fold=0 reads a wall time with the offset in force before the change. Inside a
+    # spring-forward gap that lands past the gap (02:30 EST = 03:30 EDT), as clocks do; an
+    # ambiguous fall-back time means its first occurrence. (fold=1 would move gap times back.)
+    return datetime.combine(day, at).replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def _subtract(intervals: list[tuple[datetime, datetime]], cut: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]]:
@@ -55,19 +73,27 @@ def _subtract(intervals: list[tuple[datetime, datetime]], cut: tuple[datetime, d
     return result
 
 
-def provider_windows(*, provider_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Window]]:
+def provider_windows(
+    *, provider_ids: list[int], start: datetime, end: datetime, home_locations: dict[int, int | None] | None = None
+) -> dict[int, list[Window]]:
     """Working windows per provider within [start, end): templates and extra sessions, minus
-    time off and clinic closures. Three to four queries in all."""
+    time off and clinic closures. Four queries in all (five when an extra session has no
+    location and the caller did not pass the providers' home locations)."""
     if not provider_ids:
         return {}
     # Local dates can differ from UTC dates by up to a day either side.
     first_day = (start - timedelta(days=1)).date()
     last_day = (end + timedelta(days=1)).date()
-    templates = list(
-        AvailabilityTemplate.objects.filter(provider_id__in=provider_ids, valid_from__lte=last_day)
+    # Plain rows, not model instances: a discipline's templates are hundreds of rows per search.
+    templates = [
+        _TemplateRow(*row)
+        for row in AvailabilityTemplate.objects.filter(provider_id__in=provider_ids, valid_from__lte=last_day)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
-        .select_related("location")
-    )
+        .order_by()
+        .values_list(
+            "id", "provider_id", "location_id", "location__time_zone", "weekday", "start_time", "end_time", "valid_from", "valid_until"
+        )
+    ]
     allowed: dict[int, set[int]] = defaultdict(set)
     if templates:
         through = AvailabilityTemplate.visit_types.through
@@ -82,41 +108,42 @@ def provider_windows(*, provider_ids: list[int], start: datetime, end: datetime)
 
     windows: dict[int, list[Window]] = defaultdict(list)
     for template in templates:
-        zone = zoneinfo.ZoneInfo(template.location.time_zone)
+        zone = zoneinfo.ZoneInfo(template.time_zone)  # ZoneInfo caches instances by key
         vt_ids = frozenset(allowed[template.id]) or None
-        day = first_day
+        # Step straight from one matching weekday to the next rather than testing every day.
+        day = first_day + timedelta(days=(template.weekday - first_day.weekday()) % 7)
         while day <= last_day:
             if (
-                day.weekday() == template.weekday
-                and day >= template.valid_from
+                day >= template.valid_from
                 and (template.valid_until is None or day <= template.valid_until)
                 and (template.location_id, day) not in closures
                 and (None, day) not in closures
             ):
-                w_start = max(local_datetime(day, template.start_time, zone), start)
+                anchor = local_datetime(day, template.start_time, zone)
+                w_start = max(anchor, start)
                 w_end = min(local_datetime(day, template.end_time, zone), end)
                 if w_start < w_end:
-                    windows[template.provider_id].append(Window(template.provider_id, template.location_id, w_start, w_end, vt_ids))
-            day += timedelta(days=1)
-    home_locations = {}
+                    windows[template.provider_id].append(Window(template.provider_id, template.location_id, w_start, w_end, vt_ids, anchor))
+            day += timedelta(days=7)
+    home_locations = dict(home_locations or {})
     for exception in exceptions:
         if exception.kind == AvailabilityException.Kind.EXTRA:
             location_id = exception.location_id or home_locations.get(exception.provider_id)
-            if location_id is None:
+            if location_id is None and exception.provider_id not in home_locations:
                 from clinic.models import Provider
 
                 home_locations.update(Provider.objects.filter(id__in=provider_ids).values_list("id", "home_location_id"))
                 location_id = exception.location_id or home_locations.get(exception.provider_id)
             w_start, w_end = max(exception.start, start), min(exception.end, end)
             if w_start < w_end and location_id is not None:
-                windows[exception.provider_id].append(Window(exception.provider_id, location_id, w_start, w_end, None))
+                windows[exception.provider_id].append(Window(exception.provider_id, location_id, w_start, w_end, None, exception.start))
     for exception in exceptions:
         if exception.kind != AvailabilityException.Kind.TIME_OFF:
             continue
         pieces = []
         for window in windows.get(exception.provider_id, []):
             for s, e in _subtract([(window.start, window.end)], (exception.start, exception.end)):
-                pieces.append(Window(window.provider_id, window.location_id, s, e, window.visit_type_ids))
+                pieces.append(Window(window.provider_id, window.location_id, s, e, window.visit_type_ids, window.grid_origin))
         windows[exception.provider_id] = pieces
     return {pid: sorted(ws, key=lambda w: (w.start, w.location_id)) for pid, ws in windows.items()}
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, CalendarFeed
 
@@ -36,21 +36,30 @@ def _event(appointment: Appointment, *, summary: str, description: str = "") -> 
     event.add("dtend", appointment.end.astimezone(zone))
     event.add("summary", summary)
     location = appointment.location
-    event.add("location", "Video visit" if appointment.video_url else f"{location.name}, {location.address_line1}, {location.city}")
+    place = f"{location.name}, {location.address_line1}, {location.city}, {location.state} {location.postal_code}"
+    event.add("location", appointment.video_url if appointment.video_url else place)
     if description:
         event.add("description", description)
     event.add("status", "CANCELLED" if appointment.status == AppointmentStatus.CANCELLED else "CONFIRMED")
     return event
 
 
-def appointment_ics(*, appointment: Appointment, language: str = "en") -> bytes:
-    """The patient's .ics: clinic, place, time and preparation text."""
+def appointment_ics(*, appointment: Appointment, language: str = "en", cancelled: bool = False) -> bytes:
+    """The patient's .ics: clinic, place, time, preparation text and the clinic's phone. The
+    summary names the clinic, never the procedure. `cancelled` produces a METHOD:CANCEL update
+    with the same UID, so calendars remove the event."""
     cal = _calendar(settings.CLINIC_NAME)
+    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
     summary = f"{'Cita en' if language == 'es' else 'Appointment at'} {settings.CLINIC_NAME}"
-    description = appointment.visit_type.prep_text(language)
-    if appointment.video_url:
-        description = f"{appointment.video_url}\n\n{description}".strip()
-    cal.add_component(_event(appointment, summary=summary, description=description))
+    parts = [appointment.video_url, appointment.visit_type.prep_text(language), f"{settings.CLINIC_NAME} {settings.CLINIC_PHONE}"]
+    event = _event(appointment, summary=summary, description="\n\n".join(p for p in parts if p))
+    if cancelled:
+        event["status"] = "CANCELLED"
+    event.add("sequence", 1 if cancelled else 0)
+    organizer = vCalAddress(f"MAILTO:{settings.DEFAULT_FROM_EMAIL.split('<')[-1].rstrip('>')}")
+    organizer.params["cn"] = vText(settings.CLINIC_NAME)
+    event.add("organizer", organizer)
+    cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical()
 

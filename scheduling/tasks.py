@@ -5,6 +5,17 @@ from celery import shared_task
 
 @shared_task(ignore_result=True)
 def waitlist_offer_freed_time(appointment_id: int) -> None:
-    """Offer time freed by a cancellation or no-show to the best waitlist entries."""
-    # Filled in by the waitlist work (scheduling/waitlist.py).
-    return None
+    """Offer time freed by a cancellation or no-show to the best waitlist entry. Enqueued with
+    transaction.on_commit by appointment_cancel / appointment_no_show; a second run finds the
+    time already held and does nothing."""
+    from scheduling.waitlist import waitlist_offer_freed_time as offer
+
+    offer(appointment_id=appointment_id)
+
+
+@shared_task(ignore_result=True)
+def expire_holds_and_offers() -> None:
+    """Periodic: release lapsed holds and pass their time to the next waitlist entry."""
+    from scheduling.waitlist import waitlist_expire_offers
+
+    waitlist_expire_offers()

@@ -1,13 +1,210 @@
-"""Waitlist: offer freed time to the best matching entries, first to claim gets it
-(the scheduling issue's waitlist work fills this in)."""
+"""Waitlist: offer freed time to the best matching entry, first to claim gets it.
+
+When a cancellation or an early no-show frees time, the best WAITING entry (priority, then
+age) that fits gets the slot as a HELD appointment for WAITLIST_HOLD_MINUTES and a message
+with a claim link (messaging.services.outbox_waitlist_offer, same transaction). The hold is a
+real time-holding appointment inside the exclusion constraints, so nobody else can book that
+time meanwhile. One entry is offered a slot at a time (the hold belongs to one patient); when
+the hold lapses, `waitlist_expire_offers` puts the entry back and offers the time to the next.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, WaitlistEntry
+
+log = logging.getLogger(__name__)
+W = WaitlistEntry.Status
 
 
-def waitlist_claim(*, entry_id: int, now: datetime | None = None):
+def _hold_minutes() -> int:
+    return getattr(settings, "WAITLIST_HOLD_MINUTES", 30)
+
+
+def waitlist_add(
+    *,
+    patient,
+    visit_type,
+    earliest_date: date,
+    latest_date: date,
+    provider=None,
+    weekdays: Iterable[int] | None = None,
+    earliest_time: time | None = None,
+    latest_time: time | None = None,
+    priority: int = WaitlistEntry.Priority.ROUTINE,
+    notes: str = "",
+    created_by=None,
+    now: datetime | None = None,
+) -> WaitlistEntry:
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if latest_date < earliest_date:
+        errors["latest_date"] = ["Must be on or after the earliest date."]
+    if latest_date < now.astimezone(patient.zone).date():
+        errors["latest_date"] = ["Must not be in the past."]
+    days = sorted(set(weekdays or []))
+    if any(not 0 <= d <= 6 for d in days):
+        errors["weekdays"] = ["Use 0 (Monday) to 6 (Sunday)."]
+    if earliest_time and latest_time and latest_time <= earliest_time:
+        errors["latest_time"] = ["Must be after the earliest time."]
+    if provider is not None and provider.discipline_id != visit_type.discipline_id:
+        errors["provider"] = ["Choose a provider of the visit type's discipline."]
+    if errors:
+        raise ValidationFailed("The waitlist entry is not valid.", field_errors=errors)
+    return WaitlistEntry.objects.create(
+        patient=patient,
+        visit_type=visit_type,
+        provider=provider,
+        earliest_date=earliest_date,
+        latest_date=latest_date,
+        weekdays=days,
+        earliest_time=earliest_time,
+        latest_time=latest_time,
+        priority=priority,
+        notes=notes,
+        created_by=created_by,
+    )
+
+
+def waitlist_remove(*, entry_id: int, by=None) -> WaitlistEntry:
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
+        if entry.status in (W.WAITING, W.OFFERED):
+            entry.status = W.REMOVED
+            entry.save(update_fields=["status"])
+    return entry
+
+
+def _candidates(freed: Appointment, exclude_ids: set[int]):
+    """WAITING entries that could use the freed time, best first, locked (skipping rows another
+    offer is handling)."""
+    zone = freed.location.zone
+    local_start = freed.start.astimezone(zone)
+    minutes = int((freed.end - freed.start).total_seconds() // 60)
+    entries = (
+        WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("visit_type", "patient")
+        .filter(
+            status=W.WAITING,
+            visit_type__discipline_id=freed.provider.discipline_id,
+            visit_type__duration_minutes__lte=minutes,
+            visit_type__active=True,
+            earliest_date__lte=local_start.date(),
+            latest_date__gte=local_start.date(),
+        )
+        .filter(Q(provider__isnull=True) | Q(provider_id=freed.provider_id))
+        .filter(Q(weekdays=[]) | Q(weekdays__contains=[local_start.weekday()]))
+        .filter(Q(earliest_time__isnull=True) | Q(earliest_time__lte=local_start.time()))
+        .exclude(patient_id=freed.patient_id)
+        .exclude(pk__in=exclude_ids)
+        .order_by("-priority", "created_at", "id")
+    )
+    for entry in entries:
+        local_end = (freed.start + timedelta(minutes=entry.visit_type.duration_minutes)).astimezone(zone)
+        if entry.latest_time is None or (local_end.date() == local_start.date() and local_end.time() <= entry.latest_time):
+            yield entry
+
+
+def _offer(freed: Appointment, *, now: datetime, exclude_ids: set[int] = frozenset()) -> WaitlistEntry | None:
+    from messaging.services import outbox_waitlist_offer
+    from scheduling.services import appointment_book
+
+    if freed.start <= now:
+        return None
+    for entry in _candidates(freed, set(exclude_ids)):
+        try:
+            # A savepoint per try: a refusal for one patient (busy, payer rule, notice) must not
+            # spoil the transaction for the next.
+            with transaction.atomic():
+                held = appointment_book(
+                    patient=entry.patient,
+                    provider=freed.provider,
+                    visit_type=entry.visit_type,
+                    start=freed.start,
+                    region=freed.region if entry.visit_type_id == freed.visit_type_id else "",
+                    laterality=freed.laterality if entry.visit_type_id == freed.visit_type_id else "",
+                    hold_minutes=_hold_minutes(),
+                    notes="waitlist offer",
+                    now=now,
+                )
+        except DomainError:
+            continue
+        entry.status = W.OFFERED
+        entry.offered_appointment = held
+        entry.offer_expires_at = held.hold_expires_at
+        entry.save(update_fields=["status", "offered_appointment", "offer_expires_at"])
+        outbox_waitlist_offer(entry=entry, now=now)
+        log.info("waitlist offer", extra={"event": "waitlist.offered", "entry_id": entry.pk, "appointment_id": held.pk})
+        return entry
+    return None
+
+
+def waitlist_offer_freed_time(*, appointment_id: int, now: datetime | None = None) -> WaitlistEntry | None:
+    """Offer the time of a cancelled / no-show appointment to the best matching entry.
+    Idempotent: once the time is held or booked again, a second run finds it taken."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        freed = Appointment.objects.select_related("provider", "location").filter(pk=appointment_id).first()
+        if freed is None or freed.status in TIME_HOLDING:
+            return None
+        return _offer(freed, now=now)
+
+
+def waitlist_claim(*, entry_id: int, by=None, now: datetime | None = None) -> Appointment:
     """The patient (through a messaging link) or the front desk claims an offered, held slot.
-    Returns the booked Appointment; raises core.errors.Conflict when the offer expired or was
-    taken."""
-    raise NotImplementedError
+    Returns the booked Appointment; raises Conflict when the offer expired or was taken. The
+    entry row is locked, so of two simultaneous claims exactly one books."""
+    from scheduling.services import appointment_confirm
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update().filter(pk=entry_id).first()
+        if entry is None:
+            raise NotFound("That waitlist offer does not exist.")
+        if entry.status == W.BOOKED:
+            raise Conflict("This offer has already been claimed.")
+        if entry.status != W.OFFERED or entry.offered_appointment_id is None:
+            raise Conflict("This offer is no longer open.")
+        if entry.offer_expires_at is not None and entry.offer_expires_at <= now:
+            raise Conflict("This offer has expired. You are still on the waitlist.")
+        held = Appointment.objects.select_for_update().get(pk=entry.offered_appointment_id)
+        if held.status != AppointmentStatus.HELD:
+            raise Conflict("Sorry, this time is no longer available. You are still on the waitlist.")
+        booked = appointment_confirm(appointment=held, by=by, via="waitlist", now=now)
+        entry.status = W.BOOKED
+        entry.save(update_fields=["status"])
+    return booked
+
+
+def waitlist_expire_offers(*, now: datetime | None = None) -> int:
+    """Release lapsed holds, put their entries back (or expire them when their dates have
+    passed) and offer each freed time to the next entry. Also expires WAITING entries whose
+    dates are over. Safe to run at any time and twice; returns the number of lapsed offers."""
+    from scheduling.services import appointment_release_expired_holds
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment_release_expired_holds(now=now)
+        lapsed = list(
+            WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("patient", "offered_appointment__provider", "offered_appointment__location")
+            .filter(status=W.OFFERED, offer_expires_at__lte=now)
+        )
+        for entry in lapsed:
+            entry.status = W.WAITING if entry.latest_date >= now.astimezone(entry.patient.zone).date() else W.EXPIRED
+            entry.save(update_fields=["status"])
+        for entry in lapsed:
+            if entry.offered_appointment is not None:
+                _offer(entry.offered_appointment, now=now, exclude_ids={entry.pk})
+        # Calendar dates in UTC here are at most a day off; entries end a day late, never early.
+        WaitlistEntry.objects.filter(status=W.WAITING, latest_date__lt=(now - timedelta(days=1)).date()).update(status=W.EXPIRED)
+    return len(lapsed)

@@ -44,7 +44,7 @@ def main() -> int:
         step("makemigrations --check", [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"])
         if chromium_path() is None:
             print("SKIPPED browser tests: chromium is not installed (apt-get install -y chromium)", flush=True)
-        step("pytest", [sys.executable, "-m", "pytest", *sys.argv[1:]])
+        step("pytest", [sys.executable, "-m", "pytest", "-q", *sys.argv[1:]])
         return 0
     finally:
         for stop in started:

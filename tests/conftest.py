@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -85,11 +86,36 @@ def celery_session_app():
     return app
 
 
-@pytest.fixture(scope="session")
-def celery_session_worker(celery_session_app):
+def pytest_collection_modifyitems(config, items):
+    """Transactional tests flush every table afterwards, which would also wipe rows that data
+    migrations ship (roles, default protocols, payer rules, reminder plans) for the tests after
+    them; serialized rollback restores them."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(
+            item.fixturenames
+        )
+        if transactional:
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False)
+
+
+@pytest.fixture
+def celery_worker(celery_session_app, transactional_db):
+    """A real Celery worker (threads pool) consuming from real Redis, for this test only.
+
+    Started per test on purpose: tasks that other tests enqueue after commit must not run in the
+    background while a later test flushes the database. Leftovers in the queue are purged before
+    the worker starts. Tests using it see committed data only, hence transactional_db."""
     import celery.contrib.testing.tasks  # noqa: F401 - registers the ping task start_worker uses
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connection
 
+    # The worker thread's own database connection is closed after each task, so the test
+    # database can be flushed and dropped.
+    task_postrun.connect(_close_worker_connection, weak=False, dispatch_uid="tests.close_worker_connection")
+    with celery_session_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(celery_session_app.conf.task_default_queue)
     with start_worker(
         celery_session_app,
         pool="threads",
@@ -99,10 +125,52 @@ def celery_session_worker(celery_session_app):
         shutdown_timeout=10,
     ) as worker:
         yield worker
+    connection.close()
+
+
+def _close_worker_connection(**_):
+    from django.db import connection
+
+    connection.close()
+
+
+# --- Browser: Playwright driving Debian's chromium (never a downloaded browser) -----------------
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
-def celery_worker(celery_session_worker, transactional_db):
-    """A real worker thread consuming from real Redis. Tests using it see committed data only,
-    hence transactional_db."""
-    return celery_session_worker
+def page(chromium_executable):
+    """A fresh chromium per test. Function-scoped on purpose: while Playwright's sync API runs, its
+    event loop makes Django hand this thread context-local database connections, so a browser left
+    open across tests would give later tests a connection without the serialized-rollback data."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's loop also trips Django's async-safety check on the test's own (synchronous,
+    # safe) ORM calls; allowed only while the browser runs.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS, headless=True)
+            context = browser.new_context(locale="en-US", timezone_id="America/New_York")
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+            context.close()
+            browser.close()
+            connections.close_all()  # the context-local connections opened while the loop ran
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

@@ -164,3 +164,36 @@ def weekly_templates(provider, location=None, weekdays=range(7), start=datetime.
     """Give a provider the same hours on the given weekdays (all week by default)."""
     location = location or provider.home_location
     return [AvailabilityTemplateFactory(provider=provider, location=location, weekday=d, start_time=start, end_time=end) for d in weekdays]
+
+
+# --- careplans -------------------------------------------------------------------------------
+from careplans.models import CarePlan, CareTeamMember, Task  # noqa: E402
+
+
+class CarePlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CarePlan
+
+    patient = factory.SubFactory(PatientFactory)
+    title = "Chronic low back pain: interdisciplinary plan"
+    status = CarePlan.Status.ACTIVE
+    period_start = factory.LazyFunction(lambda: datetime.date.today() - datetime.timedelta(days=90))
+
+
+class CareTeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CareTeamMember
+
+    care_plan = factory.SubFactory(CarePlanFactory)
+    provider = factory.SubFactory(ProviderFactory)
+    role = CareTeamMember.Role.LEAD_PHYSICIAN
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    title = factory.Sequence(lambda n: f"Follow-up call {n}")
+    patient = factory.SubFactory(PatientFactory)
+    assignee_role = "care_coordinator"
+    created_at = factory.LazyFunction(lambda: datetime.datetime.now(datetime.UTC))

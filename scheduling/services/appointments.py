@@ -122,6 +122,12 @@ def appointment_book(
         )
     if start <= now:
         raise ValidationFailed("That time has already passed.", field_errors={"start": ["Choose a time in the future."]})
+    if start < now + timedelta(minutes=visit_type.min_notice_minutes):
+        # The same minimum notice find_slots applies, so a slot it offers is one we accept.
+        raise ValidationFailed(
+            f"This visit needs at least {visit_type.min_notice_minutes} minutes' notice.",
+            field_errors={"start": ["Choose a later time."]},
+        )
     if not visit_type.active:
         raise ValidationFailed("This visit type is no longer offered.", field_errors={"visit_type": ["Inactive visit type."]})
     if not provider.active:
@@ -149,10 +155,19 @@ def appointment_book(
             room = _pick_room(visit_type=visit_type, location_id=window.location_id, room_start=room_start, room_end=room_end)
             if room is None:
                 raise SlotTaken("No suitable room is free at that time.", taken="room")
-        elif room.kind != visit_type.room_kind or room.location_id != window.location_id:
+        elif (
+            not room.active
+            or room.kind != visit_type.room_kind
+            or room.location_id != window.location_id
+            or set(visit_type.required_equipment.values_list("id", flat=True)) - set(room.equipment.values_list("id", flat=True))
+        ):
             raise ValidationFailed(
                 "That room does not suit this visit.",
-                field_errors={"room": [f"Needs a {RoomKind(visit_type.room_kind).label} at the provider's location."]},
+                field_errors={
+                    "room": [
+                        f"Needs an active {RoomKind(visit_type.room_kind).label} with the visit's equipment at the provider's location."
+                    ]
+                },
             )
 
         from scheduling.rules import frequency_violations

@@ -35,3 +35,40 @@ def next_weekday_at(hour: int, minute: int = 0, days_ahead: int = 7) -> datetime
 
     day = datetime.date.today() + datetime.timedelta(days=days_ahead)
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+
+
+# --- shared by the bundle, series and waitlist tests ------------------------------------------
+import zoneinfo as _zoneinfo  # noqa: E402
+
+NY = _zoneinfo.ZoneInfo("America/New_York")
+FIXED_MONDAY = datetime.date(2027, 1, 11)  # EST, far from DST changes
+FIXED_NOW = datetime.datetime(2027, 1, 4, 12, 0, tzinfo=datetime.UTC)
+
+
+def local(hour: int, minute: int = 0, day: datetime.date = FIXED_MONDAY) -> datetime.datetime:
+    """A New York wall-clock time as an aware UTC datetime."""
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=NY).astimezone(datetime.UTC)
+
+
+@pytest.fixture
+def care_team(location, consult_rooms, physical_therapist, psychologist, dietitian):
+    """PT, psychology and nutrition working Monday to Friday 08:00-17:00 at one location, with
+    two consult rooms and a PT gym, and one visit type each."""
+    from clinic.models import RoomKind
+
+    gym = RoomFactory(location=location, kind=RoomKind.PT_GYM, name="Gym")
+    team = {"pt": physical_therapist, "psy": psychologist, "rd": dietitian}
+    for provider in team.values():
+        provider.home_location = location
+        provider.save()
+        weekly_templates(provider, location, weekdays=range(5))
+    return {
+        **team,
+        "gym": gym,
+        "location": location,
+        "pt_eval": VisitTypeFactory(
+            code="pt-evaluation", discipline=physical_therapist.discipline, duration_minutes=60, room_kind=RoomKind.PT_GYM
+        ),
+        "psy_intake": VisitTypeFactory(code="psychology-intake", discipline=psychologist.discipline, duration_minutes=60),
+        "nutrition": VisitTypeFactory(code="nutrition-consult", discipline=dietitian.discipline, duration_minutes=45),
+    }

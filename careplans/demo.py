@@ -1,0 +1,305 @@
+"""Demo care plans: ~50 patients with problems, goals, interdisciplinary teams, activities, past
+procedures with their follow-up tasks, and months of questionnaire answers so charts look real.
+
+Idempotent: a patient who already has a demo plan is skipped. Runs after clinic.demo and
+scheduling.demo; works with whatever visit types exist (procedures are skipped if none do)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Problem, ProcedureRecord, ProtocolStep, QuestionnaireResponse, Task
+from careplans.scoring import score_answers
+from careplans.services import followup_assemble, task_complete, task_create, team_note_add
+from clinic.models import Anticoagulant, Discipline, Location, Patient, Provider
+from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, VisitType
+
+PATIENTS = 50
+MARKER = "[demo]"
+
+PLANS = [
+    (
+        "CSF leak after epidural: recovery plan",
+        [("G97.1", "Other reaction to spinal and lumbar puncture"), ("G96.00", "Cerebrospinal fluid leak, unspecified")],
+        "ebp",
+    ),
+    ("Lumbar radiculopathy: interdisciplinary plan", [("M54.16", "Radiculopathy, lumbar region")], "esi"),
+    ("Lumbar facet arthropathy", [("M47.816", "Spondylosis without myelopathy or radiculopathy, lumbar region")], "mbb"),
+    (
+        "Facet pain after diagnostic blocks: RFA and rehabilitation",
+        [("M47.816", "Spondylosis without myelopathy or radiculopathy, lumbar region")],
+        "rfa",
+    ),
+    ("Persistent pain after spine surgery: SCS evaluation", [("M96.1", "Postlaminectomy syndrome, not elsewhere classified")], "scs_trial"),
+    (
+        "Chronic widespread pain with low mood",
+        [("M79.7", "Fibromyalgia"), ("F32.1", "Major depressive disorder, single episode, moderate")],
+        "",
+    ),
+]
+
+
+def seed(*, out=print) -> None:
+    rng = random.Random(5)
+    now = timezone.now()
+    providers = {p.user.username: p for p in Provider.objects.select_related("user", "discipline")}
+    if not providers:
+        out("care plans: no providers (run clinic.demo first)")
+        return
+    by_discipline: dict[str, list[Provider]] = {}
+    for p in providers.values():
+        by_discipline.setdefault(p.discipline.code, []).append(p)
+    marsh = providers.get("provider")
+    coordinator = get_user_model().objects.filter(username="coordinator").first()
+    disciplines = {d.code: d for d in Discipline.objects.all()}
+    procedures = {vt.procedure_family: vt for vt in VisitType.objects.filter(is_procedure=True, active=True).exclude(procedure_family="")}
+    pt_visit = VisitType.objects.filter(discipline__code="physical-therapy", is_procedure=False, active=True).order_by("id").first()
+    location = Location.objects.filter(active=True).order_by("id").first()
+    patients = list(Patient.objects.filter(email__endswith="@patients.example").order_by("email")[:PATIENTS])
+    existing = set(CarePlan.objects.filter(description__startswith=MARKER).values_list("patient_id", flat=True))
+    made = 0
+    for index, patient in enumerate(patients):
+        if patient.pk in existing:
+            continue
+        title, problems, family = PLANS[index % len(PLANS)]
+        if index % 7 == 0 and patient.anticoagulant == Anticoagulant.NONE:
+            patient.anticoagulant = rng.choice(
+                [Anticoagulant.WARFARIN, Anticoagulant.CLOPIDOGREL, Anticoagulant.APIXABAN, Anticoagulant.ASPIRIN]
+            )
+            patient.diabetic = index % 5 == 0
+            patient.save(update_fields=["anticoagulant", "diabetic"])
+        start = (now - timedelta(days=150 + index)).date()
+        plan = CarePlan.objects.create(
+            patient=patient,
+            title=title,
+            status=CarePlan.Status.ACTIVE,
+            period_start=start,
+            description=f"{MARKER} shared interdisciplinary plan",
+            created_by=coordinator,
+        )
+        for code, text in problems:
+            Problem.objects.create(care_plan=plan, code=code, text=text)
+        Goal.objects.create(
+            care_plan=plan,
+            description="Average pain (PEG) ≤ 4",
+            measure="PEG",
+            target_comparator="<=",
+            target_value=4,
+            target_date=start + timedelta(days=180),
+        )
+        Goal.objects.create(
+            care_plan=plan,
+            description="Walk 30 minutes without stopping",
+            measure="other",
+            target_text="30 minutes",
+            target_date=start + timedelta(days=120),
+        )
+        Goal.objects.create(
+            care_plan=plan,
+            description="Disability (ODI) ≤ 30 %",
+            measure="ODI",
+            target_comparator="<=",
+            target_value=30,
+            achievement_status="improving",
+        )
+        lead = marsh if (marsh and index % 3 == 0) else rng.choice(by_discipline.get("interventional-pain", [marsh]))
+        team = [(lead, CareTeamMember.Role.LEAD_PHYSICIAN)]
+        for code, role in (
+            ("physical-therapy", CareTeamMember.Role.PHYSICAL_THERAPIST),
+            ("psychology", CareTeamMember.Role.PSYCHOLOGIST),
+            ("nutrition", CareTeamMember.Role.DIETITIAN),
+        ):
+            if by_discipline.get(code) and (code != "nutrition" or family == "ebp" or index % 4 == 0):
+                team.append((by_discipline[code][index % len(by_discipline[code])], role))
+        for provider, role in team:
+            if provider is not None:
+                CareTeamMember.objects.get_or_create(care_plan=plan, provider=provider, role=role)
+        if coordinator:
+            CareTeamMember.objects.get_or_create(care_plan=plan, user=coordinator, role=CareTeamMember.Role.CARE_COORDINATOR, provider=None)
+        if "physical-therapy" in disciplines:
+            Activity.objects.create(
+                care_plan=plan,
+                title="Physical therapy: graded activity",
+                discipline=disciplines["physical-therapy"],
+                kind=Activity.Kind.VISIT_SERIES,
+                visit_type=pt_visit,
+                per_week=2,
+                weeks=6,
+                planned_count=12,
+                status=Activity.Status.IN_PROGRESS,
+            )
+        if "psychology" in disciplines:
+            Activity.objects.create(
+                care_plan=plan,
+                title="Pain coping skills (CBT)",
+                discipline=disciplines["psychology"],
+                kind=Activity.Kind.VISIT_SERIES,
+                per_week=1,
+                weeks=8,
+                planned_count=8,
+            )
+            Activity.objects.create(
+                care_plan=plan,
+                title="PEG every 2 weeks",
+                discipline=disciplines["psychology"],
+                kind=Activity.Kind.QUESTIONNAIRE,
+                questionnaire="PEG",
+                planned_count=10,
+                status=Activity.Status.IN_PROGRESS,
+            )
+        if "interventional-pain" in disciplines and family:
+            Activity.objects.create(
+                care_plan=plan,
+                title=f"Procedure: {family.upper()}",
+                discipline=disciplines["interventional-pain"],
+                kind=Activity.Kind.PROCEDURE,
+                planned_count=1,
+            )
+        if family == "ebp" and "nutrition" in disciplines:
+            Activity.objects.create(
+                care_plan=plan,
+                title="Nutrition screen (B12, iron, vitamin K)",
+                discipline=disciplines["nutrition"],
+                kind=Activity.Kind.EDUCATION,
+                planned_count=1,
+            )
+        _answers(patient, plan, start, now, rng, improving=index % 4 != 3)
+        if family and family in procedures and lead is not None and location is not None:
+            _past_procedure(patient, plan, lead, procedures[family], location, now - timedelta(days=10 + index % 40), index, now)
+        if coordinator:
+            team_note_add(
+                care_plan=plan,
+                author=coordinator,
+                text="Team huddle: plan reviewed with the patient; goals agreed.",
+                now=now - timedelta(days=30),
+            )
+        made += 1
+    if marsh is not None:
+        _tasks_today_for(marsh, now)
+    _checklists_for_upcoming(now)
+    out(
+        f"care plans: {made} new, {CarePlan.objects.filter(description__startswith=MARKER).count()} demo plans, {Task.objects.count()} tasks"
+    )
+
+
+def _answers(patient, plan, start, now, rng, *, improving: bool) -> None:
+    rows = []
+    weeks = max(2, (now.date() - start).days // 14)
+    for k in range(weeks + 1):
+        at = datetime.combine(start + timedelta(days=14 * k), time(15, 0), tzinfo=UTC)
+        if at > now:
+            break
+        trend = k / max(weeks, 1)
+        pain = max(0, min(10, round((8 - (4 * trend if improving else 1 * trend)) + rng.uniform(-1, 1))))
+        odi_level = max(0, min(5, round(3 - (2 * trend if improving else 0.3 * trend) + rng.uniform(-0.5, 0.5))))
+        sets = [
+            ("NRS", [pain]),
+            ("PEG", [pain, max(0, pain - 1), min(10, pain + rng.choice([0, 1]))]),
+            ("ODI", [odi_level] * 9 + [max(0, odi_level - 1)]),
+        ]
+        if k % 2 == 0:
+            mood = max(0, min(3, round(2 - (1.5 * trend if improving else 0) + rng.uniform(-0.4, 0.4))))
+            sets += [("PHQ-9", [mood] * 8 + [0]), ("GAD-7", [mood] * 7)]
+        for code, answers in sets:
+            scored = score_answers(code, answers)
+            rows.append(
+                QuestionnaireResponse(
+                    patient=patient,
+                    care_plan=plan,
+                    questionnaire=code,
+                    answers=answers,
+                    score=scored.score,
+                    severity=scored.severity,
+                    answered_at=at,
+                    source="link",
+                )
+            )
+    QuestionnaireResponse.objects.bulk_create(rows)
+
+
+def _past_procedure(patient, plan, provider, visit_type, location, when, index, now) -> None:
+    start = when.replace(hour=13 + index % 4, minute=0, second=0, microsecond=0)
+    appointment = Appointment.objects.create(
+        patient=patient,
+        provider=provider,
+        visit_type=visit_type,
+        location=location,
+        start=start,
+        end=start + timedelta(minutes=visit_type.duration_minutes),
+        room_start=start,
+        room_end=start + timedelta(minutes=visit_type.duration_minutes),
+        status=AppointmentStatus.COMPLETED,
+        region="lumbar",
+        completed_at=start + timedelta(minutes=visit_type.duration_minutes),
+        relief_percent=None if visit_type.procedure_family == "esi" else 40 + index % 50,
+        notes="demo",
+    )
+    if visit_type.procedure_family == "esi" and index % 6 == 1:
+        ProcedureRecord.objects.create(
+            appointment=appointment,
+            complications=["dural_puncture"],
+            recorded_at=appointment.completed_at,
+            note="Wet tap at L4-5; patient informed.",
+        )
+    # Follow-up tasks as the protocols would have assembled them (messages in the past are not queued).
+    steps = ProtocolStep.objects.filter(
+        protocol__procedure_families__contains=[visit_type.procedure_family], anchor="completed", kind__in=["task", "follow_up_visit"]
+    )
+    dural = (
+        ProtocolStep.objects.filter(protocol__code="dural-puncture")
+        if hasattr(appointment, "procedure_record")
+        else ProtocolStep.objects.none()
+    )
+    for step in [*steps.select_related("protocol"), *dural.select_related("protocol")]:
+        due = appointment.completed_at + timedelta(minutes=step.offset_minutes)
+        task = task_create(
+            title=step.title,
+            description=step.description,
+            patient=patient,
+            care_plan=plan,
+            appointment=appointment,
+            assignee_role=step.assignee_role or "care_coordinator",
+            priority=step.priority,
+            source="protocol",
+            due=due,
+            dedupe_key=f"proc:{appointment.pk}:{step.protocol.code}:{step.code}",
+            protocol_step=step,
+            now=appointment.completed_at,
+        )
+        if due < now - timedelta(days=1) and task.is_open:
+            task_complete(task=task, note="demo: done", now=due + timedelta(hours=2))
+
+
+def _tasks_today_for(marsh, now) -> None:
+    plans = list(CarePlan.objects.filter(team__provider=marsh, description__startswith=MARKER).select_related("patient").order_by("id")[:5])
+    titles = [
+        "Review 2-week PEG after ESI",
+        "Call back about post-procedure headache",
+        "Sign RFA pre-authorisation letter",
+        "Review MRI report",
+        "Discuss SCS trial result",
+    ]
+    for plan, title in zip(plans, titles, strict=False):
+        task_create(
+            title=title,
+            patient=plan.patient,
+            care_plan=plan,
+            assignee_provider=marsh,
+            priority="urgent" if "headache" in title else "routine",
+            due=now.replace(hour=20, minute=0, second=0, microsecond=0),
+            dedupe_key=f"demo-today:{plan.pk}:{title}",
+            now=now,
+        )
+
+
+def _checklists_for_upcoming(now) -> None:
+    """Upcoming procedures booked by the scheduling demo get their checklists (as the Celery
+    task would after booking)."""
+    for appointment_id in Appointment.objects.filter(
+        visit_type__is_procedure=True, status__in=TIME_HOLDING, start__gt=now, start__lt=now + timedelta(days=21)
+    ).values_list("id", flat=True)[:200]:
+        followup_assemble(appointment_id=appointment_id, event="booked", now=now)

@@ -1,0 +1,47 @@
+"""Care-plan commands. Admin, API views, workspace pages, patient links, Celery tasks and other
+apps (scheduling, messaging) call these; nothing else changes care-plan state."""
+
+from careplans.services.checklists import checklist_item_mark, checklists_raise_incomplete  # noqa: F401
+from careplans.services.plans import (  # noqa: F401
+    activity_add,
+    activity_book_bundle,
+    activity_book_series,
+    activity_link_appointment,
+    activity_set_status,
+    careplan_activate,
+    careplan_complete,
+    careplan_create,
+    careplan_hold,
+    careplan_resume,
+    careplan_revoke,
+    goal_add,
+    goal_set_achievement,
+    problem_add,
+    team_member_add,
+    team_member_remove,
+    team_note_add,
+)
+from careplans.services.protocols import (  # noqa: F401
+    followup_assemble,
+    followup_on_appointment_event,
+    followup_sweep,
+    procedure_record_set,
+)
+from careplans.services.questionnaires import (  # noqa: F401
+    instructions_link_for,
+    instructions_step_for_token,
+    questionnaire_link_for,
+    questionnaire_request_create,
+    questionnaire_request_for_token,
+    questionnaire_response_create,
+)
+from careplans.services.tasks import (  # noqa: F401
+    task_accept,
+    task_cancel,
+    task_complete,
+    task_create,
+    task_hold,
+    task_reassign,
+    task_start,
+    tasks_escalate_overdue,
+)

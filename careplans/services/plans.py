@@ -1,0 +1,307 @@
+"""Care plans: creation, status transitions, problems, goals, team, activities (and turning an
+activity into bookings through the scheduling services), team notes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Measure, Problem, TeamNote
+from clinic.models import Patient, Provider
+from core.errors import IllegalTransition, ValidationFailed
+
+S = CarePlan.Status
+
+LEGAL_TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.ACTIVE, S.REVOKED},
+    S.ACTIVE: {S.ON_HOLD, S.COMPLETED, S.REVOKED},
+    S.ON_HOLD: {S.ACTIVE, S.COMPLETED, S.REVOKED},
+    S.COMPLETED: set(),
+    S.REVOKED: set(),
+}
+
+# ICD-10-CM: letter (not U), digit, digit or A/B, optional dot and up to four more characters.
+ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
+
+
+@transaction.atomic
+def careplan_create(
+    *,
+    patient: Patient,
+    title: str,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    description: str = "",
+    activate: bool = False,
+    created_by=None,
+    now: datetime | None = None,
+) -> CarePlan:
+    now = now or timezone.now()
+    title = (title or "").strip()
+    if not title:
+        raise ValidationFailed("A care plan needs a title.", field_errors={"title": ["A title is required."]})
+    period_start = period_start or timezone.localdate(now)
+    if period_end is not None and period_end < period_start:
+        raise ValidationFailed("The plan ends before it starts.", field_errors={"period_end": ["Must be on or after the start."]})
+    plan = CarePlan.objects.create(
+        patient=patient,
+        title=title[:200],
+        description=description,
+        period_start=period_start,
+        period_end=period_end,
+        status=S.ACTIVE if activate else S.DRAFT,
+        status_changed_at=now,
+        status_changed_by=created_by,
+        created_by=created_by,
+    )
+    return plan
+
+
+def _transition(plan: CarePlan, *, to: str, by=None, reason: str = "", now: datetime | None = None, **fields) -> CarePlan:
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = CarePlan.objects.select_for_update().get(pk=plan.pk)
+        current = locked.status
+        if to not in LEGAL_TRANSITIONS[current]:
+            raise IllegalTransition(f"A {S(current).label.lower()} care plan cannot become {S(to).label.lower()}.", status=current)
+        locked.status = to
+        locked.status_reason = reason[:300]
+        locked.status_changed_at = now
+        locked.status_changed_by = by
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by", "updated_at", *fields])
+    return locked
+
+
+def careplan_activate(*, care_plan: CarePlan, by=None, now: datetime | None = None) -> CarePlan:
+    return _transition(care_plan, to=S.ACTIVE, by=by, now=now)
+
+
+def careplan_hold(*, care_plan: CarePlan, reason: str, by=None, now: datetime | None = None) -> CarePlan:
+    if care_plan.status == S.DRAFT:
+        raise IllegalTransition("A draft care plan cannot be put on hold.", status=care_plan.status)
+    return _transition(care_plan, to=S.ON_HOLD, by=by, reason=reason, now=now)
+
+
+def careplan_resume(*, care_plan: CarePlan, by=None, now: datetime | None = None) -> CarePlan:
+    if care_plan.status != S.ON_HOLD:
+        raise IllegalTransition("Only a care plan on hold can be resumed.", status=care_plan.status)
+    return _transition(care_plan, to=S.ACTIVE, by=by, now=now)
+
+
+def careplan_complete(*, care_plan: CarePlan, by=None, now: datetime | None = None) -> CarePlan:
+    now = now or timezone.now()
+    end = care_plan.period_end or max(timezone.localdate(now), care_plan.period_start)
+    return _transition(care_plan, to=S.COMPLETED, by=by, now=now, period_end=end)
+
+
+def careplan_revoke(*, care_plan: CarePlan, reason: str, by=None, now: datetime | None = None) -> CarePlan:
+    if not (reason or "").strip():
+        raise ValidationFailed("Say why the plan is revoked.", field_errors={"reason": ["A reason is required."]})
+    return _transition(care_plan, to=S.REVOKED, by=by, reason=reason, now=now)
+
+
+def problem_add(*, care_plan: CarePlan, code: str, text: str, onset: date | None = None) -> Problem:
+    code = (code or "").strip().upper()
+    if not ICD10CM.match(code):
+        raise ValidationFailed("Not an ICD-10-CM code.", field_errors={"code": ["Use an ICD-10-CM code such as M54.16 or G96.00."]})
+    problem, _ = Problem.objects.get_or_create(care_plan=care_plan, code=code, defaults={"text": text[:200], "onset": onset})
+    return problem
+
+
+def goal_add(
+    *,
+    care_plan: CarePlan,
+    description: str,
+    measure: str = Measure.OTHER,
+    target_comparator: str = "",
+    target_value: Decimal | float | int | None = None,
+    target_text: str = "",
+    target_date: date | None = None,
+) -> Goal:
+    errors: dict[str, list[str]] = {}
+    if not (description or "").strip():
+        errors["description"] = ["A description is required."]
+    if measure not in Measure.values:
+        errors["measure"] = [f"Choose one of {', '.join(Measure.values)}."]
+    if target_value is not None and target_comparator not in Goal.Comparator.values:
+        errors["target_comparator"] = ["Choose <= or >= for a numeric target."]
+    if errors:
+        raise ValidationFailed("The goal is not valid.", field_errors=errors)
+    return Goal.objects.create(
+        care_plan=care_plan,
+        description=description.strip()[:300],
+        measure=measure,
+        target_comparator=target_comparator if target_value is not None else "",
+        target_value=Decimal(str(target_value)) if target_value is not None else None,
+        target_text=target_text,
+        target_date=target_date,
+    )
+
+
+def goal_set_achievement(*, goal: Goal, status: str) -> Goal:
+    if status not in Goal.Achievement.values:
+        raise ValidationFailed("Unknown achievement status.", field_errors={"achievement_status": [", ".join(Goal.Achievement.values)]})
+    Goal.objects.filter(pk=goal.pk).update(achievement_status=status)
+    goal.achievement_status = status
+    return goal
+
+
+def team_member_add(*, care_plan: CarePlan, role: str, provider: Provider | None = None, user=None) -> CareTeamMember:
+    if role not in CareTeamMember.Role.values:
+        raise ValidationFailed("Unknown team role.", field_errors={"role": [f"Choose one of {', '.join(CareTeamMember.Role.values)}."]})
+    if provider is None and user is None:
+        raise ValidationFailed("Choose who joins the team.", field_errors={"provider": ["Choose a provider or a user."]})
+    if provider is not None:
+        member, _ = CareTeamMember.objects.get_or_create(care_plan=care_plan, provider=provider, role=role)
+    else:
+        member, _ = CareTeamMember.objects.get_or_create(care_plan=care_plan, user=user, role=role, provider=None)
+    return member
+
+
+def team_member_remove(*, member: CareTeamMember) -> None:
+    member.delete()
+
+
+def team_note_add(*, care_plan: CarePlan, author, text: str, now: datetime | None = None) -> TeamNote:
+    if not (text or "").strip():
+        raise ValidationFailed("The note is empty.", field_errors={"text": ["Write the note."]})
+    return TeamNote.objects.create(care_plan=care_plan, author=author, text=text.strip(), at=now or timezone.now())
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+def activity_add(
+    *,
+    care_plan: CarePlan,
+    title: str,
+    discipline,
+    kind: str,
+    visit_type=None,
+    planned_count: int = 1,
+    per_week: int | None = None,
+    weeks: int | None = None,
+    questionnaire: str = "",
+) -> Activity:
+    errors: dict[str, list[str]] = {}
+    if kind not in Activity.Kind.values:
+        errors["kind"] = [f"Choose one of {', '.join(Activity.Kind.values)}."]
+    if per_week and weeks:
+        planned_count = per_week * weeks
+    if planned_count < 1:
+        errors["planned_count"] = ["Plan at least one."]
+    if visit_type is not None and visit_type.discipline_id != discipline.pk:
+        errors["visit_type"] = ["The visit type belongs to another discipline."]
+    if kind == Activity.Kind.QUESTIONNAIRE:
+        from careplans.scoring import QUESTIONNAIRE_CODES
+
+        if questionnaire not in QUESTIONNAIRE_CODES:
+            errors["questionnaire"] = [f"Choose one of {', '.join(QUESTIONNAIRE_CODES)}."]
+    if errors:
+        raise ValidationFailed("The activity is not valid.", field_errors=errors)
+    return Activity.objects.create(
+        care_plan=care_plan,
+        title=(title or "").strip()[:200] or (visit_type.name if visit_type else Activity.Kind(kind).label),
+        discipline=discipline,
+        kind=kind,
+        visit_type=visit_type,
+        planned_count=planned_count,
+        per_week=per_week,
+        weeks=weeks,
+        questionnaire=questionnaire,
+    )
+
+
+def activity_set_status(*, activity: Activity, status: str) -> Activity:
+    if status not in Activity.Status.values:
+        raise ValidationFailed("Unknown activity status.", field_errors={"status": [", ".join(Activity.Status.values)]})
+    Activity.objects.filter(pk=activity.pk).update(status=status)
+    activity.status = status
+    return activity
+
+
+def activity_link_appointment(*, activity: Activity, appointment) -> None:
+    """Count an appointment towards an activity (idempotent)."""
+    activity.appointments.add(appointment)
+    if activity.status == Activity.Status.NOT_STARTED:
+        Activity.objects.filter(pk=activity.pk, status=Activity.Status.NOT_STARTED).update(status=Activity.Status.SCHEDULED)
+
+
+def _appointments_from(result) -> list:
+    """series_book returns a SeriesResult (its `appointments` a list of what was placed);
+    bundle_book returns an AppointmentBundle (its `appointments` a related manager)."""
+    appointments = result.appointments
+    return list(appointments.all()) if hasattr(appointments, "all") else list(appointments)
+
+
+def activity_book_series(
+    *,
+    activity: Activity,
+    start_date: date,
+    booked_by,
+    provider: Provider | None = None,
+    preferred_weekdays: list[int] | None = None,
+    preferred_time: time | None = None,
+    now: datetime | None = None,
+) -> list:
+    """Book an activity's visit series (e.g. PT twice a week for 6 weeks) through the scheduling
+    series service and link the appointments to the activity. All-or-nothing, as the series is."""
+    from scheduling.series import series_book
+
+    if activity.visit_type_id is None or not (activity.per_week and activity.weeks):
+        raise ValidationFailed(
+            "Only a visit series with a visit type and frequency can be booked.",
+            field_errors={"activity": ["Set the visit type, visits per week and weeks first."]},
+        )
+    with transaction.atomic():
+        result = series_book(
+            patient=activity.care_plan.patient,
+            visit_type=activity.visit_type,
+            per_week=activity.per_week,
+            weeks=activity.weeks,
+            start_date=start_date,
+            provider=provider,
+            preferred_weekdays=preferred_weekdays,
+            preferred_time=preferred_time,
+            booked_by=booked_by,
+            now=now,
+        )
+        appointments = _appointments_from(result)
+        for appointment in appointments:
+            activity_link_appointment(activity=activity, appointment=appointment)
+    return appointments
+
+
+def activity_book_bundle(
+    *, activities: list[Activity], date: date, booked_by, max_gap_minutes: int = 30, now: datetime | None = None
+) -> list:
+    """Book one visit of each activity on the same day through the scheduling bundle service and
+    link each appointment to the activity of its visit type."""
+    from scheduling.bundles import bundle_book
+
+    if not activities or any(a.visit_type_id is None for a in activities):
+        raise ValidationFailed("Each activity in a bundle needs a visit type.", field_errors={"activities": ["Set the visit types first."]})
+    patients = {a.care_plan.patient_id for a in activities}
+    if len(patients) != 1:
+        raise ValidationFailed("A bundle is for one patient.", field_errors={"activities": ["Choose activities of one care plan."]})
+    with transaction.atomic():
+        result = bundle_book(
+            patient=activities[0].care_plan.patient,
+            visit_types=[a.visit_type for a in activities],
+            date=date,
+            max_gap_minutes=max_gap_minutes,
+            booked_by=booked_by,
+            now=now,
+        )
+        appointments = _appointments_from(result)
+        by_type = {a.visit_type_id: a for a in activities}
+        for appointment in appointments:
+            if (activity := by_type.get(appointment.visit_type_id)) is not None:
+                activity_link_appointment(activity=activity, appointment=appointment)
+    return appointments

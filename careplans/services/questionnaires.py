@@ -1,0 +1,191 @@
+"""Outcome questionnaires: signed links sent through the messaging outbox, answers scored and
+stored, alerts acted on at once (PHQ-9 item 9)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from careplans.models import CarePlan, CareTeamMember, QuestionnaireRequest, QuestionnaireResponse, RoleQueue, Task
+from careplans.scoring import INSTRUMENTS, score_answers
+from core.errors import Conflict, NotFound, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+LINK_SALT = "careplans.questionnaire-link"
+LINK_VALID_FOR = timedelta(days=7)
+
+
+def questionnaire_link_for(request: QuestionnaireRequest) -> str:
+    """The path of the answer page. The token is a signature over the request id only: nothing
+    about the patient is in the URL. Expiry and single use are kept in the database."""
+    token = signing.Signer(salt=LINK_SALT).sign_object({"r": request.pk})
+    return f"/q/{token}/"
+
+
+INSTRUCTIONS_SALT = "careplans.instructions-link"
+
+
+def instructions_link_for(step) -> str:
+    """Path of the public page showing a protocol step's patient instructions (not patient data)."""
+    return f"/q/i/{signing.Signer(salt=INSTRUCTIONS_SALT).sign_object({'s': step.pk})}/"
+
+
+def instructions_step_for_token(*, token: str):
+    from careplans.models import ProtocolStep
+
+    try:
+        data = signing.Signer(salt=INSTRUCTIONS_SALT).unsign_object(token)
+        return ProtocolStep.objects.get(pk=int(data["s"]), kind=ProtocolStep.Kind.PATIENT_MESSAGE)
+    except (signing.BadSignature, ProtocolStep.DoesNotExist, KeyError, TypeError, ValueError):
+        raise NotFound("This link is not valid.") from None
+
+
+def questionnaire_request_for_token(*, token: str, now: datetime | None = None) -> QuestionnaireRequest:
+    """The open request behind a link; NotFound for a forged, expired, withdrawn or used link."""
+    now = now or timezone.now()
+    try:
+        data = signing.Signer(salt=LINK_SALT).unsign_object(token)
+        request = QuestionnaireRequest.objects.get(pk=int(data["r"]))
+    except (signing.BadSignature, QuestionnaireRequest.DoesNotExist, KeyError, TypeError, ValueError):
+        raise NotFound("This link is not valid.") from None
+    if request.answered_at is not None:
+        raise NotFound("This questionnaire has already been answered. Thank you.")
+    if request.withdrawn_at is not None or request.expires_at <= now:
+        raise NotFound("This link has expired.")
+    return request
+
+
+def questionnaire_request_create(
+    *,
+    patient,
+    questionnaire: str,
+    due_at: datetime,
+    dedupe_key: str,
+    care_plan=None,
+    appointment=None,
+    ask_relief: bool = False,
+    valid_for: timedelta = LINK_VALID_FOR,
+    now: datetime | None = None,
+) -> QuestionnaireRequest:
+    """Create (once per dedupe_key) a questionnaire request and queue its link in the outbox for
+    `due_at`. Safe to call again: the request and the outbox message are both keyed."""
+    from messaging.services import outbox_enqueue_for_patient
+
+    now = now or timezone.now()
+    if questionnaire not in INSTRUMENTS:
+        raise ValidationFailed("Unknown questionnaire.", field_errors={"questionnaire": [", ".join(INSTRUMENTS)]})
+    request, _ = QuestionnaireRequest.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "patient": patient,
+            "questionnaire": questionnaire,
+            "due_at": due_at,
+            "expires_at": due_at + valid_for,
+            "care_plan": care_plan,
+            "appointment": appointment,
+            "ask_relief": ask_relief,
+        },
+    )
+    if request.answered_at is None and request.withdrawn_at is None:
+        outbox_enqueue_for_patient(
+            patient=patient,
+            purpose="questionnaire",
+            due_at=request.due_at,
+            dedupe_key=f"questionnaire:{request.pk}",
+            link_path=questionnaire_link_for(request),
+            now=now,
+        )
+    return request
+
+
+def _psychologist_for(patient_id: int):
+    member = (
+        CareTeamMember.objects.filter(
+            care_plan__patient_id=patient_id,
+            care_plan__status__in=[CarePlan.Status.ACTIVE, CarePlan.Status.DRAFT, CarePlan.Status.ON_HOLD],
+            role=CareTeamMember.Role.PSYCHOLOGIST,
+            provider__active=True,
+        )
+        .select_related("provider")
+        .order_by("-care_plan__period_start", "id")
+        .first()
+    )
+    return member.provider if member else None
+
+
+def questionnaire_response_create(
+    *,
+    patient,
+    questionnaire: str,
+    answers,
+    entered_by=None,
+    source: str = "staff",
+    request: QuestionnaireRequest | None = None,
+    relief_percent: int | None = None,
+    appointment=None,
+    now: datetime | None = None,
+) -> QuestionnaireResponse:
+    """Score and store an answer set. A PHQ-9 with item 9 above 0 creates a STAT task for the
+    patient's psychologist (or the psychology queue) in the same transaction, so the alert
+    exists the moment the answer does. A link's request is closed by compare-and-set, so a
+    double submit stores one response."""
+    now = now or timezone.now()
+    result = score_answers(questionnaire, answers)
+    if relief_percent is not None and not (isinstance(relief_percent, int) and 0 <= relief_percent <= 100):
+        raise ValidationFailed("Relief is a percentage.", field_errors={"relief_percent": ["Enter 0 to 100."]})
+    from careplans.services.tasks import _active_plan_id, task_create
+
+    with transaction.atomic():
+        if request is not None:
+            closed = QuestionnaireRequest.objects.filter(pk=request.pk, answered_at__isnull=True, withdrawn_at__isnull=True).update(
+                answered_at=now
+            )
+            if not closed:
+                raise Conflict("This questionnaire has already been answered.")
+            appointment = appointment or request.appointment
+        care_plan_id = (request.care_plan_id if request else None) or _active_plan_id(patient.pk)
+        response = QuestionnaireResponse.objects.create(
+            patient=patient,
+            care_plan_id=care_plan_id,
+            request=request,
+            appointment=appointment,
+            questionnaire=questionnaire,
+            answers=[None if v is None else int(v) for v in answers],
+            score=result.score,
+            severity=result.severity,
+            relief_percent=relief_percent,
+            answered_at=now,
+            source=source,
+            entered_by=entered_by if getattr(entered_by, "is_authenticated", False) else None,
+        )
+        if relief_percent is not None and appointment is not None:
+            # The payer rule for a repeat ESI reads the relief recorded on the procedure; a
+            # clinician's own entry (already set) wins over the patient's answer.
+            from scheduling.models import Appointment
+
+            Appointment.objects.filter(pk=appointment.pk, relief_percent__isnull=True).update(relief_percent=relief_percent)
+        if "self_harm" in result.alerts:
+            psychologist = _psychologist_for(patient.pk)
+            task_create(
+                title="PHQ-9 item 9 positive: same-day safety assessment",
+                description=(
+                    f"PHQ-9 answered {now:%Y-%m-%d %H:%M} UTC with item 9 (thoughts of self-harm) = {answers[8]}. "
+                    "Contact the patient today and complete a suicide risk assessment."
+                ),
+                patient=patient,
+                care_plan=CarePlan.objects.filter(pk=care_plan_id).first() if care_plan_id else None,
+                assignee_provider=psychologist,
+                assignee_role="" if psychologist else RoleQueue.PSYCHOLOGY,
+                priority=Task.Priority.STAT,
+                source=Task.Source.QUESTIONNAIRE,
+                due=now,
+                dedupe_key=f"phq9-item9:{response.pk}",
+                now=now,
+            )
+    log.info("questionnaire answered", extra={"event": "questionnaire.answered", "response_id": response.pk, "source": source})
+    return response

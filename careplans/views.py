@@ -1,0 +1,326 @@
+"""Provider workspace (My day, My tasks, Patient) and the public questionnaire/instructions pages.
+Thin: read through selectors, write through services, map domain errors once (`_domain`)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from careplans.charts import build_chart
+from careplans.models import ChecklistItem, RoleQueue, Task
+from careplans.scoring import INSTRUMENTS, ValidationFailed
+from careplans.selectors import (
+    my_day,
+    patient_record_for_user,
+    queues_for_user,
+    task_get_for_user,
+    tasks_for_user,
+)
+from careplans.services import (
+    checklist_item_mark,
+    instructions_step_for_token,
+    questionnaire_request_for_token,
+    questionnaire_response_create,
+    task_accept,
+    task_cancel,
+    task_complete,
+    task_reassign,
+    task_start,
+)
+from clinic.models import Provider
+from clinic.selectors import can_view_clinical, provider_for_user
+from core.errors import DomainError, NotFound
+
+TASK_PAGE_ROWS = 100
+
+
+def _domain(view):
+    """Domain errors become a page with the right status (GET) or a message and a redirect (POST)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            if request.method == "POST":
+                messages.error(request, error.message)
+                return _back(request)
+            return render(request, "workspace/error.html", {"error": error}, status=error.http_status)
+
+    return wrapper
+
+
+def _back(request, fallback: str = "") -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or fallback or reverse("workspace:tasks")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("workspace:tasks")
+    return HttpResponseRedirect(target)
+
+
+def _zone(user):
+    provider = provider_for_user(user)
+    if provider is not None and provider.home_location_id:
+        return provider.home_location.zone
+    from clinic.models import Location
+
+    location = Location.objects.filter(active=True).order_by("id").first()
+    return location.zone if location else zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+@never_cache
+@login_required
+@_domain
+def my_day_view(request):
+    zone = _zone(request.user)
+    try:
+        day = date.fromisoformat(request.GET["date"]) if request.GET.get("date") else timezone.localdate(timezone.now(), zone)
+    except ValueError:
+        day = timezone.localdate(timezone.now(), zone)
+    appointments = my_day(user=request.user, day=day, zone=zone)
+    open_tasks = tasks_for_user(user=request.user, status="open", scope="mine").order_by("due", "id")[:10]
+    return render(
+        request,
+        "workspace/my_day.html",
+        {
+            "day": day,
+            "zone": zone,
+            "appointments": appointments,
+            "tasks": list(open_tasks),
+            "now": timezone.now(),
+            "instruments": ["NRS", "PEG", "ODI"],
+            "section": "day",
+        },
+    )
+
+
+@never_cache
+@login_required
+@_domain
+def my_tasks_view(request):
+    status = request.GET.get("status", "open")
+    if status not in ("open", "", *Task.Status.values):
+        status = "open"
+    priority = request.GET.get("priority", "")
+    if priority not in ("", *Task.Priority.values):
+        priority = ""
+    scope = request.GET.get("scope", "mine")
+    scope = scope if scope in ("mine", "all") else "mine"
+    qs = tasks_for_user(user=request.user, status=status, priority=priority, scope="mine" if scope == "mine" else "")
+    tasks = list(qs.order_by("due", "id")[:TASK_PAGE_ROWS])
+    providers = list(Provider.objects.filter(active=True).select_related("discipline").order_by("last_name", "first_name"))
+    return render(
+        request,
+        "workspace/my_tasks.html",
+        {
+            "tasks": tasks,
+            "status": status,
+            "priority": priority,
+            "scope": scope,
+            "statuses": Task.Status.choices,
+            "priorities": Task.Priority.choices,
+            "providers": providers,
+            "queues": RoleQueue.choices,
+            "my_queues": queues_for_user(request.user),
+            "now": timezone.now(),
+            "clinical": can_view_clinical(request.user),
+            "limit": TASK_PAGE_ROWS,
+            "section": "tasks",
+        },
+    )
+
+
+@login_required
+@require_POST
+@_domain
+def task_action_view(request, pk: int, action: str):
+    if not request.user.has_perm("careplans.change_task"):
+        raise DomainError("You may not change tasks.")
+    task = task_get_for_user(user=request.user, pk=pk)
+    if action == "accept":
+        task_accept(task=task, by=request.user)
+        messages.success(request, f"Accepted: {task.title}")
+    elif action == "start":
+        task_start(task=task, by=request.user)
+        messages.success(request, f"Started: {task.title}")
+    elif action == "complete":
+        task_complete(task=task, by=request.user, note=request.POST.get("note", "")[:300])
+        messages.success(request, f"Completed: {task.title}")
+    elif action == "cancel":
+        task_cancel(task=task, by=request.user, reason=request.POST.get("reason", "")[:300])
+        messages.success(request, f"Cancelled: {task.title}")
+    elif action == "reassign":
+        target = request.POST.get("assignee", "")
+        if target.startswith("provider:"):
+            try:
+                provider = Provider.objects.get(pk=int(target.split(":", 1)[1]), active=True)
+            except (Provider.DoesNotExist, ValueError):
+                raise ValidationFailed("Choose an active provider.") from None
+            task_reassign(task=task, to_provider=provider, by=request.user, reason=request.POST.get("reason", ""))
+        elif target.startswith("queue:"):
+            task_reassign(task=task, to_role=target.split(":", 1)[1], by=request.user, reason=request.POST.get("reason", ""))
+        else:
+            raise ValidationFailed("Choose who takes the task.")
+        messages.success(request, f"Reassigned: {task.title}")
+    else:
+        raise NotFound("Unknown action.")
+    return _back(request)
+
+
+@login_required
+@require_POST
+@_domain
+def checklist_mark_view(request, pk: int):
+    from careplans.selectors import clinical_patient_get_for_user
+
+    item = ChecklistItem.objects.select_related("appointment").filter(pk=pk).first()
+    if item is None:
+        raise NotFound("No such checklist item.")
+    clinical_patient_get_for_user(user=request.user, pk=item.appointment.patient_id)  # access check
+    status = request.POST.get("status", ChecklistItem.Status.DONE)
+    checklist_item_mark(item=item, status=status, by=request.user, note=request.POST.get("note", ""))
+    messages.success(request, f"Checklist: {item.label} marked {ChecklistItem.Status(status).label.lower()}.")
+    return _back(request, reverse("workspace:patient", args=[item.appointment.patient_id]))
+
+
+@never_cache
+@login_required
+@_domain
+def patient_view(request, pk: int):
+    now = timezone.now()
+    zone = _zone(request.user)
+    record = patient_record_for_user(user=request.user, patient_id=pk, now=now)
+    procedures = [
+        (a.completed_at or a.start, a.visit_type.name)
+        for a in record["appointments"]
+        if a.visit_type.is_procedure and a.status == "completed"
+    ]
+    pain = build_chart(
+        title="Pain (NRS, PEG)", codes=["NRS", "PEG"], y_max=10, responses=record["responses"], procedures=procedures, zone=zone
+    )
+    function = build_chart(
+        title="Function (ODI %)", codes=["ODI"], y_max=100, responses=record["responses"], procedures=procedures, zone=zone
+    )
+    timeline = _timeline(record)
+    return render(
+        request,
+        "workspace/patient.html",
+        {**record, "pain_chart": pain, "function_chart": function, "timeline": timeline, "zone": zone, "now": now},
+    )
+
+
+def _timeline(record) -> list[dict]:
+    items = []
+    for a in record["appointments"]:
+        complications = record["procedures"].get(a.pk)
+        items.append(
+            {
+                "at": a.start,
+                "kind": "Procedure" if a.visit_type.is_procedure else "Appointment",
+                "text": f"{a.visit_type.name} with {a.provider.display_name}",
+                "status": a.get_status_display(),
+                "extra": ", ".join(complications.complication_labels) if complications else "",
+            }
+        )
+    for t in record["tasks"]:
+        items.append({"at": t.created_at, "kind": "Task", "text": t.title, "status": t.get_status_display(), "extra": t.assignee_display})
+    for r in record["responses"]:
+        items.append(
+            {
+                "at": r.answered_at,
+                "kind": "Questionnaire",
+                "text": f"{r.questionnaire} {r.score.normalize():f}",
+                "status": r.severity,
+                "extra": "",
+            }
+        )
+    for m in record["patient_messages"]:
+        items.append(
+            {
+                "at": m.created_at,
+                "kind": "Message",
+                "text": m.get_purpose_display(),
+                "status": m.get_status_display(),
+                "extra": m.get_channel_display(),
+            }
+        )
+    items.sort(key=lambda i: i["at"], reverse=True)
+    return items[:200]
+
+
+# --- public pages (no login): signed, expiring, single-use links -----------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def questionnaire_answer_view(request, token: str):
+    try:
+        qrequest = questionnaire_request_for_token(token=token)
+    except DomainError as error:
+        return render(request, "workspace/public_message.html", {"message": error.message}, status=error.http_status)
+    instrument = INSTRUMENTS[qrequest.questionnaire]
+    errors: list[str] = []
+    values: dict[int, str] = {}
+    if request.method == "POST":
+        answers = []
+        for index, _item in enumerate(instrument.items):
+            raw = request.POST.get(f"item{index}", "")
+            values[index] = raw
+            if raw == "" and instrument.optional_items:
+                answers.append(None)
+                continue
+            try:
+                answers.append(int(raw))
+            except ValueError:
+                answers.append(raw)
+        relief = None
+        if qrequest.ask_relief:
+            raw_relief = request.POST.get("relief", "").strip()
+            try:
+                relief = int(raw_relief) if raw_relief else None
+            except ValueError:
+                errors.append("Relief must be a number from 0 to 100.")
+        if not errors:
+            try:
+                questionnaire_response_create(
+                    patient=qrequest.patient,
+                    questionnaire=qrequest.questionnaire,
+                    answers=answers,
+                    request=qrequest,
+                    relief_percent=relief,
+                    source="link",
+                )
+                return render(
+                    request, "workspace/public_message.html", {"message": "Thank you. Your answers have been sent to your care team."}
+                )
+            except DomainError as error:
+                errors = [m for messages_ in error.field_errors.values() for m in messages_] or [error.message]
+    items = [(index, item, values.get(index, "")) for index, item in enumerate(instrument.items)]
+    return render(
+        request,
+        "workspace/questionnaire.html",
+        {"instrument": instrument, "items": items, "errors": errors, "ask_relief": qrequest.ask_relief},
+        status=400 if errors else 200,
+    )
+
+
+@never_cache
+def instructions_view(request, token: str):
+    try:
+        step = instructions_step_for_token(token=token)
+    except DomainError as error:
+        return render(request, "workspace/public_message.html", {"message": error.message}, status=error.http_status)
+    return render(
+        request, "workspace/instructions.html", {"step": step, "clinic_name": settings.CLINIC_NAME, "clinic_phone": settings.CLINIC_PHONE}
+    )

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from careplans import views
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("", views.my_day_view, name="my-day"),
+    path("tasks/", views.my_tasks_view, name="tasks"),
+    path("tasks/<int:pk>/<slug:action>/", views.task_action_view, name="task-action"),
+    path("checklist/<int:pk>/", views.checklist_mark_view, name="checklist-mark"),
+    path("patients/<int:pk>/", views.patient_view, name="patient"),
+]

@@ -1,0 +1,123 @@
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+from messaging.models import FailedMessage, InboundSms, Message, ReminderRule
+from messaging.services.transitions import message_resend
+
+READ_ONLY = [
+    "patient",
+    "appointment",
+    "waitlist_entry",
+    "channel",
+    "purpose",
+    "offset_minutes",
+    "due_at",
+    "status",
+    "status_reason",
+    "urgent",
+    "attempts",
+    "last_error",
+    "provider_message_id",
+    "idempotency_key",
+    "subject",
+    "body",
+    "attach_ics",
+    "claimed_at",
+    "lease_expires_at",
+    "send_started_at",
+    "sent_at",
+    "delivered_at",
+    "created_at",
+    "updated_at",
+]
+
+
+class CappedCountPaginator(Paginator):
+    """The outbox grows without end; counting it on every changelist page is the slow part."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.values("pk")[:10_000].count()
+
+
+@admin.action(description="Resend the selected failed messages")
+def resend(modeladmin, request, queryset):
+    done = sum(message_resend(message_id=pk, by=request.user) for pk in queryset.values_list("pk", flat=True))
+    modeladmin.message_user(request, f"{done} message(s) queued again.", messages.SUCCESS if done else messages.WARNING)
+
+
+class _MessageAdminBase(admin.ModelAdmin):
+    list_display = ["id", "patient", "appointment_id", "channel", "purpose", "status", "due_at", "sent_at", "attempts", "status_reason"]
+    list_filter = ["status", "channel", "purpose", "urgent"]
+    list_select_related = ["patient"]
+    search_fields = ["=id", "=patient__mrn", "=provider_message_id", "=idempotency_key"]
+    date_hierarchy = "due_at"
+    readonly_fields = READ_ONLY
+    fields = READ_ONLY
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    actions = [resend]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(_MessageAdminBase):
+    pass
+
+
+@admin.register(FailedMessage)
+class FailedMessageAdmin(_MessageAdminBase):
+    """Failed and undeliverable messages, oldest problem first, with the resend action."""
+
+    list_display = ["id", "patient", "appointment_id", "channel", "purpose", "due_at", "attempts", "last_error"]
+    list_filter = ["channel", "purpose"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status="failed").order_by("-updated_at")
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "visit_type", "channel", "purpose", "offset_minutes", "send_at_local_time", "active"]
+    list_filter = ["active", "channel", "purpose", ("visit_type", admin.EmptyFieldListFilter)]
+    list_select_related = ["visit_type"]
+    list_editable = ["active"]
+    autocomplete_fields = ["visit_type"]
+
+
+@admin.register(InboundSms)
+class InboundSmsAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "patient", "action", "body"]
+    list_filter = ["action"]
+    list_select_related = ["patient"]
+    search_fields = ["=patient__mrn", "=provider_message_id"]
+    readonly_fields = ["provider_message_id", "from_number", "patient", "body", "action", "reply", "received_at"]
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MessageInline(admin.TabularInline):
+    """The appointment's messages and their states, read-only (for the Appointment admin)."""
+
+    model = Message
+    extra = 0
+    can_delete = False
+    fields = ["channel", "purpose", "due_at", "status", "status_reason", "sent_at", "delivered_at", "attempts", "last_error"]
+    readonly_fields = fields
+    ordering = ["due_at", "id"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False

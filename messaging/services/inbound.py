@@ -1,0 +1,146 @@
+"""Inbound SMS: opt-out and opt-in words honoured at once (FCC 24-24), HELP (CTIA), C / YES /
+CONFIRM to confirm the next visit, anything else to the front desk's queue. Idempotent on
+Twilio's MessageSid: a webhook retried by Twilio gets the same reply and changes nothing."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.models import Channel, Patient
+from clinic.services import patient_set_consent
+from core.errors import IllegalTransition
+from messaging.models import InboundSms, Message, MessageStatus
+from messaging.services import content
+from messaging.services.transitions import messages_cancel
+
+log = logging.getLogger(__name__)
+Action = InboundSms.Action
+
+OPT_OUT = {"STOP", "STOPALL", "QUIT", "END", "REVOKE", "OPT OUT", "OPTOUT", "CANCEL", "UNSUBSCRIBE"}
+OPT_IN = {"START", "UNSTOP"}
+HELP = {"HELP", "INFO", "AYUDA"}
+CONFIRM = {"C", "YES", "CONFIRM", "Y", "SI"}
+
+REPLIES = {
+    "en": {
+        "opt_out": "{clinic}: you are unsubscribed and will get no more texts. Reply START to subscribe again. Help: {phone}",
+        "opt_in": "{clinic}: you are subscribed to visit reminders again, up to 3 msgs/week. Reply STOP to opt out. Msg & data rates may apply.",
+        "help": "{clinic}: visit reminders, up to 3 msgs/week. Help: call {phone}. Reply STOP to opt out. Msg & data rates may apply.",
+        "confirmed": "{clinic}: thank you, your visit {when} is confirmed. Questions: {phone}",
+        "nothing": "{clinic}: we found no visit to confirm. Questions: call {phone}",
+    },
+    "es": {
+        "opt_out": "{clinic}: ya no recibira mas mensajes. Responda START para volver a suscribirse. Ayuda: {phone}",
+        "opt_in": "{clinic}: volvera a recibir recordatorios, hasta 3 msjs/semana. Responda STOP para no recibirlos. Pueden aplicarse tarifas.",
+        "help": "{clinic}: recordatorios de citas, hasta 3 msjs/semana. Ayuda: {phone}. Responda STOP para no recibirlos. Pueden aplicarse tarifas.",
+        "confirmed": "{clinic}: gracias, su cita del {when} queda confirmada. Dudas: {phone}",
+        "nothing": "{clinic}: no encontramos ninguna cita por confirmar. Llame al {phone}",
+    },
+}
+
+
+def _normalise(body: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", "", body)).strip().upper()
+
+
+def _reply(key: str, language: str, **values) -> str:
+    lang = "es" if language == "es" else "en"
+    text = REPLIES[lang][key].format(clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE, **values)
+    return content.gsm7(text)
+
+
+def inbound_sms_receive(*, sid: str, from_number: str, body: str, now: datetime | None = None) -> InboundSms:
+    """Act on one inbound text and return its log row (with the reply to send, '' for none)."""
+    now = now or timezone.now()
+    if existing := InboundSms.objects.filter(provider_message_id=sid).first():
+        return existing
+    try:
+        with transaction.atomic():
+            return _receive(sid=sid, from_number=from_number, body=body, now=now)
+    except IntegrityError:  # the same webhook, retried concurrently
+        return InboundSms.objects.get(provider_message_id=sid)
+
+
+def _receive(*, sid: str, from_number: str, body: str, now: datetime) -> InboundSms:
+    patients = list(Patient.objects.filter(phone=from_number).order_by("id"))
+    word = _normalise(body)
+    language = patients[0].language if patients else "en"
+    reply = ""
+    if not patients:
+        action = Action.UNKNOWN_SENDER
+        if word not in OPT_OUT | OPT_IN | HELP | CONFIRM:
+            _front_desk_task(patient=None, body=body, sid=sid, now=now)
+    elif word in OPT_OUT:
+        action = Action.OPT_OUT
+        changed = [patient_set_consent(patient=p, channel=Channel.SMS, granted=False, source="inbound SMS STOP", now=now) for p in patients]
+        messages_cancel(
+            qs=Message.objects.filter(patient__in=patients, channel=Channel.SMS, status=MessageStatus.PENDING),
+            reason="opted out by SMS",
+            now=now,
+        )
+        if any(changed):  # one confirmation; a repeated STOP is not answered again
+            reply = _reply("opt_out", language)
+    elif word in OPT_IN:
+        action = Action.OPT_IN
+        for p in patients:
+            patient_set_consent(patient=p, channel=Channel.SMS, granted=True, source="inbound SMS START", now=now)
+        reply = _reply("opt_in", language)
+    elif word in HELP:
+        action, reply = Action.HELP, _reply("help", language)
+    elif word in CONFIRM:
+        action, reply = _confirm_next(patients, language, now)
+    else:
+        action = Action.TASK
+        _front_desk_task(patient=patients[0], body=body, sid=sid, now=now)
+    row = InboundSms.objects.create(
+        provider_message_id=sid,
+        from_number=from_number,
+        patient=patients[0] if patients else None,
+        body=body,
+        action=action,
+        reply=reply,
+        received_at=now,
+    )
+    log.info("inbound sms", extra={"event": f"messaging.inbound.{action}", "patient_id": row.patient_id})
+    return row
+
+
+def _confirm_next(patients: list[Patient], language: str, now: datetime) -> tuple[str, str]:
+    from scheduling.models import Appointment, AppointmentStatus
+    from scheduling.services import appointment_confirm
+
+    appointment = (
+        Appointment.objects.filter(patient__in=patients, status=AppointmentStatus.BOOKED, start__gt=now)
+        .select_related("patient")
+        .order_by("start")
+        .first()
+    )
+    if appointment is None:
+        return Action.NOTHING_TO_CONFIRM, _reply("nothing", language)
+    try:
+        appointment_confirm(appointment=appointment, via="sms", now=now)
+    except IllegalTransition:
+        return Action.NOTHING_TO_CONFIRM, _reply("nothing", language)
+    when = content.format_when(appointment.start, appointment.patient.zone, language)
+    return Action.CONFIRMED, _reply("confirmed", language, when=when)
+
+
+def _front_desk_task(*, patient: Patient | None, body: str, sid: str, now: datetime) -> None:
+    from careplans.services import task_create
+
+    title = "Text message from a patient" if patient else "Text message from an unknown number"
+    task_create(
+        title=title,
+        patient=patient,
+        assignee_role="front_desk",
+        source="inbound_sms",
+        description=body[:2000],
+        dedupe_key=f"inbound-sms:{sid}",
+        now=now,
+    )

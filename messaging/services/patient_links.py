@@ -1,0 +1,105 @@
+"""What a patient link does when the patient presses its button. GET never changes anything
+(mail scanners open links); the POST calls the same scheduling services the front desk uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import Channel
+from clinic.services import patient_set_consent
+from core.errors import Conflict, IllegalTransition, ValidationFailed
+from messaging.models import Message, MessageStatus, PatientLink, Purpose
+from messaging.services.links import link_resolve, link_use
+from messaging.services.transitions import messages_cancel
+
+LinkPurpose = PatientLink.LinkPurpose
+
+
+@dataclass
+class LinkOutcome:
+    ok: bool
+    message_key: str  # a key of the page's strings
+    status: int = 200
+
+
+def link_act(*, token: str, reason: str = "", now: datetime | None = None) -> LinkOutcome:
+    """Carry out the link's one purpose and use the link up. Raises NotFound / LinkGone for a
+    bad, used or expired link (the view shows them as 404 / 410)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        link = link_resolve(token=token, now=now, for_update=True)
+        outcome = _ACTIONS[link.purpose](link, reason.strip(), now)
+        if outcome.ok:
+            link_use(link=link, outcome=outcome.message_key, now=now)
+    return outcome
+
+
+def _confirm(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
+    from scheduling.services import appointment_confirm
+
+    try:
+        appointment_confirm(appointment=link.appointment, via="patient link", now=now)
+    except IllegalTransition:
+        status = link.appointment.status
+        return LinkOutcome(False, "already_confirmed" if status == "confirmed" else "not_possible", 409)
+    return LinkOutcome(True, "confirmed")
+
+
+def _cancel(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
+    from scheduling.services import appointment_cancel
+
+    if not reason:
+        raise ValidationFailed("Please tell us why.", field_errors={"reason": ["Required."]})
+    try:
+        appointment_cancel(appointment=link.appointment, reason=f"patient (link): {reason[:400]}", now=now)
+    except IllegalTransition:
+        return LinkOutcome(False, "not_possible", 409)
+    return LinkOutcome(True, "cancelled")
+
+
+def _reschedule(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
+    from careplans.services import task_create
+
+    task_create(
+        title="Patient asks for another appointment time",
+        patient=link.patient,
+        assignee_role="front_desk",
+        source="manual",  # careplans has no "patient_link" source yet (asked the coordinator)
+        description=reason[:2000],
+        dedupe_key=f"reschedule-link:{link.pk}",
+        now=now,
+    )
+    return LinkOutcome(True, "reschedule_requested")
+
+
+def _claim(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
+    from scheduling.waitlist import waitlist_claim
+
+    try:
+        waitlist_claim(entry_id=link.waitlist_entry_id, now=now)
+    except Conflict:
+        return LinkOutcome(False, "offer_gone", 409)
+    return LinkOutcome(True, "claimed")
+
+
+def _unsubscribe(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
+    patient_set_consent(patient=link.patient, channel=Channel.EMAIL, granted=False, source="email unsubscribe link", now=now)
+    messages_cancel(
+        qs=Message.objects.filter(patient=link.patient, channel=Channel.EMAIL, status=MessageStatus.PENDING, purpose=Purpose.REMINDER),
+        reason="unsubscribed by email link",
+        now=now,
+    )
+    return LinkOutcome(True, "unsubscribed")
+
+
+_ACTIONS = {
+    LinkPurpose.CONFIRM: _confirm,
+    LinkPurpose.CANCEL: _cancel,
+    LinkPurpose.RESCHEDULE: _reschedule,
+    LinkPurpose.WAITLIST_CLAIM: _claim,
+    LinkPurpose.UNSUBSCRIBE: _unsubscribe,
+}

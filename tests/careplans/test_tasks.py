@@ -1,0 +1,131 @@
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from careplans.models import Task, TaskEvent
+from careplans.services import (
+    questionnaire_response_create,
+    task_accept,
+    task_cancel,
+    task_complete,
+    task_create,
+    task_reassign,
+    task_start,
+    tasks_escalate_overdue,
+)
+from core.errors import IllegalTransition, ValidationFailed
+from tests.factories import CarePlanFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_task_create_is_idempotent_on_its_dedupe_key(patient, plan):
+    first = task_create(title="Call", patient=patient, assignee_role="front_desk", source="inbound_sms", dedupe_key="sms:1")
+    again = task_create(title="Call again", patient=patient, assignee_role="front_desk", source="inbound_sms", dedupe_key="sms:1")
+    assert first.pk == again.pk and Task.objects.count() == 1
+    assert first.care_plan == plan  # the patient's active plan
+    task_create(title="Other", patient=patient, assignee_role="front_desk")
+    task_create(title="Other", patient=patient, assignee_role="front_desk")
+    assert Task.objects.count() == 3  # no key, no dedupe
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"title": ""}, "title"),
+        ({"assignee_role": ""}, "assignee"),
+        ({"assignee_role": "janitor"}, "assignee_role"),
+        ({"priority": "high"}, "priority"),
+        ({"source": "fax"}, "source"),
+    ],
+)
+def test_invalid_tasks_are_refused_with_field_messages(kwargs, field):
+    with pytest.raises(ValidationFailed) as error:
+        task_create(**{"title": "x", "assignee_role": "care_coordinator", **kwargs})
+    assert field in error.value.field_errors
+
+
+def test_accepting_a_queue_task_claims_it_and_transitions_are_checked(patient, anesthesiologist):
+    task = task_create(title="Review", patient=patient, assignee_role="anesthesiology")
+    task = task_accept(task=task, by=anesthesiologist.user)
+    assert (task.status, task.assignee_provider, task.assignee_role) == ("accepted", anesthesiologist, "")
+    task = task_start(task=task, by=anesthesiologist.user)
+    task = task_complete(task=task, by=anesthesiologist.user, note="done")
+    assert task.status == "completed" and task.completed_by == anesthesiologist.user
+    for move in (task_accept, task_complete, task_cancel):
+        with pytest.raises(IllegalTransition):
+            move(task=task, by=anesthesiologist.user)
+    assert list(TaskEvent.objects.filter(task=task).values_list("to_status", flat=True)) == [
+        "requested",
+        "accepted",
+        "in-progress",
+        "completed",
+    ]
+
+
+def test_reassign_resets_status_and_escalation(patient, anesthesiologist, physical_therapist):
+    task = task_create(title="Review", patient=patient, assignee_provider=anesthesiologist)
+    Task.objects.filter(pk=task.pk).update(escalation_level=1, status="accepted")
+    task = task_reassign(task=task, to_provider=physical_therapist, by=anesthesiologist.user, reason="PT question")
+    assert (task.assignee_provider, task.status, task.escalation_level) == (physical_therapist, "requested", 0)
+    task = task_reassign(task=task, to_role="care_coordinator")
+    assert task.assignee_provider is None and task.assignee_role == "care_coordinator"
+
+
+def test_overdue_task_notifies_assignee_then_the_coordinator_once(patient, anesthesiologist, coordinator_user):
+    anesthesiologist.user.email = "marsh@clinic.example"
+    anesthesiologist.user.save()
+    now = timezone.now()
+    task = task_create(title="Call patient", patient=patient, assignee_provider=anesthesiologist, due=now - datetime.timedelta(minutes=5))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("django.db.transaction.on_commit", lambda fn, using=None, robust=False: fn())
+        assert tasks_escalate_overdue(now=now) == {"notified": 1, "coordinator": 0}
+        assert tasks_escalate_overdue(now=now) == {"notified": 0, "coordinator": 0}
+        assert [m.to for m in mail.outbox] == [["marsh@clinic.example"]]
+        assert "Call patient" not in mail.outbox[0].body  # titles stay in the app
+        later = now + datetime.timedelta(hours=25)
+        assert tasks_escalate_overdue(now=later) == {"notified": 0, "coordinator": 1}
+        assert tasks_escalate_overdue(now=later + datetime.timedelta(hours=1)) == {"notified": 0, "coordinator": 0}
+    task.refresh_from_db()
+    assert task.escalation_level == 2
+    alert = Task.objects.get(source="escalation")
+    assert (alert.assignee_role, alert.priority, alert.patient) == ("care_coordinator", "urgent", patient)
+    assert mail.outbox[-1].to == [coordinator_user.email]
+
+
+def test_stat_task_escalates_after_15_minutes(patient):
+    now = timezone.now()
+    task_create(title="Safety", patient=patient, assignee_role="psychology", priority="stat", due=now)
+    tasks_escalate_overdue(now=now + datetime.timedelta(minutes=1))
+    assert tasks_escalate_overdue(now=now + datetime.timedelta(minutes=10))["coordinator"] == 0
+    assert tasks_escalate_overdue(now=now + datetime.timedelta(minutes=20))["coordinator"] == 1
+
+
+def test_phq9_item_9_creates_a_stat_task_for_the_teams_psychologist_in_the_same_transaction(patient, plan, psychologist):
+    response = questionnaire_response_create(patient=patient, questionnaire="PHQ-9", answers=[1, 1, 1, 1, 1, 1, 1, 1, 2])
+    task = Task.objects.get(source="questionnaire")
+    assert (task.priority, task.assignee_provider, task.patient, task.care_plan) == ("stat", psychologist, patient, plan)
+    assert task.due == response.answered_at
+    assert response.score == 10 and response.severity == "moderate"
+
+
+def test_phq9_item_9_without_a_psychologist_goes_to_the_psychology_queue():
+    patient = PatientFactory()
+    CarePlanFactory(patient=patient)
+    questionnaire_response_create(patient=patient, questionnaire="PHQ-9", answers=[0] * 8 + [1])
+    assert Task.objects.get(source="questionnaire").assignee_role == "psychology"
+
+
+def test_phq9_item_9_zero_creates_no_task(patient, plan):
+    questionnaire_response_create(patient=patient, questionnaire="PHQ-9", answers=[3] * 8 + [0])
+    assert not Task.objects.exists()
+
+
+def test_invalid_answers_store_nothing(patient):
+    from careplans.models import QuestionnaireResponse
+
+    with pytest.raises(ValidationFailed):
+        questionnaire_response_create(patient=patient, questionnaire="PHQ-9", answers=[0] * 8 + [9])
+    assert not QuestionnaireResponse.objects.exists() and not Task.objects.exists()

@@ -1,0 +1,161 @@
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from careplans.models import Activity, ChecklistItem, Goal, ProcedureRecord, QuestionnaireRequest, QuestionnaireResponse, Task
+from careplans.services import questionnaire_link_for, questionnaire_response_create, task_create
+from scheduling.models import Appointment
+from tests.careplans.conftest import local
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _appointment(patient, provider, visit_type, start, status="booked"):
+    return Appointment.objects.create(
+        patient=patient,
+        provider=provider,
+        visit_type=visit_type,
+        location=provider.home_location,
+        start=start,
+        end=start + datetime.timedelta(minutes=30),
+        room_start=start,
+        room_end=start + datetime.timedelta(minutes=30),
+        status=status,
+        completed_at=start if status == "completed" else None,
+    )
+
+
+def fill(plan, provider, visit_type, n, *, day_offset=0):
+    """n appointments today, n past procedures, n tasks, 3n questionnaire answers, a checklist each."""
+    base = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    for i in range(n):
+        today = _appointment(plan.patient, provider, visit_type, base + datetime.timedelta(minutes=31 * i + day_offset)) if i < 10 else None
+        if today:
+            ChecklistItem.objects.create(appointment=today, code="consent", label="Consent")
+        past = _appointment(plan.patient, provider, visit_type, base - datetime.timedelta(days=30 + i), status="completed")
+        ProcedureRecord.objects.create(appointment=past, complications=["dural_puncture"], recorded_at=past.start)
+        task_create(title=f"Call {i}", patient=plan.patient, assignee_provider=provider)
+        for code, answers in (("NRS", [7 - i % 3]), ("PEG", [6, 5, 4]), ("ODI", [2] * 10)):
+            r = questionnaire_response_create(patient=plan.patient, questionnaire=code, answers=answers)
+            QuestionnaireResponse.objects.filter(pk=r.pk).update(answered_at=base - datetime.timedelta(days=60 - i))
+        Goal.objects.create(care_plan=plan, description=f"Goal {i}")
+        Activity.objects.create(care_plan=plan, title=f"A{i}", discipline=provider.discipline, kind="education")
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return len(ctx), response
+
+
+@pytest.mark.parametrize("page", ["my-day", "tasks", "patient"])
+def test_page_query_count_is_independent_of_data_size(page, plan, working_anesthesiologist, esi, django_assert_max_num_queries):
+    client = login(working_anesthesiologist.user)
+    url = {"my-day": "/workspace/", "tasks": "/workspace/tasks/", "patient": f"/workspace/patients/{plan.patient_id}/"}[page]
+    fill(plan, working_anesthesiologist, esi, 2)
+    client.get(url)
+    few, _ = _queries(client, url)
+    fill(plan, working_anesthesiologist, esi, 8, day_offset=400)
+    many, response = _queries(client, url)
+    assert few == many, (few, many)
+    with django_assert_max_num_queries(20):
+        client.get(url)
+
+
+def test_login_is_required(client):
+    response = client.get("/workspace/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_my_day_shows_checklist_confirmation_and_latest_scores(plan, working_anesthesiologist, esi):
+    fill(plan, working_anesthesiologist, esi, 1)
+    html = login(working_anesthesiologist.user).get("/workspace/").content.decode()
+    assert "incomplete 0/1" in html and "not confirmed" in html and "NRS 7" in html
+    assert 'href="#main"' in html and "<h1>" in html
+
+
+def test_patient_page_shows_plan_chart_and_timeline(plan, working_anesthesiologist, esi):
+    fill(plan, working_anesthesiologist, esi, 3)
+    html = login(working_anesthesiologist.user).get(f"/workspace/patients/{plan.patient_id}/").content.decode()
+    assert 'id="pain-chart"' in html and 'id="function-chart"' in html
+    assert len(re.findall(r'<circle class="point', html)) == 9  # 3 NRS + 3 PEG + 3 ODI
+    assert 'class="point improved"' in html  # NRS 7 → 5 is a meaningful change
+    assert 'class="procedure"' in html and "Inadvertent dural puncture" in html
+    assert "Psychologist" in html and "Goal 0" in html
+
+
+def test_front_desk_is_refused_the_patient_page_and_other_providers_get_404(plan, front_desk_user, dietitian):
+    assert login(front_desk_user).get(f"/workspace/patients/{plan.patient_id}/").status_code == 403
+    assert login(front_desk_user).get("/workspace/").status_code == 403
+    assert login(dietitian.user).get(f"/workspace/patients/{plan.patient_id}/").status_code == 404
+
+
+def test_tasks_page_accept_complete_and_reassign(plan, anesthesiologist, physical_therapist):
+    task = task_create(title="Next-day call", patient=plan.patient, assignee_role="anesthesiology")
+    client = login(anesthesiologist.user)
+    assert "Next-day call" in client.get("/workspace/tasks/").content.decode()
+    client.post(f"/workspace/tasks/{task.pk}/accept/", {"next": "/workspace/tasks/"})
+    task.refresh_from_db()
+    assert (task.status, task.assignee_provider) == ("accepted", anesthesiologist)
+    client.post(f"/workspace/tasks/{task.pk}/reassign/", {"assignee": f"provider:{physical_therapist.pk}"})
+    task.refresh_from_db()
+    assert task.assignee_provider == physical_therapist
+    response = client.post(f"/workspace/tasks/{task.pk}/complete/", {"next": "https://evil.example/"})
+    assert response["Location"] == "/workspace/tasks/"
+    task.refresh_from_db()
+    assert task.status == "completed"
+    # illegal: message, not a crash
+    response = client.post(f"/workspace/tasks/{task.pk}/complete/", follow=True)
+    assert "cannot become" in response.content.decode()
+
+
+def test_questionnaire_link_is_signed_single_use_and_expiring(plan, client):
+    request = QuestionnaireRequest.objects.create(
+        patient=plan.patient,
+        questionnaire="PEG",
+        ask_relief=True,
+        due_at=timezone.now(),
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+        dedupe_key="k1",
+    )
+    url = questionnaire_link_for(request)
+    assert str(plan.patient.pk) not in url.split(":")[0] and plan.patient.last_name not in url
+    page = client.get(url)
+    assert page.status_code == 200 and "enjoyment of life" in page.content.decode() and plan.patient.last_name not in page.content.decode()
+    assert client.post(url, {"item0": "5", "item1": "11", "item2": "4"}).status_code == 400
+    assert client.post(url, {"item0": "5", "item1": "6", "item2": "6", "relief": "40"}).status_code == 200
+    response = QuestionnaireResponse.objects.get(request=request)
+    assert (float(response.score), response.relief_percent, response.source) == (5.67, 40, "link")
+    assert client.get(url).status_code == 404  # used
+    assert client.get(url[:-3] + "xx/").status_code == 404  # forged
+    expired = QuestionnaireRequest.objects.create(
+        patient=plan.patient,
+        questionnaire="NRS",
+        due_at=timezone.now(),
+        expires_at=timezone.now() - datetime.timedelta(minutes=1),
+        dedupe_key="k2",
+    )
+    assert client.get(questionnaire_link_for(expired)).status_code == 404
+
+
+def test_checklist_item_can_be_marked_done_from_the_patient_page(plan, working_anesthesiologist, esi):
+    appointment = _appointment(plan.patient, working_anesthesiologist, esi, local(3))
+    item = ChecklistItem.objects.create(appointment=appointment, code="driver", label="Driver arranged")
+    client = login(working_anesthesiologist.user)
+    assert "Driver arranged" in client.get(f"/workspace/patients/{plan.patient_id}/").content.decode()
+    client.post(f"/workspace/checklist/{item.pk}/", {"status": "done"})
+    item.refresh_from_db()
+    assert item.status == "done" and item.done_by == working_anesthesiologist.user
+    assert Task.objects.count() == 0

@@ -1,0 +1,89 @@
+import pytest
+import time_machine
+
+from clinic.models import RoomKind
+from messaging.models import Message
+from messaging.services.content import SMS_MAX, SMS_TEXTS, gsm7, sms_text
+from scheduling.models import ProcedureFamily, VisitType
+from scheduling.services import appointment_book, appointment_cancel
+from tests.factories import DisciplineFactory, PatientFactory, VisitTypeFactory
+from tests.messaging.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+NOW = at(2026, 11, 2, 10)
+VISIT_NAMES = [
+    "Epidural steroid injection",
+    "Epidural blood patch",
+    "Lumbar medial branch block",
+    "Radiofrequency ablation",
+    "Facet joint injection",
+    "Spinal cord stimulator trial",
+    "SCS trial lead removal",
+    "Ultrasound-guided nerve block",
+    "Physical therapy evaluation",
+    "Pain psychology (CBT)",
+    "Nutrition consult before EBP",
+    "Anesthesiology new patient",
+]
+FORBIDDEN_WORDS = ["inject", "epidural", "block", "ablation", "facet", "stimulator", "therap", "psych", "nutrition", "anesthes", "dietit"]
+
+
+def test_sms_never_names_the_visit_type_procedure_or_discipline(clinic_world, location):
+    from tests.factories import RoomFactory
+
+    RoomFactory(location=location, kind=RoomKind.VIRTUAL, name="Virtual B")
+    for index, name in enumerate(VISIT_NAMES):
+        VisitTypeFactory(code=f"vt-{index}", name=name, discipline=clinic_world.discipline, telehealth=index % 3 == 0,
+                         room_kind=RoomKind.VIRTUAL if index % 3 == 0 else RoomKind.CONSULT)  # fmt: skip
+    forbidden = {name.lower() for name in VisitType.objects.values_list("name", flat=True)}
+    forbidden |= {label.lower() for label in ProcedureFamily.labels if label}
+    forbidden |= {
+        DisciplineFactory(code=code).name.lower() for code in ("interventional-pain", "physical-therapy", "psychology", "nutrition")
+    }
+    for index, visit_type in enumerate(VisitType.objects.order_by("id")):
+        for language in ("en", "es"):
+            patient = PatientFactory(sms_consent=True, language=language, phone=f"+1617555{3000 + index * 2 + (language == 'es')}")
+            with time_machine.travel(NOW, tick=False):
+                appointment = appointment_book(
+                    patient=patient, provider=clinic_world, visit_type=visit_type, start=at(2026, 11, 12 + index % 5, 9 + index // 5 * 2, 30 * (language == "es")), now=NOW
+                )  # fmt: skip
+                appointment_cancel(appointment=appointment, reason="test", now=NOW)
+    texts = list(Message.objects.filter(channel="sms").values_list("body", flat=True))
+    assert len(texts) >= len(VISIT_NAMES) * 2 * 3
+    for text in texts:
+        lowered = text.lower()
+        assert len(text) <= SMS_MAX, text
+        assert gsm7(text) == text
+        assert not any(name in lowered for name in forbidden), text
+        assert not any(word in lowered for word in FORBIDDEN_WORDS), text
+
+
+def test_sms_reminder_in_english(clinic_world, visit, patient):
+    with time_machine.travel(NOW, tick=False):
+        appointment = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
+    text = Message.objects.get(appointment=appointment, channel="sms", purpose="reminder").body
+    assert text.startswith("Riverside Pain Clinic: visit Thu Nov 12, 9:00 AM. Reply C to confirm. Can't come? https://clinic.example/p/")
+    assert "https://clinic.example/p/" in text and "+1 617-555-0100" in text
+
+
+def test_sms_reminder_in_spanish_in_the_patients_zone(clinic_world, visit):
+    patient = PatientFactory(sms_consent=True, language="es", time_zone="America/Chicago")
+    with time_machine.travel(NOW, tick=False):
+        appointment = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
+    text = Message.objects.get(appointment=appointment, channel="sms", purpose="reminder").body
+    assert "jue 12 nov, 8:00 CST" in text  # the patient's zone, named because the clinic's differs
+    assert "Responda C para confirmar" in text and len(text) <= SMS_MAX
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("key", list(SMS_TEXTS["en"]))
+def test_every_sms_fits_one_segment_even_with_long_names(settings, language, key):
+    settings.CLINIC_NAME = "Riverside Interdisciplinary Pain and Wellness Center of Greater Boston"
+    link = "https://appointments.riverside-pain-clinic.example.org/p/1a2b3c.AbCdEfGhIjKlMnOp/"
+    text = sms_text(key=key, language=language, when="mie 30 sep, 12:45 CDT", deadline="mie 30 sep, 10:45", link=link)
+    assert len(text) <= SMS_MAX and link in text and settings.CLINIC_PHONE in text
+
+
+def test_gsm7_strips_accents_gsm_lacks():
+    assert gsm7("Sábado, clínica, ¿cómo?, niño, café") == "Sabado, clinica, ¿como?, niño, café"

@@ -1,0 +1,67 @@
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+import clinic.demo
+import scheduling.demo
+from scheduling.models import Appointment, AvailabilityTemplate, FrequencyRule, VisitType, WaitlistEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return (
+        VisitType.objects.count(),
+        AvailabilityTemplate.objects.count(),
+        FrequencyRule.objects.count(),
+        Appointment.objects.count(),
+        WaitlistEntry.objects.count(),
+    )
+
+
+def test_demo_seed_books_every_state_and_a_second_run_adds_nothing(monkeypatch):
+    monkeypatch.setattr(scheduling.demo, "SKIP_SHARE", 0.93)  # fewer bookings keep the test quick
+    clinic.demo.seed(out=lambda *_: None)
+    scheduling.demo.seed(out=lambda *_: None)
+    first = _counts()
+    assert first[0] == 15 and VisitType.objects.get(code="rfa").required_equipment.count() == 2
+    ebp = VisitType.objects.get(code="ebp")
+    assert "lie flat" in ebp.prep_text_en and "acostado" in ebp.prep_text_es and ebp.requires_driver
+    statuses = set(Appointment.objects.values_list("status", flat=True))
+    assert {"completed", "cancelled", "booked", "confirmed", "held"} <= statuses
+    assert AvailabilityTemplate.objects.values("provider").distinct().count() == 12
+    scheduling.demo.seed(out=lambda *_: None)
+    assert _counts() == first
+
+
+def _overlapping_pairs(column_start: str, column_end: str, key: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT count(*) FROM scheduling_appointment a JOIN scheduling_appointment b
+                ON a.{key} = b.{key} AND a.id < b.id
+                AND a.{column_start} < b.{column_end} AND b.{column_start} < a.{column_end}
+                WHERE a.status NOT IN ('cancelled', 'noshow') AND b.status NOT IN ('cancelled', 'noshow')"""
+        )
+        return cursor.fetchone()[0]
+
+
+def test_reference_data_has_no_overlaps_and_is_idempotent(monkeypatch):
+    from scheduling.management.commands import generate_reference_data as command
+
+    # The real size is for benchmarks; the same generator at a small size keeps the test quick.
+    monkeypatch.setattr(command, "TARGET", 400)
+    monkeypatch.setattr(command, "PATIENTS", 80)
+    monkeypatch.setattr(command, "PAST_DAYS", 6)
+    monkeypatch.setattr(command, "FUTURE_DAYS", 6)
+    call_command("generate_reference_data", stdout=open("/dev/null", "w"))
+    made = set(Appointment.objects.values_list("id", flat=True))
+    assert (
+        0 < len(made) <= 400
+        and Appointment.objects.filter(status="completed").exists()
+        and Appointment.objects.filter(status="booked").exists()
+    )
+    assert _overlapping_pairs("start", '"end"', "provider_id") == 0
+    assert _overlapping_pairs("start", '"end"', "patient_id") == 0
+    assert _overlapping_pairs("room_start", "room_end", "room_id") == 0
+    call_command("generate_reference_data", stdout=open("/dev/null", "w"))
+    assert set(Appointment.objects.values_list("id", flat=True)) == made  # not rebuilt
