@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from core.admin_utils import report_domain_error
 from core.errors import DomainError
+from messaging.admin import MessageInline
 from scheduling import admin_views, services
 from scheduling.models import (
     Appointment,
@@ -125,7 +126,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
     ordering = ["start"]
     actions = ["confirm", "check_in", "mark_no_show", "cancel_with_reason"]
-    inlines = [AppointmentEventInline]
+    inlines = [AppointmentEventInline, MessageInline]
     show_full_result_count = False
     readonly_fields = [
         "patient",
@@ -160,14 +161,6 @@ class AppointmentAdmin(admin.ModelAdmin):
         "no_show_at",
     ]
     fields = ["notes", *readonly_fields]
-
-    def get_inlines(self, request, obj):
-        inlines = list(super().get_inlines(request, obj))
-        try:
-            from messaging.admin import MessageInline
-        except ImportError:
-            return inlines
-        return [*inlines, MessageInline]
 
     def has_add_permission(self, request) -> bool:
         # New appointments are made through find-and-book, which runs every check.

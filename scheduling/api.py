@@ -16,11 +16,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.models import Discipline, Provider, Room
-from clinic.selectors import patient_get_for_user
+from clinic.selectors import patient_get_for_user, patient_queryset_for_user
 from core.api import AwareDateTimeField
-from core.errors import PermissionDenied
+from core.errors import NotFound, PermissionDenied
 from scheduling import services
-from scheduling.models import AppointmentStatus, Laterality, SpinalRegion, VisitType
+from scheduling.models import AppointmentStatus, Laterality, SpinalRegion, VisitType, WaitlistEntry
 from scheduling.selectors import appointment_get_for_user, appointment_list
 
 
@@ -383,3 +383,93 @@ def _unplaced(item) -> dict:
             {"start": a.start.isoformat(), "end": a.end.isoformat(), "provider": a.provider_id, "room": a.room_id} for a in alternatives
         ],
     }
+
+
+# --- Waitlist -------------------------------------------------------------------------------
+class WaitlistOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(source="patient_id")
+    visit_type = serializers.CharField(source="visit_type.code")
+    provider = serializers.IntegerField(source="provider_id", allow_null=True)
+    earliest_date = serializers.DateField()
+    latest_date = serializers.DateField()
+    weekdays = serializers.ListField(child=serializers.IntegerField())
+    earliest_time = serializers.TimeField(allow_null=True)
+    latest_time = serializers.TimeField(allow_null=True)
+    priority = serializers.IntegerField()
+    status = serializers.CharField()
+    offered_appointment = serializers.IntegerField(source="offered_appointment_id", allow_null=True)
+    offer_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class WaitlistInput(serializers.Serializer):
+    patient = serializers.IntegerField()
+    visit_type = VisitTypeRef()
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.filter(active=True), required=False, allow_null=True)
+    earliest_date = serializers.DateField()
+    latest_date = serializers.DateField()
+    weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), required=False)
+    earliest_time = serializers.TimeField(required=False, allow_null=True)
+    latest_time = serializers.TimeField(required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=WaitlistEntry.Priority.choices, required=False, default=WaitlistEntry.Priority.ROUTINE)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class WaitlistListCreateApi(ListAPIView):
+    """GET ?status=&patient=&visit_type= and POST a new entry."""
+
+    serializer_class = WaitlistOutput
+
+    def get_queryset(self):
+        qs = WaitlistEntry.objects.filter(patient__in=patient_queryset_for_user(user=self.request.user)).select_related("visit_type")
+        params = self.request.query_params
+        if status := params.get("status"):
+            qs = qs.filter(status=status)
+        if (patient := params.get("patient", "")).isdigit():
+            qs = qs.filter(patient_id=int(patient))
+        if visit_type := params.get("visit_type"):
+            qs = qs.filter(visit_type__code=visit_type)
+        return qs.order_by("-priority", "created_at", "id")
+
+    @extend_schema(request=WaitlistInput, responses={201: WaitlistOutput})
+    def post(self, request):
+        from scheduling.waitlist import waitlist_add
+
+        require_perm(request.user, "scheduling.add_waitlistentry", "You may not add waitlist entries.")
+        data = WaitlistInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = dict(data.validated_data)
+        patient = patient_get_for_user(user=request.user, pk=d.pop("patient"))
+        entry = waitlist_add(patient=patient, created_by=request.user, **d)
+        return Response(WaitlistOutput(entry).data, status=201)
+
+
+class WaitlistClaimApi(APIView):
+    """The front desk claims an offered, held slot for the patient (the patient's own link does
+    the same through messaging)."""
+
+    @extend_schema(request=None, responses=AppointmentOutput)
+    def post(self, request, pk: int):
+        from scheduling.waitlist import waitlist_claim
+
+        require_perm(request.user, "scheduling.change_waitlistentry", "You may not work the waitlist.")
+        entry = _waitlist_entry_for_user(request.user, pk)
+        appointment = waitlist_claim(entry_id=entry.pk, by=request.user)
+        return Response(AppointmentOutput(appointment_get_for_user(user=request.user, pk=appointment.pk)).data)
+
+
+class WaitlistRemoveApi(APIView):
+    @extend_schema(request=None, responses=WaitlistOutput)
+    def post(self, request, pk: int):
+        from scheduling.waitlist import waitlist_remove
+
+        require_perm(request.user, "scheduling.change_waitlistentry", "You may not work the waitlist.")
+        entry = _waitlist_entry_for_user(request.user, pk)
+        return Response(WaitlistOutput(waitlist_remove(entry_id=entry.pk, by=request.user)).data)
+
+
+def _waitlist_entry_for_user(user, pk: int) -> WaitlistEntry:
+    entry = WaitlistEntry.objects.filter(pk=pk, patient__in=patient_queryset_for_user(user=user)).first()
+    if entry is None:
+        raise NotFound("No such waitlist entry, or not one you may see.")
+    return entry

@@ -11,4 +11,7 @@ urlpatterns = [
     path("appointments/<int:pk>/ics/", api.AppointmentIcsApi.as_view(), name="api-appointment-ics"),
     path("bundles/", api.BundleApi.as_view(), name="api-bundles"),
     path("series/", api.SeriesApi.as_view(), name="api-series"),
+    path("waitlist/", api.WaitlistListCreateApi.as_view(), name="api-waitlist"),
+    path("waitlist/<int:pk>/claim/", api.WaitlistClaimApi.as_view(), name="api-waitlist-claim"),
+    path("waitlist/<int:pk>/remove/", api.WaitlistRemoveApi.as_view(), name="api-waitlist-remove"),
 ]

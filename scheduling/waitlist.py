@@ -75,12 +75,19 @@ def waitlist_add(
     )
 
 
-def waitlist_remove(*, entry_id: int, by=None) -> WaitlistEntry:
+def waitlist_remove(*, entry_id: int, by=None, now: datetime | None = None) -> WaitlistEntry:
+    """Take an entry off the list; a slot still held for it is released at once."""
+    from scheduling.services import appointment_cancel
+
+    now = now or timezone.now()
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
         if entry.status in (W.WAITING, W.OFFERED):
+            held = entry.offered_appointment if entry.status == W.OFFERED else None
             entry.status = W.REMOVED
             entry.save(update_fields=["status"])
+            if held is not None and held.status == AppointmentStatus.HELD:
+                appointment_cancel(appointment=held, reason="waitlist entry removed", by=by, now=now)
     return entry
 
 

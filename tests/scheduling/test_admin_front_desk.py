@@ -95,3 +95,16 @@ def test_provider_cannot_open_find_and_book_without_permission(outsider_user):
     client.force_login(outsider_user)
     response = client.get(reverse("admin:scheduling_find_and_book"))
     assert response.status_code in (302, 403)
+
+
+def test_appointment_page_shows_its_messages_and_audit_trail(desk, working_anesthesiologist, follow_up):
+    appointment = appointment_book(
+        patient=PatientFactory(sms_consent=True, email_consent=True),
+        provider=working_anesthesiologist,
+        visit_type=follow_up,
+        start=next_weekday_at(9),
+    )
+    html = desk.get(reverse("admin:scheduling_appointment_change", args=[appointment.pk])).content.decode()
+    assert appointment.messages.exists()
+    assert html.count("Pending") >= appointment.messages.filter(status="pending").count() > 0
+    assert "booked" in html  # the audit trail's first event
