@@ -236,7 +236,7 @@ class Appointment(models.Model):
             models.Index(fields=["provider", "start"], name="appt_provider_start_idx"),
             models.Index(fields=["patient", "start"], name="appt_patient_start_idx"),
             models.Index(fields=["room", "start"], name="appt_room_start_idx"),  # slot search loads room time by range
-            models.Index(fields=["start"], name="appt_start_idx"),
+            models.Index(fields=["start", "id"], name="appt_start_id_idx"),  # lists page in (start, id) order
             models.Index(fields=["status", "start"], name="appt_status_start_idx"),
         ]
         constraints = [
