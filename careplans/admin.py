@@ -1,6 +1,7 @@
 """Care-plan admin. Protocols are the clinic admin's to edit (steps inline); clinical rows are
 scoped to the patients the user may see; changelists load a fixed number of queries."""
 
+from django import forms
 from django.contrib import admin
 
 from careplans.models import (
@@ -19,18 +20,7 @@ from careplans.models import (
     TaskEvent,
     TeamNote,
 )
-from clinic.selectors import patient_queryset_for_user
-
-
-class PatientScopedAdmin(admin.ModelAdmin):
-    """Rows whose patient the user may not see are not listed (front desk: see has_*_permission)."""
-
-    patient_path = "patient"
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs.filter(**{f"{self.patient_path}__in": patient_queryset_for_user(user=request.user)})
+from clinic.admin import PatientScopedAdmin
 
 
 class ProtocolStepInline(admin.TabularInline):
@@ -170,8 +160,21 @@ class TaskEventInline(admin.TabularInline):
         return False
 
 
+class TaskAdminForm(forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = ["title", "description", "patient", "care_plan", "assignee_provider", "assignee_role", "priority", "due"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and not data.get("assignee_provider") and not data.get("assignee_role"):
+            raise forms.ValidationError("Assign the task to a provider or a role queue.")
+        return data
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
     list_display = ["title", "patient", "assignee_provider", "assignee_role", "priority", "status", "due", "source", "escalation_level"]
     list_filter = ["status", "priority", "source", "assignee_role", "escalation_level"]
     list_select_related = ["patient", "assignee_provider"]
@@ -186,6 +189,30 @@ class TaskAdmin(admin.ModelAdmin):
         from careplans.selectors import task_queryset_for_user
 
         return task_queryset_for_user(user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else [*self.readonly_fields, "source"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A manual task goes through the service like every other (audit, care plan, dedupe).
+        from careplans.services import task_create
+
+        data = form.cleaned_data
+        task = task_create(
+            title=data["title"],
+            description=data.get("description", ""),
+            patient=data.get("patient"),
+            care_plan=data.get("care_plan"),
+            assignee_provider=data.get("assignee_provider"),
+            assignee_role=data.get("assignee_role") or "",
+            priority=data.get("priority") or "routine",
+            due=data.get("due"),
+            source="manual",
+            created_by=request.user,
+        )
+        obj.pk = task.pk
 
 
 @admin.register(ChecklistItem)
@@ -225,3 +252,11 @@ class QuestionnaireResponseAdmin(PatientScopedAdmin):
     search_fields = ["patient__mrn", "patient__last_name"]
     raw_id_fields = ["patient", "appointment", "care_plan", "request"]
     readonly_fields = ["score", "severity"]
+
+    # Answers are recorded through the API, the workspace or the patient's link, which score
+    # them and raise the PHQ-9 item 9 alert; the admin shows them.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

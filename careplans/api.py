@@ -127,8 +127,8 @@ class TaskListApi(ListAPIView):
 
 
 class TaskActionInput(serializers.Serializer):
-    note = serializers.CharField(required=False, max_length=300, help_text="complete: what was done")
-    reason = serializers.CharField(required=False, max_length=300, help_text="cancel: why")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, help_text="complete: what was done")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, help_text="cancel: why")
 
 
 class TaskActionApi(APIView):
@@ -139,12 +139,14 @@ class TaskActionApi(APIView):
         if not request.user.has_perm("careplans.change_task"):
             raise PermissionDenied("You may not change tasks.")
         task = task_get_for_user(user=request.user, pk=pk)
+        body = TaskActionInput(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
         if self.action_name == "accept":
             task = task_accept(task=task, by=request.user)
         elif self.action_name == "complete":
-            task = task_complete(task=task, by=request.user, note=str(request.data.get("note", ""))[:300])
+            task = task_complete(task=task, by=request.user, note=body.validated_data.get("note", ""))
         else:
-            task = task_cancel(task=task, by=request.user, reason=str(request.data.get("reason", ""))[:300])
+            task = task_cancel(task=task, by=request.user, reason=body.validated_data.get("reason", ""))
         return Response(TaskOutput(task).data)
 
 

@@ -1,12 +1,26 @@
 from django.contrib import admin
 
 from clinic.models import ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
-from clinic.selectors import can_view_clinical, patient_queryset_for_user
+from clinic.selectors import can_view_clinical, patient_queryset_for_user, sees_all_patients
 from clinic.services import patient_set_consent
 
 admin.site.site_header = "Pain clinic"
 admin.site.site_title = "Pain clinic admin"
 admin.site.index_title = "Front desk and clinic administration"
+
+
+class PatientScopedAdmin(admin.ModelAdmin):
+    """Rows about patients the user may not see are not listed: every admin of patient data
+    goes through the same access helper as the API (providers see their care-team patients)."""
+
+    patient_path = "patient"
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if sees_all_patients(request.user):
+            return qs
+        return qs.filter(**{f"{self.patient_path}__in": patient_queryset_for_user(user=request.user)})
 
 
 @admin.register(Discipline)
@@ -128,7 +142,7 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(PatientScopedAdmin):
     list_display = ["patient", "channel", "granted", "at", "source", "recorded_by"]
     list_filter = ["channel", "granted", "source"]
     list_select_related = ["patient", "recorded_by"]

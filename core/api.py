@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
@@ -41,11 +42,23 @@ class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 datetime that must carry its UTC offset: a bare 09:00 is ambiguous across
     zones and DST, so we refuse it rather than guess."""
 
-    default_error_messages = {"naive": "Include a UTC offset, e.g. 2026-03-02T09:00:00-05:00."}
+    default_error_messages = {
+        "naive": "Include a UTC offset, e.g. 2026-03-02T09:00:00-05:00.",
+        "impossible": "Not a real date and time (check the day, hour and offset).",
+        "range": "Use a date between {lo} and {hi}.",
+    }
+    YEARS_EITHER_SIDE = 5  # scheduling never needs more; far dates would overflow date arithmetic
 
     def to_internal_value(self, value):
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # e.g. 30 February, or an offset of +99:00
+                self.fail("impossible")
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
-        return super().to_internal_value(value)
+        result = super().to_internal_value(value)
+        lo, hi = date.today().year - self.YEARS_EITHER_SIDE, date.today().year + self.YEARS_EITHER_SIDE
+        if not lo <= result.year <= hi:
+            self.fail("range", lo=lo, hi=hi)
+        return result

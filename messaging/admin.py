@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
+from clinic.admin import PatientScopedAdmin
 from messaging.models import FailedMessage, InboundSms, Message, ReminderRule
 from messaging.services.transitions import message_resend
 
@@ -47,7 +48,7 @@ def resend(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{done} message(s) queued again.", messages.SUCCESS if done else messages.WARNING)
 
 
-class _MessageAdminBase(admin.ModelAdmin):
+class _MessageAdminBase(PatientScopedAdmin):
     list_display = ["id", "patient", "appointment_id", "channel", "purpose", "status", "due_at", "sent_at", "attempts", "status_reason"]
     list_filter = ["status", "channel", "purpose", "urgent"]
     list_select_related = ["patient"]

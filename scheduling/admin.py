@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.html import format_html
 
+from clinic.admin import PatientScopedAdmin
 from core.admin_utils import report_domain_error
 from core.errors import DomainError
 from messaging.admin import MessageInline
@@ -118,7 +119,7 @@ def _run(request, queryset, label: str, fn) -> None:
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(PatientScopedAdmin):
     list_display = ["local_start", "patient_link", "provider", "visit_type", "room", "status_badge"]
     list_filter = ["status", "visit_type__discipline", "provider", "room", "location", ("start", admin.DateFieldListFilter)]
     list_select_related = ["patient", "provider", "visit_type", "room", "location"]
@@ -165,6 +166,11 @@ class AppointmentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # New appointments are made through find-and-book, which runs every check.
         return False
+
+    def save_model(self, request, obj, form, change):
+        # Only the scheduling note is editable here; writing the whole row could undo a
+        # concurrent check-in or cancellation made through the services.
+        obj.save(update_fields=["notes", "updated_at"])
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # clinical records are cancelled, never deleted
@@ -229,31 +235,108 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AppointmentSeries)
-class AppointmentSeriesAdmin(admin.ModelAdmin):
+class AppointmentSeriesAdmin(PatientScopedAdmin):
     list_display = ["__str__", "patient", "provider", "start_date", "created_at"]
     list_select_related = ["patient", "provider", "visit_type"]
     search_fields = ["patient__mrn", "patient__last_name"]
     autocomplete_fields = ["patient", "provider", "visit_type"]
 
+    # Series and bundles are booked through find-and-book (all their checks); here they are read.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(AppointmentBundle)
-class AppointmentBundleAdmin(admin.ModelAdmin):
+class AppointmentBundleAdmin(PatientScopedAdmin):
     list_display = ["__str__", "patient", "date", "max_gap_minutes"]
     list_select_related = ["patient"]
     search_fields = ["patient__mrn", "patient__last_name"]
     autocomplete_fields = ["patient"]
     date_hierarchy = "date"
 
+    # Series and bundles are booked through find-and-book (all their checks); here they are read.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class WaitlistEntryForm(forms.ModelForm):
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "patient",
+            "visit_type",
+            "provider",
+            "earliest_date",
+            "latest_date",
+            "weekdays",
+            "earliest_time",
+            "latest_time",
+            "priority",
+            "notes",
+        ]
+
+    def clean(self):
+        from django.utils import timezone
+
+        from scheduling.waitlist import waitlist_entry_errors
+
+        data = super().clean()
+        needed = ("patient", "visit_type", "earliest_date", "latest_date")
+        if self.instance.pk is None and all(data.get(f) for f in needed):
+            errors = waitlist_entry_errors(
+                **{f: data[f] for f in needed},
+                provider=data.get("provider"),
+                weekdays=data.get("weekdays"),
+                earliest_time=data.get("earliest_time"),
+                latest_time=data.get("latest_time"),
+                now=timezone.now(),
+            )
+            for field, problems in errors.items():
+                self.add_error(field, problems)
+        return data
+
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(PatientScopedAdmin):
+    form = WaitlistEntryForm
     list_display = ["patient", "visit_type", "provider", "earliest_date", "latest_date", "priority", "status", "offer_expires_at"]
     list_filter = ["status", "priority", "visit_type__discipline"]
     list_select_related = ["patient", "visit_type", "provider"]
     search_fields = ["patient__mrn", "patient__last_name"]
     autocomplete_fields = ["patient", "visit_type", "provider"]
-    readonly_fields = ["offered_appointment", "offer_expires_at", "created_by", "created_at"]
-    actions = ["claim_offer"]
+    # Status moves only through the waitlist services (offer, claim, expire, remove).
+    readonly_fields = ["status", "offered_appointment", "offer_expires_at", "created_by", "created_at"]
+    actions = ["claim_offer", "remove_entries"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        from scheduling.waitlist import waitlist_add
+
+        data = {f: form.cleaned_data.get(f) for f in ("provider", "weekdays", "earliest_time", "latest_time", "priority", "notes")}
+        entry = waitlist_add(
+            patient=form.cleaned_data["patient"],
+            visit_type=form.cleaned_data["visit_type"],
+            earliest_date=form.cleaned_data["earliest_date"],
+            latest_date=form.cleaned_data["latest_date"],
+            created_by=request.user,
+            **{k: v for k, v in data.items() if v not in (None, "")},
+        )
+        obj.pk = entry.pk
+
+    @admin.action(description="Remove from the waitlist (releases a held slot)", permissions=["change"])
+    def remove_entries(self, request, queryset):
+        from scheduling.waitlist import waitlist_remove
+
+        for entry in queryset:
+            waitlist_remove(entry_id=entry.pk, by=request.user)
+        messages.success(request, "Removed.")
 
     @admin.action(description="Claim the offered slot for the patient", permissions=["change"])
     def claim_offer(self, request, queryset):

@@ -41,7 +41,8 @@ class VisitTypeRef(serializers.Field):
     default_error_messages = {"unknown": "Unknown or inactive visit type {value!r}."}
 
     def to_internal_value(self, data):
-        lookup = {"pk": int(data)} if str(data).isdigit() else {"code": str(data)}
+        text = str(data).strip()
+        lookup = {"pk": int(text)} if text.isascii() and text.isdigit() else {"code": text[:40]}
         try:
             return VisitType.objects.select_related("discipline").get(active=True, **lookup)
         except VisitType.DoesNotExist:
@@ -260,6 +261,7 @@ class CancelInput(serializers.Serializer):
 class RescheduleInput(serializers.Serializer):
     start = AwareDateTimeField()
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("discipline"), required=False)
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class CompleteInput(serializers.Serializer):

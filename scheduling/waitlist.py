@@ -30,6 +30,34 @@ def _hold_minutes() -> int:
     return getattr(settings, "WAITLIST_HOLD_MINUTES", 30)
 
 
+def waitlist_entry_errors(
+    *,
+    patient,
+    visit_type,
+    earliest_date: date,
+    latest_date: date,
+    provider=None,
+    weekdays=None,
+    earliest_time=None,
+    latest_time=None,
+    now: datetime,
+) -> dict[str, list[str]]:
+    """Field messages for a waitlist entry that cannot be accepted (empty when it can); the admin
+    form shows them, waitlist_add refuses with them."""
+    errors: dict[str, list[str]] = {}
+    if latest_date < earliest_date:
+        errors["latest_date"] = ["Must be on or after the earliest date."]
+    if latest_date < now.astimezone(patient.zone).date():
+        errors["latest_date"] = ["Must not be in the past."]
+    if any(not 0 <= d <= 6 for d in weekdays or []):
+        errors["weekdays"] = ["Use 0 (Monday) to 6 (Sunday)."]
+    if earliest_time and latest_time and latest_time <= earliest_time:
+        errors["latest_time"] = ["Must be after the earliest time."]
+    if provider is not None and provider.discipline_id != visit_type.discipline_id:
+        errors["provider"] = ["Choose a provider of the visit type's discipline."]
+    return errors
+
+
 def waitlist_add(
     *,
     patient,
@@ -46,20 +74,20 @@ def waitlist_add(
     now: datetime | None = None,
 ) -> WaitlistEntry:
     now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
-    if latest_date < earliest_date:
-        errors["latest_date"] = ["Must be on or after the earliest date."]
-    if latest_date < now.astimezone(patient.zone).date():
-        errors["latest_date"] = ["Must not be in the past."]
-    days = sorted(set(weekdays or []))
-    if any(not 0 <= d <= 6 for d in days):
-        errors["weekdays"] = ["Use 0 (Monday) to 6 (Sunday)."]
-    if earliest_time and latest_time and latest_time <= earliest_time:
-        errors["latest_time"] = ["Must be after the earliest time."]
-    if provider is not None and provider.discipline_id != visit_type.discipline_id:
-        errors["provider"] = ["Choose a provider of the visit type's discipline."]
+    errors = waitlist_entry_errors(
+        patient=patient,
+        visit_type=visit_type,
+        provider=provider,
+        earliest_date=earliest_date,
+        latest_date=latest_date,
+        weekdays=weekdays,
+        earliest_time=earliest_time,
+        latest_time=latest_time,
+        now=now,
+    )
     if errors:
         raise ValidationFailed("The waitlist entry is not valid.", field_errors=errors)
+    days = sorted(set(weekdays or []))
     return WaitlistEntry.objects.create(
         patient=patient,
         visit_type=visit_type,

@@ -10,7 +10,7 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -153,8 +153,10 @@ class TwilioBackend(SmsBackend):
         return created.sid
 
     def lookup(self, sms: OutboundSms) -> str | None:
-        since = (sms.send_started_at or datetime.now().astimezone()) - timedelta(days=1)
-        for found in self.client.messages.stream(to=sms.to, from_=settings.TWILIO_FROM_NUMBER, date_sent_after=since, page_size=100):
+        # No date filter: Twilio's only one is DateSent, which a message still queued at Twilio
+        # does not have yet, and that is exactly the message we must not send twice. The latest
+        # messages to this number are enough: each body carries its own link, so it is unique.
+        for found in self.client.messages.stream(to=sms.to, from_=settings.TWILIO_FROM_NUMBER, limit=100, page_size=100):
             if found.body == sms.body:
                 return found.sid
         return None

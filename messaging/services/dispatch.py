@@ -224,7 +224,14 @@ def messages_send(*, message_ids: list[int], now: datetime | None = None) -> dic
     for message_id in to_recover:
         outcomes[message_id] = _recover(by_id[message_id], now)
     sent: list[tuple[int, str]] = []
+    margin = min(GATEWAY_MARGIN, timedelta(seconds=settings.MESSAGING_LEASE_SECONDS / 4))
     for message in to_send:
+        # A chunk of slow gateway calls can outlast the lease; once it is (nearly) over, the
+        # dispatcher may re-claim these rows, so this task must not call the gateway for them.
+        # Their send mark makes the re-claim look them up before anything is sent.
+        if message.lease_expires_at - margin <= timezone.now():
+            outcomes[message.pk] = "lease expired"
+            continue
         try:
             sent.append((message.pk, _hand_over(message)))
             outcomes[message.pk] = "sent"

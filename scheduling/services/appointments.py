@@ -248,8 +248,14 @@ def _transition(appointment_id: int, *, to: str, by=None, reason: str = "", now:
 
 
 def appointment_confirm(*, appointment: Appointment, by=None, now: datetime | None = None, via: str = "staff") -> Appointment:
+    """Booked → confirmed. A held slot becomes booked only when its waitlist offer is claimed
+    (scheduling.waitlist.waitlist_claim checks the offer and marks the entry booked)."""
     now = now or timezone.now()
     if appointment.status == S.HELD:
+        if via != "waitlist":
+            raise IllegalTransition("This slot is held for a waitlist offer; claim the offer from the waitlist.", status=S.HELD)
+        if appointment.hold_expires_at and appointment.hold_expires_at <= now:
+            raise IllegalTransition("The hold on this slot has expired.", status=S.HELD)
         return _transition(appointment.pk, to=S.BOOKED, by=by, reason=f"hold claimed via {via}", now=now, hold_expires_at=None)
     return _transition(appointment.pk, to=S.CONFIRMED, by=by, reason=f"confirmed via {via}", now=now, confirmed_at=now)
 
@@ -304,10 +310,12 @@ def appointment_reschedule(
     provider: Provider | None = None,
     by=None,
     reason: str = "rescheduled",
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Appointment:
     """Move an appointment: the old one is cancelled and linked to the new one, atomically.
-    If the new time cannot be booked nothing changes."""
+    If the new time cannot be booked nothing changes. Payer rules are checked afresh for the new
+    date (an earlier override does not carry over); the freed time goes to the waitlist."""
     now = now or timezone.now()
     with transaction.atomic():
         old = Appointment.objects.select_for_update().select_related("patient", "visit_type", "provider").get(pk=appointment.pk)
@@ -322,7 +330,7 @@ def appointment_reschedule(
             booked_by=by,
             region=old.region,
             laterality=old.laterality,
-            override_reason=old.override_reason,
+            override_reason=override_reason,
             series=old.series,
             bundle=old.bundle,
             notes=old.notes,
@@ -331,6 +339,7 @@ def appointment_reschedule(
         new.rescheduled_from = old
         new.save(update_fields=["rescheduled_from"])
         _notify(new, "rescheduled", now)
+        _offer_freed_time(old, now)
     return new
 
 

@@ -166,3 +166,14 @@ def test_list_query_counts_do_not_depend_on_rows(
         client.get("/api/v1/careplans/?page_size=100")
     with django_assert_max_num_queries(6):
         client.get("/api/v1/tasks/?page_size=100")
+
+
+def test_task_action_with_a_non_object_body_is_400_not_500(api_for, coordinator_user):
+    from careplans.services import task_create
+    from tests.factories import PatientFactory
+
+    task = task_create(title="Call", patient=PatientFactory(), assignee_role="care_coordinator")
+    response = api_for(coordinator_user).post(f"/api/v1/tasks/{task.pk}/complete/", [1, 2], format="json")
+    assert response.status_code in (200, 400)
+    long_note = api_for(coordinator_user).post(f"/api/v1/tasks/{task.pk}/cancel/", {"reason": "x" * 400}, format="json")
+    assert long_note.status_code == 400

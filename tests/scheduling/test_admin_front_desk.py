@@ -108,3 +108,39 @@ def test_appointment_page_shows_its_messages_and_audit_trail(desk, working_anest
     assert appointment.messages.exists()
     assert html.count("Pending") >= appointment.messages.filter(status="pending").count() > 0
     assert "booked" in html  # the audit trail's first event
+
+
+def test_a_provider_sees_only_their_own_patients_appointments_in_the_admin(working_anesthesiologist, follow_up, physical_therapist):
+    mine, theirs = _book_many(working_anesthesiologist, follow_up, 2)
+    from careplans.models import CarePlan, CareTeamMember
+
+    plan = CarePlan.objects.create(patient=mine.patient, title="Plan", period_start=datetime.date.today())
+    CareTeamMember.objects.create(care_plan=plan, provider=physical_therapist, role="physical_therapist")
+    client = Client()
+    client.force_login(physical_therapist.user)
+    html = client.get(reverse("admin:scheduling_appointment_changelist")).content.decode()
+    assert mine.patient.mrn in html and theirs.patient.mrn not in html
+    assert client.get(reverse("admin:scheduling_appointment_change", args=[theirs.pk])).status_code in (302, 404)
+
+
+def test_rescheduling_offers_the_freed_time_to_the_waitlist(working_anesthesiologist, follow_up, django_capture_on_commit_callbacks):
+    from scheduling.services import appointment_reschedule
+    from scheduling.waitlist import waitlist_add
+
+    (appointment,) = _book_many(working_anesthesiologist, follow_up, 1)
+    entry = waitlist_add(
+        patient=PatientFactory(),
+        visit_type=follow_up,
+        earliest_date=appointment.start.date(),
+        latest_date=appointment.start.date() + datetime.timedelta(days=1),
+    )
+    from config.celery import app
+
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True  # the real task, in-process
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            appointment_reschedule(appointment=appointment, start=appointment.start + datetime.timedelta(hours=3))
+    finally:
+        app.conf.task_always_eager = eager
+    entry.refresh_from_db()
+    assert entry.status == "offered" and entry.offered_appointment.start == appointment.start

@@ -148,3 +148,24 @@ def test_openapi_schema_is_served(api_for, front_desk_user, client):
     assert schema.status_code == 200
     assert b"/api/v1/appointments/{id}/reschedule/" in schema.content
     assert client.get("/api/docs/").status_code in (200, 302, 403)
+
+
+@pytest.mark.parametrize("start", ["2027-02-30T09:00:00-05:00", "2027-03-01T09:00:00+99:00", "9999-12-31T23:30:00Z", "²"])
+def test_impossible_or_far_dates_are_400_not_500(api_for, front_desk_user, working_anesthesiologist, follow_up, start):
+    client = api_for(front_desk_user)
+    payload = book_payload(PatientFactory(), working_anesthesiologist, next_weekday_at(9)) | {"start": start}
+    response = client.post("/api/v1/appointments/", payload, format="json")
+    assert response.status_code == 400 and "start" in response.json()
+    slots = client.get("/api/v1/slots/", {"visit_type": "²", "start": start, "end": start})
+    assert slots.status_code == 400
+
+
+def test_a_held_waitlist_slot_cannot_be_confirmed_by_staff(api_for, front_desk_user, working_anesthesiologist, follow_up):
+    from scheduling.services import appointment_book
+
+    held = appointment_book(
+        patient=PatientFactory(), provider=working_anesthesiologist, visit_type=follow_up, start=next_weekday_at(9), hold_minutes=30
+    )
+    response = api_for(front_desk_user).post(f"/api/v1/appointments/{held.pk}/confirm/")
+    assert response.status_code == 409 and "waitlist" in response.json()["detail"]
+    assert Appointment.objects.get(pk=held.pk).status == "held"
