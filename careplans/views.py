@@ -41,7 +41,7 @@ from careplans.services import (
 )
 from clinic.models import Provider
 from clinic.selectors import can_view_clinical, provider_for_user
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, PermissionDenied
 
 TASK_PAGE_ROWS = 100
 
@@ -146,7 +146,7 @@ def my_tasks_view(request):
 @_domain
 def task_action_view(request, pk: int, action: str):
     if not request.user.has_perm("careplans.change_task"):
-        raise DomainError("You may not change tasks.")
+        raise PermissionDenied("You may not change tasks.")
     task = task_get_for_user(user=request.user, pk=pk)
     if action == "accept":
         task_accept(task=task, by=request.user)

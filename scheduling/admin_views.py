@@ -140,6 +140,13 @@ class FindForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = patient_queryset_for_user(user=user)
 
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and not 0 <= (end - start).days <= 92:
+            self.add_error("date_to", "Search at most 92 days from the first date.")
+        return data
+
 
 def find_and_book(request):
     """Patient + visit type + filters → earliest slots → one click books."""

@@ -126,6 +126,7 @@ def provider_windows(
                     windows[template.provider_id].append(Window(template.provider_id, template.location_id, w_start, w_end, vt_ids, anchor))
             day += timedelta(days=7)
     home_locations = dict(home_locations or {})
+    zones = {t.location_id: t.time_zone for t in templates}
     for exception in exceptions:
         if exception.kind == AvailabilityException.Kind.EXTRA:
             location_id = exception.location_id or home_locations.get(exception.provider_id)
@@ -134,6 +135,14 @@ def provider_windows(
 
                 home_locations.update(Provider.objects.filter(id__in=provider_ids).values_list("id", "home_location_id"))
                 location_id = exception.location_id or home_locations.get(exception.provider_id)
+            if location_id is not None and closures:
+                if location_id not in zones:
+                    from clinic.models import Location
+
+                    zones.update(Location.objects.filter(id=location_id).values_list("id", "time_zone"))
+                local_day = exception.start.astimezone(zoneinfo.ZoneInfo(zones[location_id])).date()
+                if (location_id, local_day) in closures or (None, local_day) in closures:
+                    continue  # a closure wins over an extra session booked before it was declared
             w_start, w_end = max(exception.start, start), min(exception.end, end)
             if w_start < w_end and location_id is not None:
                 windows[exception.provider_id].append(Window(exception.provider_id, location_id, w_start, w_end, None, exception.start))

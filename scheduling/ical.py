@@ -37,7 +37,7 @@ def _event(appointment: Appointment, *, summary: str, description: str = "") -> 
     event.add("summary", summary)
     location = appointment.location
     place = f"{location.name}, {location.address_line1}, {location.city}, {location.state} {location.postal_code}"
-    event.add("location", appointment.video_url if appointment.video_url else place)
+    event.add("location", "Video visit" if appointment.video_url else place)
     if description:
         event.add("description", description)
     event.add("status", "CANCELLED" if appointment.status == AppointmentStatus.CANCELLED else "CONFIRMED")

@@ -178,6 +178,8 @@ def test_time_off_closures_and_extra_sessions_shape_the_windows(clinic):
     )
     slots = find_slots(visit_type=clinic["visit"], start=at(0, day=saturday), end=at(23, day=saturday), now=NOW)
     assert [(s.start, s.provider_id) for s in slots] == [(utc(9, day=saturday), other.pk), (utc(9, 30, day=saturday), other.pk)]
+    ClinicClosure.objects.create(location=None, date=saturday, reason="Holiday")  # a closure wins over the extra session
+    assert find_slots(visit_type=clinic["visit"], start=at(0, day=saturday), end=at(23, day=saturday), now=NOW) == []
 
 
 def test_blocks_restricted_to_other_visit_types_are_skipped(clinic):
