@@ -84,11 +84,28 @@ def _record(appointment: Appointment, *, from_status: str, to_status: str, by, r
 
 
 def appointment_release_expired_holds(*, now: datetime | None = None) -> int:
-    """Holds past their expiry stop holding time. Safe to run any time, from anywhere."""
+    """Holds past their expiry stop holding time, each with its audit event. Rows another
+    transaction is working on are skipped (SKIP LOCKED); safe to run any time, from anywhere.
+    The waitlist entries of released holds are moved on by scheduling.waitlist."""
     now = now or timezone.now()
-    return Appointment.objects.filter(status=S.HELD, hold_expires_at__lte=now).update(
-        status=S.CANCELLED, cancelled_at=now, cancel_reason="hold expired", updated_at=now
-    )
+    with transaction.atomic():
+        expired = list(
+            Appointment.objects.select_for_update(skip_locked=True)
+            .filter(status=S.HELD, hold_expires_at__lte=now)
+            .values_list("pk", flat=True)
+        )
+        if not expired:
+            return 0
+        Appointment.objects.filter(pk__in=expired).update(
+            status=S.CANCELLED, cancelled_at=now, cancel_reason="hold expired", updated_at=now
+        )
+        AppointmentEvent.objects.bulk_create(
+            [
+                AppointmentEvent(appointment_id=pk, from_status=S.HELD, to_status=S.CANCELLED, at=now, reason="hold expired")
+                for pk in expired
+            ]
+        )
+    return len(expired)
 
 
 def appointment_book(

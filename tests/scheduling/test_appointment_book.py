@@ -162,3 +162,15 @@ def test_concurrent_bookings_for_one_slot_from_separate_connections_exactly_one_
         thread.join()
     assert outcomes.count("won") == 1 and outcomes.count("taken") == len(patients) - 1
     assert Appointment.objects.filter(provider=working_anesthesiologist, status="booked").count() == 1
+
+
+def test_an_expired_hold_frees_its_time_with_an_audit_event(working_anesthesiologist, follow_up):
+    from django.utils import timezone
+
+    start = next_weekday_at(9)
+    held = appointment_book(patient=PatientFactory(), provider=working_anesthesiologist, visit_type=follow_up, start=start, hold_minutes=30)
+    later = timezone.now() + datetime.timedelta(minutes=31)
+    booked = appointment_book(patient=PatientFactory(), provider=working_anesthesiologist, visit_type=follow_up, start=start, now=later)
+    held.refresh_from_db()
+    assert booked.status == "booked" and held.status == "cancelled" and held.cancel_reason == "hold expired"
+    assert held.events.last().to_status == "cancelled"
