@@ -281,14 +281,14 @@ def _carry_over_checklist(appointment: Appointment) -> None:
         )
 
 
-def _withdraw(appointment: Appointment, *, event: str, now: datetime) -> int:
+def _withdraw(appointment: Appointment, *, event: str, now: datetime, sources: list[str] | None = None) -> int:
     """A cancelled or missed procedure: what is still open for it is cancelled with the reason;
     completed work stays as history."""
     from careplans.services.tasks import task_cancel
 
     withdrawn = 0
     for task in Task.objects.filter(
-        appointment=appointment, status__in=OPEN_TASK_STATUSES, source__in=[Task.Source.PROTOCOL, Task.Source.CHECKLIST]
+        appointment=appointment, status__in=OPEN_TASK_STATUSES, source__in=sources or [Task.Source.PROTOCOL, Task.Source.CHECKLIST]
     ):
         try:
             task_cancel(task=task, reason=f"appointment {event.replace('_', '-')}", now=now)
@@ -326,7 +326,11 @@ def followup_assemble(*, appointment_id: int, event: str, now: datetime | None =
 
         if event in ("cancelled", "no_show"):
             if Appointment.objects.filter(rescheduled_from=appointment).exists():
-                return created  # moved, not withdrawn: the new appointment's assembly moves the work
+                # Moved, not withdrawn: the new appointment's assembly moves the protocol work. The
+                # "checklist incomplete" alert belongs to the old date and would otherwise
+                # escalate forever; the new date raises its own if still needed.
+                created["withdrawn"] = _withdraw(appointment, event="rescheduled", now=now, sources=[Task.Source.CHECKLIST])
+                return created
             created["withdrawn"] = _withdraw(appointment, event=event, now=now)
             return created
         if event in ("booked", "rescheduled"):

@@ -224,3 +224,17 @@ def test_sweep_runs_assembly_the_broker_never_delivered(
     assert followup_sweep(now=later) == 1
     assert ChecklistItem.objects.filter(appointment=appointment).count() == 6
     assert followup_sweep(now=later) == 0
+
+
+def test_rescheduling_withdraws_the_old_dates_checklist_alert(
+    patient, working_anesthesiologist, esi, eager_celery, django_capture_on_commit_callbacks, outbox
+):
+    from scheduling.services import appointment_reschedule
+
+    appointment = book(patient, working_anesthesiologist, esi, local(3), django_capture_on_commit_callbacks)
+    assert checklists_raise_incomplete(now=appointment.start - datetime.timedelta(hours=20)) == 1
+    alert = Task.objects.get(source="checklist", appointment=appointment)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_reschedule(appointment=appointment, start=local(6))
+    alert.refresh_from_db()
+    assert alert.status == "cancelled"
