@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from clinic.models import ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
@@ -83,8 +84,56 @@ class ConsentEventInline(admin.TabularInline):
 CLINICAL_FIELDS = ("anticoagulant", "diabetic")
 
 
+class PatientAdminForm(forms.ModelForm):
+    """Carries the consent timestamps as the page showed them: a patient who texts STOP while the
+    front desk has the form open must not be re-subscribed by a stale checkbox."""
+
+    sms_consent_seen = forms.CharField(required=False, widget=forms.HiddenInput)
+    email_consent_seen = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "language",
+            "time_zone",
+            "mobility",
+            "phone",
+            "email",
+            "preferred_channel",
+            "sms_consent",
+            "email_consent",
+            "payer",
+            "member_id",
+            "anticoagulant",
+            "diabetic",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for channel in ("sms", "email"):
+            at = getattr(self.instance, f"{channel}_consent_at", None)
+            self.fields[f"{channel}_consent_seen"].initial = at.isoformat() if at else ""
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk:
+            for channel in ("sms", "email"):
+                at = getattr(self.instance, f"{channel}_consent_at", None)
+                current = at.isoformat() if at else ""
+                if f"{channel}_consent" in self.changed_data and self.data.get(f"{channel}_consent_seen", current) != current:
+                    self.add_error(
+                        f"{channel}_consent",
+                        "Consent changed since this page was opened (for example the patient texted STOP); reload and check with the patient.",
+                    )
+        return data
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
+    form = PatientAdminForm
     list_display = [
         "mrn",
         "last_name",

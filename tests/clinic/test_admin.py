@@ -89,3 +89,36 @@ def test_consent_change_in_admin_is_recorded_in_history(front_desk_user):
     patient.refresh_from_db()
     assert patient.sms_consent and patient.sms_consent_at
     assert patient.consent_events.get().source == "front desk"
+
+
+def test_a_stale_consent_box_cannot_resubscribe_a_patient_who_opted_out(front_desk_user):
+    from clinic.services import patient_set_consent
+
+    patient = PatientFactory()
+    patient_set_consent(patient=patient, channel="sms", granted=True, source="registration")
+    patient.refresh_from_db()
+    seen = patient.sms_consent_at.isoformat()
+    patient_set_consent(patient=patient, channel="sms", granted=False, source="inbound SMS STOP")  # while the form is open
+    client = Client()
+    client.force_login(front_desk_user)
+    data = {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": "1975-06-15",
+        "language": "en",
+        "time_zone": "America/New_York",
+        "mobility": "ambulatory",
+        "phone": str(patient.phone),
+        "email": patient.email,
+        "preferred_channel": "sms",
+        "sms_consent": "on",
+        "sms_consent_seen": seen,
+        "email_consent_seen": "",
+        "member_id": "",
+        "consent_events-TOTAL_FORMS": "0",
+        "consent_events-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:clinic_patient_change", args=[patient.pk]), data)
+    assert response.status_code == 200 and "Consent changed since this page was opened" in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.sms_consent is False
