@@ -3,6 +3,8 @@ and find-and-book (scheduling/admin_views.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
@@ -50,6 +52,18 @@ class VisitTypeAdmin(admin.ModelAdmin):
     filter_horizontal = ["required_equipment"]
 
 
+WAITLIST_NEW_TIME_HORIZON_DAYS = 90
+
+
+def _offer_new_time_after_commit(provider_id: int, start, end) -> None:
+    """New working time goes to the waitlist once it is committed (scheduling.waitlist)."""
+    from django.db import transaction
+
+    from scheduling.tasks import waitlist_offer_new_time
+
+    transaction.on_commit(lambda: waitlist_offer_new_time.delay(provider_id, start.isoformat(), end.isoformat()))
+
+
 @admin.register(AvailabilityTemplate)
 class AvailabilityTemplateAdmin(admin.ModelAdmin):
     list_display = ["provider", "weekday", "start_time", "end_time", "location", "valid_from", "valid_until"]
@@ -58,6 +72,13 @@ class AvailabilityTemplateAdmin(admin.ModelAdmin):
     search_fields = ["provider__last_name", "provider__first_name"]
     autocomplete_fields = ["provider", "location"]
     filter_horizontal = ["visit_types"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # visit types are set by now
+        from django.utils import timezone
+
+        now = timezone.now()
+        _offer_new_time_after_commit(form.instance.provider_id, now, now + timedelta(days=WAITLIST_NEW_TIME_HORIZON_DAYS))
 
 
 @admin.register(AvailabilityException)
@@ -68,6 +89,11 @@ class AvailabilityExceptionAdmin(admin.ModelAdmin):
     search_fields = ["provider__last_name", "reason"]
     autocomplete_fields = ["provider", "location"]
     date_hierarchy = "start"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.kind == AvailabilityException.Kind.EXTRA:
+            _offer_new_time_after_commit(obj.provider_id, obj.start, obj.end)
 
 
 @admin.register(ClinicClosure)

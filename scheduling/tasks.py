@@ -19,3 +19,13 @@ def expire_holds_and_offers() -> None:
     from scheduling.waitlist import waitlist_expire_offers
 
     waitlist_expire_offers()
+
+
+@shared_task(ignore_result=True)
+def waitlist_offer_new_time(provider_id: int, start_iso: str, end_iso: str) -> None:
+    """Offer newly added working time (a template or an extra session) to the waitlist."""
+    from datetime import datetime
+
+    from scheduling.waitlist import waitlist_offer_new_time as offer
+
+    offer(provider_id=provider_id, start=datetime.fromisoformat(start_iso), end=datetime.fromisoformat(end_iso))

@@ -149,38 +149,104 @@ def _candidates(freed: Appointment, exclude_ids: set[int]):
             yield entry
 
 
-def _offer(freed: Appointment, *, now: datetime, exclude_ids: set[int] = frozenset()) -> WaitlistEntry | None:
+def _hold_for(entry: WaitlistEntry, *, provider, start: datetime, now: datetime, room=None, region: str = "", laterality: str = ""):
+    """Hold `start` for the entry's patient and tell them (in the caller's transaction); None
+    when this patient cannot take it (busy, payer rule, notice)."""
     from messaging.services import outbox_waitlist_offer
     from scheduling.services import appointment_book
 
+    try:
+        # A savepoint per try: a refusal for one patient must not spoil the transaction for the next.
+        with transaction.atomic():
+            held = appointment_book(
+                patient=entry.patient,
+                provider=provider,
+                visit_type=entry.visit_type,
+                start=start,
+                room=room,
+                region=region,
+                laterality=laterality,
+                hold_minutes=_hold_minutes(),
+                notes="waitlist offer",
+                now=now,
+            )
+    except DomainError:
+        return None
+    entry.status = W.OFFERED
+    entry.offered_appointment = held
+    entry.offer_expires_at = held.hold_expires_at
+    entry.save(update_fields=["status", "offered_appointment", "offer_expires_at"])
+    outbox_waitlist_offer(entry=entry, now=now)
+    log.info("waitlist offer", extra={"event": "waitlist.offered", "entry_id": entry.pk, "appointment_id": held.pk})
+    return held
+
+
+def _offer(freed: Appointment, *, now: datetime, exclude_ids: set[int] = frozenset()) -> WaitlistEntry | None:
     if freed.start <= now:
         return None
     for entry in _candidates(freed, set(exclude_ids)):
-        try:
-            # A savepoint per try: a refusal for one patient (busy, payer rule, notice) must not
-            # spoil the transaction for the next.
-            with transaction.atomic():
-                held = appointment_book(
-                    patient=entry.patient,
-                    provider=freed.provider,
-                    visit_type=entry.visit_type,
-                    start=freed.start,
-                    region=freed.region if entry.visit_type_id == freed.visit_type_id else "",
-                    laterality=freed.laterality if entry.visit_type_id == freed.visit_type_id else "",
-                    hold_minutes=_hold_minutes(),
-                    notes="waitlist offer",
-                    now=now,
-                )
-        except DomainError:
-            continue
-        entry.status = W.OFFERED
-        entry.offered_appointment = held
-        entry.offer_expires_at = held.hold_expires_at
-        entry.save(update_fields=["status", "offered_appointment", "offer_expires_at"])
-        outbox_waitlist_offer(entry=entry, now=now)
-        log.info("waitlist offer", extra={"event": "waitlist.offered", "entry_id": entry.pk, "appointment_id": held.pk})
-        return entry
+        same = entry.visit_type_id == freed.visit_type_id
+        if _hold_for(
+            entry,
+            provider=freed.provider,
+            start=freed.start,
+            now=now,
+            region=freed.region if same else "",
+            laterality=freed.laterality if same else "",
+        ):
+            return entry
     return None
+
+
+def waitlist_offer_new_time(*, provider_id: int, start: datetime, end: datetime, now: datetime | None = None) -> list[WaitlistEntry]:
+    """New working time (a template or an extra session) goes to the waiting entries it suits,
+    best first: each gets the earliest slot that fits its wishes, held and offered. Idempotent:
+    offered entries are no longer waiting, and held time is no longer free."""
+    from clinic.models import Provider
+    from scheduling.slots import find_slots
+
+    now = now or timezone.now()
+    start = max(start, now)
+    provider = Provider.objects.select_related("discipline").filter(pk=provider_id, active=True).first()
+    if provider is None or end <= start:
+        return []
+    offered = []
+    with transaction.atomic():
+        entries = (
+            WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("visit_type", "patient")
+            .filter(status=W.WAITING, visit_type__discipline_id=provider.discipline_id, visit_type__active=True)
+            .filter(earliest_date__lte=end.date(), latest_date__gte=(start - timedelta(days=1)).date())
+            .filter(Q(provider__isnull=True) | Q(provider_id=provider_id))
+            .order_by("-priority", "created_at", "id")
+        )
+        for entry in entries:
+            zone = entry.patient.zone
+            window_start = max(start, datetime.combine(entry.earliest_date, time(0), tzinfo=zone))
+            window_end = min(end, datetime.combine(entry.latest_date + timedelta(days=1), time(0), tzinfo=zone))
+            if window_end <= window_start:
+                continue
+            slots = find_slots(
+                visit_type=entry.visit_type,
+                start=window_start,
+                end=window_end,
+                provider=provider,
+                patient=entry.patient,
+                limit=1,
+                now=now,
+                weekdays=entry.weekdays or None,
+                earliest_time=entry.earliest_time,
+                latest_time=entry.latest_time,
+            )
+            if slots and _hold_for(entry, provider=provider, start=slots[0].start, room=_room(slots[0].room_id), now=now):
+                offered.append(entry)
+    return offered
+
+
+def _room(room_id):
+    from clinic.models import Room
+
+    return Room.objects.filter(pk=room_id).first() if room_id else None
 
 
 def waitlist_offer_freed_time(*, appointment_id: int, now: datetime | None = None) -> WaitlistEntry | None:
