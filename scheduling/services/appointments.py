@@ -361,9 +361,13 @@ def appointment_reschedule(
 
 
 def _offer_freed_time(appointment: Appointment, now: datetime) -> None:
-    """Freed time goes to the waitlist after commit (scheduling.waitlist)."""
-    if appointment.start <= now:
-        return
-    from scheduling.tasks import waitlist_offer_freed_time
+    """Freed time goes to the waitlist after commit (scheduling.waitlist): the whole slot when it
+    is still ahead; what is left of it when a no-show is marked early (whatever still fits,
+    within each visit type's minimum notice)."""
+    from scheduling.tasks import waitlist_offer_freed_time, waitlist_offer_new_time
 
-    transaction.on_commit(lambda: waitlist_offer_freed_time.delay(appointment.id))
+    if appointment.start > now:
+        transaction.on_commit(lambda: waitlist_offer_freed_time.delay(appointment.id))
+    elif appointment.end > now:
+        provider_id, end = appointment.provider_id, appointment.end
+        transaction.on_commit(lambda: waitlist_offer_new_time.delay(provider_id, now.isoformat(), end.isoformat()))

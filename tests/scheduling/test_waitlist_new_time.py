@@ -90,3 +90,23 @@ def test_entries_whose_wishes_do_not_fit_are_left_waiting(physical_therapist, lo
     wrong_day.refresh_from_db()
     mornings_only.refresh_from_db()
     assert wrong_day.status == mornings_only.status == "waiting"
+
+
+def test_a_no_show_marked_early_offers_what_is_left_of_its_time(
+    physical_therapist, location, pt_visit, eager, django_capture_on_commit_callbacks
+):
+    from scheduling.services import appointment_book, appointment_no_show
+    from tests.factories import weekly_templates
+
+    long_visit = VisitTypeFactory(code="pt-evaluation", discipline=physical_therapist.discipline, duration_minutes=120)
+    weekly_templates(physical_therapist, location)
+    start = next_weekday_at(9)
+    missed = appointment_book(patient=PatientFactory(), provider=physical_therapist, visit_type=long_visit, start=start)
+    entry = _entry(pt_visit, start.date())
+    marked_at = start + datetime.timedelta(minutes=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_no_show(appointment=missed, now=marked_at)
+    entry.refresh_from_db()
+    assert entry.status == "offered"
+    offered = entry.offered_appointment
+    assert marked_at <= offered.start and offered.end <= missed.end
