@@ -249,9 +249,10 @@ def activity_book_series(
     preferred_weekdays: list[int] | None = None,
     preferred_time: time | None = None,
     now: datetime | None = None,
-) -> list:
+):
     """Book an activity's visit series (e.g. PT twice a week for 6 weeks) through the scheduling
-    series service and link the appointments to the activity. All-or-nothing, as the series is."""
+    series service and link the placed appointments to the activity. Returns the series result:
+    `appointments` placed, `unplaced` occurrences with their nearest alternatives (never dropped)."""
     from scheduling.series import series_book
 
     if activity.visit_type_id is None or not (activity.per_week and activity.weeks):
@@ -272,10 +273,9 @@ def activity_book_series(
             booked_by=booked_by,
             now=now,
         )
-        appointments = _appointments_from(result)
-        for appointment in appointments:
+        for appointment in _appointments_from(result):
             activity_link_appointment(activity=activity, appointment=appointment)
-    return appointments
+    return result
 
 
 def activity_book_bundle(
