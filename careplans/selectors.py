@@ -27,6 +27,7 @@ from careplans.models import (
     QuestionnaireResponse,
     RoleQueue,
     Task,
+    TeamNote,
 )
 from clinic.models import Patient
 from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
@@ -101,6 +102,7 @@ def careplans_for_user(*, user, patient_id: int | None = None) -> QuerySet[CareP
         Prefetch("goals", queryset=Goal.objects.order_by("id")),
         Prefetch("team", queryset=CareTeamMember.objects.select_related("provider__discipline", "user").order_by("role", "id")),
         Prefetch("activities", queryset=activities_with_progress().order_by("id")),
+        Prefetch("notes", queryset=TeamNote.objects.select_related("author").order_by("-at", "-id")),
     )
 
 

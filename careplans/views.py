@@ -22,6 +22,7 @@ from careplans.charts import build_chart
 from careplans.models import ChecklistItem, RoleQueue, Task
 from careplans.scoring import INSTRUMENTS, ValidationFailed
 from careplans.selectors import (
+    careplan_get_for_user,
     my_day,
     patient_record_for_user,
     queues_for_user,
@@ -29,6 +30,7 @@ from careplans.selectors import (
     tasks_for_user,
 )
 from careplans.services import (
+    activity_book_series,
     checklist_item_mark,
     instructions_step_for_token,
     questionnaire_request_for_token,
@@ -38,6 +40,7 @@ from careplans.services import (
     task_complete,
     task_reassign,
     task_start,
+    team_note_add,
 )
 from clinic.models import Provider
 from clinic.selectors import can_view_clinical, provider_for_user
@@ -324,3 +327,42 @@ def instructions_view(request, token: str):
     return render(
         request, "workspace/instructions.html", {"step": step, "clinic_name": settings.CLINIC_NAME, "clinic_phone": settings.CLINIC_PHONE}
     )
+
+
+@login_required
+@require_POST
+@_domain
+def team_note_view(request, pk: int):
+    """A hand-off note on a care plan the user may see."""
+    if not request.user.has_perm("careplans.add_teamnote"):
+        raise PermissionDenied("You may not write team notes.")
+    plan = careplan_get_for_user(user=request.user, pk=pk)
+    team_note_add(care_plan=plan, author=request.user, text=request.POST.get("text", "")[:5000])
+    messages.success(request, "Note added.")
+    return _back(request, reverse("workspace:patient", args=[plan.patient_id]))
+
+
+@login_required
+@require_POST
+@_domain
+def activity_book_series_view(request, pk: int):
+    """Book a visit-series activity from the plan; what cannot be placed is listed, not dropped."""
+    from careplans.models import Activity
+
+    if not request.user.has_perm("scheduling.add_appointment"):
+        raise PermissionDenied("You may not book appointments.")
+    activity = Activity.objects.select_related("care_plan").filter(pk=pk).first()
+    if activity is None:
+        raise NotFound("No such activity.")
+    careplan_get_for_user(user=request.user, pk=activity.care_plan_id)  # access check
+    try:
+        start = date.fromisoformat(request.POST.get("start_date", ""))
+    except ValueError:
+        raise ValidationFailed("Choose the date the series starts.", field_errors={"start_date": ["Choose a date."]}) from None
+    result = activity_book_series(activity=activity, start_date=start, booked_by=request.user)
+    messages.success(request, f"Booked {len(result.appointments)} visit(s) of {activity.title}.")
+    for item in result.unplaced:
+        wanted = getattr(item, "wanted", None) or getattr(item, "wanted_date", "")
+        alternatives = ", ".join(timezone.localtime(a.start, _zone(request.user)).strftime("%a %d %b %H:%M") for a in item.alternatives)
+        messages.warning(request, f"Not placed: {wanted}. Nearest free: {alternatives or 'none in range'}.")
+    return _back(request, reverse("workspace:patient", args=[activity.care_plan.patient_id]))

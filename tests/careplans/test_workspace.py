@@ -159,3 +159,41 @@ def test_checklist_item_can_be_marked_done_from_the_patient_page(plan, working_a
     item.refresh_from_db()
     assert item.status == "done" and item.done_by == working_anesthesiologist.user
     assert Task.objects.count() == 0
+
+
+def test_a_provider_adds_a_team_note_and_books_a_series_from_the_plan(client, plan, physical_therapist):
+    import datetime as _dt
+
+    from django.urls import reverse
+
+    from careplans.models import Activity, TeamNote
+    from tests.factories import LocationFactory, RoomFactory, VisitTypeFactory, weekly_templates
+
+    location = LocationFactory()
+    RoomFactory(location=location, name="Gym")
+    physical_therapist.home_location = location
+    physical_therapist.save()
+    weekly_templates(physical_therapist, location, weekdays=range(5))
+    pt_session = VisitTypeFactory(code="pt-session", discipline=physical_therapist.discipline, duration_minutes=45)
+    activity = Activity.objects.create(
+        care_plan=plan,
+        title="PT twice a week",
+        discipline=physical_therapist.discipline,
+        kind=Activity.Kind.VISIT_SERIES,
+        visit_type=pt_session,
+        planned_count=2,
+        per_week=2,
+        weeks=1,
+    )
+    client.force_login(physical_therapist.user)
+    page = reverse("workspace:patient", args=[plan.patient_id])
+    assert "Book series" in client.get(page).content.decode()
+    client.post(reverse("workspace:team-note", args=[plan.pk]), {"text": "Walked 20 minutes; please review pain meds."})
+    assert TeamNote.objects.get(care_plan=plan).author == physical_therapist.user
+    start = (_dt.date.today() + _dt.timedelta(days=7)).isoformat()
+    response = client.post(reverse("workspace:activity-book-series", args=[activity.pk]), {"start_date": start}, follow=True)
+    assert "Booked 2 visit(s)" in response.content.decode()
+    assert activity.appointments.count() == 2
+    assert "Walked 20 minutes" in response.content.decode()
+    bad = client.post(reverse("workspace:activity-book-series", args=[activity.pk]), {"start_date": "soon"}, follow=True)
+    assert bad.status_code == 200 and "Choose the date" in bad.content.decode()
