@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 
 from clinic.models import Language, Mobility, Patient, PreferredChannel, Provider
-from clinic.selectors import patient_get_for_user, patient_queryset_for_user
+from clinic.selectors import patient_get_for_user, patient_search
 from clinic.services import patient_create
 from core.errors import PermissionDenied
 
@@ -77,19 +76,7 @@ class PatientListCreateApi(ListAPIView):
     serializer_class = PatientOutput
 
     def get_queryset(self):
-        qs = patient_queryset_for_user(user=self.request.user)
-        if search := self.request.query_params.get("search", "").strip():
-            term = Q()
-            for word in search.split():
-                term &= (
-                    Q(first_name__icontains=word)
-                    | Q(last_name__icontains=word)
-                    | Q(mrn__iexact=word)
-                    | Q(email__iexact=word)
-                    | Q(phone__contains=word)
-                )
-            qs = qs.filter(term)
-        return qs.order_by("last_name", "first_name", "id")
+        return patient_search(user=self.request.user, text=self.request.query_params.get("search", ""))
 
     def post(self, request):
         if not request.user.has_perm("clinic.add_patient"):

@@ -57,6 +57,22 @@ def patient_queryset_for_user(*, user) -> QuerySet[Patient]:
     return Patient.objects.filter(Q(Exists(on_team)) | Q(Exists(has_visit)))
 
 
+def patient_search(*, user, text: str) -> QuerySet[Patient]:
+    """Patients the user may see matching every word of `text` (name part, MRN, email, phone
+    digits), in name order. The API's ?search= and find-and-book both use it."""
+    qs = patient_queryset_for_user(user=user)
+    term = Q()
+    for word in text.split():
+        term &= (
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(mrn__iexact=word)
+            | Q(email__iexact=word)
+            | Q(phone__contains=word)
+        )
+    return qs.filter(term).order_by("last_name", "first_name", "id")
+
+
 def patient_get_for_user(*, user, pk: int) -> Patient:
     try:
         return patient_queryset_for_user(user=user).get(pk=pk)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from clinic.models import Discipline, Location, Patient, Provider
-from clinic.selectors import patient_get_for_user, patient_queryset_for_user
+from clinic.selectors import patient_get_for_user, patient_queryset_for_user, patient_search
 from core.admin_utils import report_domain_error
 from core.errors import DomainError
 from scheduling import services
@@ -163,12 +163,7 @@ def find_and_book(request):
         data = form.cleaned_data
         patient = data["patient"]
         if patient is None and data["patient_search"]:
-            term = data["patient_search"].strip()
-            patients = list(
-                patient_queryset_for_user(user=request.user).filter(last_name__icontains=term)[:10]
-                or patient_queryset_for_user(user=request.user).filter(mrn__iexact=term)[:10]
-                or patient_queryset_for_user(user=request.user).filter(phone__contains=term)[:10]
-            )
+            patients = list(patient_search(user=request.user, text=data["patient_search"])[:10])
             if len(patients) == 1:
                 patient = patients[0]
         zone = zoneinfo.ZoneInfo(zone_name)

@@ -16,12 +16,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.models import Discipline, Provider, Room
-from clinic.selectors import patient_get_for_user, patient_queryset_for_user
+from clinic.selectors import patient_get_for_user
 from core.api import AwareDateTimeField
-from core.errors import NotFound, PermissionDenied
+from core.errors import PermissionDenied
 from scheduling import services
 from scheduling.models import AppointmentStatus, Laterality, SpinalRegion, VisitType, WaitlistEntry
-from scheduling.selectors import appointment_get_for_user, appointment_list
+from scheduling.selectors import appointment_get_for_user, appointment_list, waitlist_entry_get_for_user, waitlist_queryset_for_user
 
 
 def require_perm(user, perm: str, message: str) -> None:
@@ -423,7 +423,7 @@ class WaitlistListCreateApi(ListAPIView):
     serializer_class = WaitlistOutput
 
     def get_queryset(self):
-        qs = WaitlistEntry.objects.filter(patient__in=patient_queryset_for_user(user=self.request.user)).select_related("visit_type")
+        qs = waitlist_queryset_for_user(user=self.request.user)
         params = self.request.query_params
         if status := params.get("status"):
             qs = qs.filter(status=status)
@@ -455,7 +455,7 @@ class WaitlistClaimApi(APIView):
         from scheduling.waitlist import waitlist_claim
 
         require_perm(request.user, "scheduling.change_waitlistentry", "You may not work the waitlist.")
-        entry = _waitlist_entry_for_user(request.user, pk)
+        entry = waitlist_entry_get_for_user(user=request.user, pk=pk)
         appointment = waitlist_claim(entry_id=entry.pk, by=request.user)
         return Response(AppointmentOutput(appointment_get_for_user(user=request.user, pk=appointment.pk)).data)
 
@@ -466,12 +466,5 @@ class WaitlistRemoveApi(APIView):
         from scheduling.waitlist import waitlist_remove
 
         require_perm(request.user, "scheduling.change_waitlistentry", "You may not work the waitlist.")
-        entry = _waitlist_entry_for_user(request.user, pk)
+        entry = waitlist_entry_get_for_user(user=request.user, pk=pk)
         return Response(WaitlistOutput(waitlist_remove(entry_id=entry.pk, by=request.user)).data)
-
-
-def _waitlist_entry_for_user(user, pk: int) -> WaitlistEntry:
-    entry = WaitlistEntry.objects.filter(pk=pk, patient__in=patient_queryset_for_user(user=user)).first()
-    if entry is None:
-        raise NotFound("No such waitlist entry, or not one you may see.")
-    return entry

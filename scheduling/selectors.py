@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from clinic.selectors import patient_queryset_for_user, sees_all_patients
 from core.errors import NotFound
-from scheduling.models import Appointment
+from scheduling.models import Appointment, WaitlistEntry
 
 
 def appointment_queryset_for_user(*, user) -> QuerySet[Appointment]:
@@ -51,3 +51,16 @@ def appointment_list(
     if location_id:
         qs = qs.filter(location_id=location_id)
     return qs.order_by("start", "id")
+
+
+def waitlist_queryset_for_user(*, user) -> QuerySet[WaitlistEntry]:
+    """Waitlist entries of the patients the user may see."""
+    qs = WaitlistEntry.objects.select_related("visit_type")
+    return qs if sees_all_patients(user) else qs.filter(patient__in=patient_queryset_for_user(user=user))
+
+
+def waitlist_entry_get_for_user(*, user, pk: int) -> WaitlistEntry:
+    entry = waitlist_queryset_for_user(user=user).filter(pk=pk).first()
+    if entry is None:
+        raise NotFound("No such waitlist entry, or not one you may see.")
+    return entry
