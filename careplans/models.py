@@ -247,6 +247,7 @@ class Task(models.Model):
         MANUAL = "manual", "Manual"
         CHECKLIST = "checklist", "Pre-procedure checklist"
         ESCALATION = "escalation", "Escalation"
+        PATIENT_LINK = "patient_link", "Patient link request"
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -1,10 +1,10 @@
 """Care-plan reads scoped by the user asking. Views, API, admin and other apps use these, never an
 unscoped CarePlan/Task query. Each function loads a fixed number of queries whatever the data size.
 
-Access: clinical content (plans, scores, procedures, clinical tasks) is for users who may view
-clinical information (providers, coordinators, clinic admins); providers see the patients of
-their care teams and appointments (clinic.selectors.patient_queryset_for_user). The front desk
-sees only its own task queue (inbound SMS), never clinical content.
+Access is the one policy's (core.access): clinical content (plans, scores, procedures, clinical
+tasks) is for providers and coordinators, for the patients a grant ties them to (care team,
+recent or coming visits, coordinator work, open urgent tasks). The front desk sees only its own
+task queue (inbound SMS, patients' requests), never clinical content.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from careplans.models import (
-    DISCIPLINE_QUEUE,
     OPEN_TASK_STATUSES,
     Activity,
     CarePlan,
@@ -29,20 +28,19 @@ from careplans.models import (
     Task,
     TeamNote,
 )
+from careplans.policy import queues_for_user
 from clinic.models import Patient
-from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
-from clinic.selectors import can_view_clinical, patient_queryset_for_user, provider_for_user, user_roles
+from core import access
+from core.access import Action, Kind
 from core.errors import NotFound, PermissionDenied
+from core.roles import FRONT_DESK, user_roles
+from messaging.models import Message
 from scheduling.models import Appointment, AppointmentStatus
 
 
 def require_clinical(user) -> None:
-    if not can_view_clinical(user):
+    if not access.may_ever(user, Kind.CLINICAL):
         raise PermissionDenied("Clinical information is for clinicians and care coordinators.")
-
-
-def _sees_all_clinical(user) -> bool:
-    return bool(user.is_superuser or user_roles(user) & {CARE_COORDINATOR, CLINIC_ADMIN})
 
 
 # --- care plans -------------------------------------------------------------------------------
@@ -88,7 +86,7 @@ def activities_with_progress(queryset: QuerySet[Activity] | None = None) -> Quer
 
 def careplan_queryset_for_user(*, user) -> QuerySet[CarePlan]:
     require_clinical(user)
-    return CarePlan.objects.filter(patient__in=patient_queryset_for_user(user=user))
+    return access.scope(CarePlan.objects.all(), user)
 
 
 def careplans_for_user(*, user, patient_id: int | None = None) -> QuerySet[CarePlan]:
@@ -116,44 +114,32 @@ def careplan_get_for_user(*, user, pk: int) -> CarePlan:
 def clinical_patient_get_for_user(*, user, pk) -> Patient:
     """A patient whose clinical record the user may open: 403 for the front desk, 404 for a
     patient outside the user's care teams."""
-    require_clinical(user)
     try:
-        return patient_queryset_for_user(user=user).get(pk=pk)
+        patient = Patient.objects.get(pk=pk)
     except (Patient.DoesNotExist, ValueError, TypeError):
+        require_clinical(user)
         raise NotFound("No such patient, or not one of yours.") from None
+    access.require(user, Action.VIEW, patient=patient, kind=Kind.CLINICAL, record_object=patient)
+    return patient
 
 
 # --- tasks ------------------------------------------------------------------------------------
 
 
-def queues_for_user(user) -> list[str]:
-    roles = user_roles(user)
-    queues = []
-    if FRONT_DESK in roles:
-        queues.append(RoleQueue.FRONT_DESK)
-    if CARE_COORDINATOR in roles or user.is_superuser:
-        queues.append(RoleQueue.CARE_COORDINATOR)
-    provider = provider_for_user(user)
-    if provider is not None and (queue := DISCIPLINE_QUEUE.get(provider.discipline.code)):
-        queues.append(queue)
-    return queues
-
-
 def task_queryset_for_user(*, user) -> QuerySet[Task]:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    """Tasks of the patients the user may see clinically (a queue shows nothing else), plus
+    the user's queues' tasks about no known patient. The front desk sees its own queue only."""
+    if not access.is_active_user(user):
         return Task.objects.none()
-    if not can_view_clinical(user):
+    if not access.may_ever(user, Kind.CLINICAL):
         # Front desk: its own queue (inbound SMS and booking requests), nothing clinical.
         if FRONT_DESK in user_roles(user):
             return Task.objects.filter(assignee_role=RoleQueue.FRONT_DESK)
         return Task.objects.none()
-    if _sees_all_clinical(user):
+    if user.is_superuser:
         return Task.objects.all()
-    provider = provider_for_user(user)
-    mine = Q(patient__in=patient_queryset_for_user(user=user)) | Q(assignee_role__in=queues_for_user(user))
-    if provider is not None:
-        mine |= Q(assignee_provider=provider)
-    return Task.objects.filter(mine)
+    allowed = access.patients(user, Kind.CLINICAL).values("pk")
+    return Task.objects.filter(Q(patient__in=allowed) | Q(patient__isnull=True, assignee_role__in=queues_for_user(user)))
 
 
 def tasks_for_user(
@@ -179,7 +165,7 @@ def tasks_for_user(
     if priority:
         qs = qs.filter(priority=priority)
     if scope == "mine":
-        provider = provider_for_user(user)
+        provider = access.provider_of(user)
         mine = Q(assignee_role__in=queues_for_user(user))
         if provider is not None:
             mine |= Q(assignee_provider=provider)
@@ -227,19 +213,19 @@ def latest_scores_for_patients(*, patient_ids) -> dict[int, dict[str, Questionna
 
 
 def my_day(*, user, day: date, zone) -> list[Appointment]:
-    """The provider's appointments on `day` in `zone` (coordinators: everyone's procedures),
+    """The provider's appointments on `day` in `zone` (coordinators: the procedures of patients
+    they may see),
     each with .checklist (done, total) and .scores {instrument: response}: three queries."""
     require_clinical(user)
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(day, datetime.max.time(), tzinfo=zone)
     qs = Appointment.objects.filter(start__gte=start, start__lte=end).exclude(status__in=["cancelled", "held"])
-    provider = provider_for_user(user)
+    provider = access.provider_of(user)
     if provider is not None:
         qs = qs.filter(provider=provider)
-    elif not _sees_all_clinical(user):
-        return []
     else:
         qs = qs.filter(visit_type__is_procedure=True)
+    qs = qs.filter(patient__in=access.patients(user, Kind.CLINICAL).values("pk"))
     appointments = list(qs.select_related("patient", "visit_type", "location", "room", "provider").order_by("start", "id"))
     checklists = checklist_state_for_appointments(appointment_ids=[a.pk for a in appointments])
     scores = latest_scores_for_patients(patient_ids={a.patient_id for a in appointments})
@@ -287,8 +273,6 @@ def patient_record_for_user(*, user, patient_id, now: datetime, limit: int = 200
 
 
 def _messages_for(patient: Patient, limit: int) -> list:
-    from messaging.models import Message
-
     # Only what the timeline shows: purpose, channel, status, time (never the body).
     return list(
         Message.objects.filter(patient=patient)

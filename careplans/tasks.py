@@ -2,31 +2,25 @@
 
 from celery import shared_task
 
+from careplans import services
+
 
 @shared_task(ignore_result=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def assemble_followup(appointment_id: int, event: str) -> None:
     """Protocol assembly after an appointment event (idempotent: see careplans.services.protocols)."""
-    from careplans.services import followup_assemble
-
-    followup_assemble(appointment_id=appointment_id, event=event)
+    services.followup_assemble(appointment_id=appointment_id, event=event)
 
 
 @shared_task(ignore_result=True)
 def escalate_overdue_tasks() -> None:
-    from careplans.services import tasks_escalate_overdue
-
-    tasks_escalate_overdue()
+    services.tasks_escalate_overdue()
 
 
 @shared_task(ignore_result=True)
 def raise_incomplete_checklists() -> None:
-    from careplans.services import checklists_raise_incomplete
-
-    checklists_raise_incomplete()
+    services.checklists_raise_incomplete()
 
 
 @shared_task(ignore_result=True)
 def sweep_followups() -> None:
-    from careplans.services import followup_sweep
-
-    followup_sweep()
+    services.followup_sweep()

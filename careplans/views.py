@@ -43,7 +43,8 @@ from careplans.services import (
     team_note_add,
 )
 from clinic.models import Provider
-from clinic.selectors import can_view_clinical, provider_for_user
+from core import access
+from core.access import Kind
 from core.errors import DomainError, NotFound, PermissionDenied
 
 TASK_PAGE_ROWS = 100
@@ -73,7 +74,7 @@ def _back(request, fallback: str = "") -> HttpResponseRedirect:
 
 
 def _zone(user):
-    provider = provider_for_user(user)
+    provider = access.provider_of(user)
     if provider is not None and provider.home_location_id:
         return provider.home_location.zone
     from clinic.models import Location
@@ -137,7 +138,7 @@ def my_tasks_view(request):
             "queues": RoleQueue.choices,
             "my_queues": queues_for_user(request.user),
             "now": timezone.now(),
-            "clinical": can_view_clinical(request.user),
+            "clinical": access.may_ever(request.user, Kind.CLINICAL),
             "limit": TASK_PAGE_ROWS,
             "section": "tasks",
         },

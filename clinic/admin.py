@@ -2,26 +2,17 @@ from django import forms
 from django.contrib import admin
 
 from clinic.models import ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
-from clinic.selectors import can_view_clinical, patient_queryset_for_user, sees_all_patients
 from clinic.services import patient_set_consent
+from core.admin_access import PolicyAdmin
 
 admin.site.site_header = "Pain clinic"
 admin.site.site_title = "Pain clinic admin"
 admin.site.index_title = "Front desk and clinic administration"
 
 
-class PatientScopedAdmin(admin.ModelAdmin):
-    """Rows about patients the user may not see are not listed: every admin of patient data
-    goes through the same access helper as the API (providers see their care-team patients)."""
-
-    patient_path = "patient"
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if sees_all_patients(request.user):
-            return qs
-        return qs.filter(**{f"{self.patient_path}__in": patient_queryset_for_user(user=request.user)})
+class PatientScopedAdmin(PolicyAdmin):
+    """Admin of patient data: rows, choices, filters and search come from the one access policy
+    (core.access), like the API's and the workspace's."""
 
 
 @admin.register(Discipline)
@@ -132,7 +123,8 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(PolicyAdmin):
+    clinical_fields = CLINICAL_FIELDS
     form = PatientAdminForm
     list_display = [
         "mrn",
@@ -155,7 +147,7 @@ class PatientAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return patient_queryset_for_user(user=request.user).select_related("payer")
+        return super().get_queryset(request).select_related("payer")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -174,7 +166,7 @@ class PatientAdmin(admin.ModelAdmin):
             ),
             ("Coverage", {"fields": ["payer", "member_id"]}),
         ]
-        if can_view_clinical(request.user):
+        if self.sees_clinical(request, obj):
             fieldsets.append(("Clinical", {"fields": list(CLINICAL_FIELDS)}))
         return fieldsets
 

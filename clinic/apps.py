@@ -7,8 +7,10 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic: people and places"
 
     def ready(self) -> None:
+        from clinic import policy
         from clinic.roles import sync_role_permissions
 
+        policy.connect()
         # Permissions of every app exist only after migrate finishes, so role grants are
         # (re)applied here; the groups themselves come from a data migration.
         post_migrate.connect(sync_role_permissions, dispatch_uid="clinic.sync_role_permissions")

@@ -7,11 +7,7 @@ apps only exist once migrate has finished. Entries that do not exist (yet) are s
 
 from __future__ import annotations
 
-FRONT_DESK = "Front desk"
-PROVIDER = "Provider"
-CARE_COORDINATOR = "Care coordinator"
-CLINIC_ADMIN = "Clinic admin"
-ROLES = (FRONT_DESK, PROVIDER, CARE_COORDINATOR, CLINIC_ADMIN)
+from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER, ROLES  # noqa: F401 - the names live in core
 
 
 def _crud(app: str, model: str, actions: str = "vacd") -> list[str]:

@@ -1,60 +1,23 @@
-"""Reads of people data scoped by the user asking. Views, API and admin use these, never an
-unscoped Patient.objects.get."""
+"""Reads of people data scoped by the user asking, built from the one access policy
+(core.access). Views, API and admin use these, never an unscoped Patient.objects.get."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from clinic.models import Patient, Provider
-from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
+from core import access
+from core.access import Kind
 from core.errors import NotFound
 
 
-def user_roles(user) -> set[str]:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return set()
-    cached = getattr(user, "_clinic_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._clinic_roles = cached
-    return cached
-
-
 def provider_for_user(user) -> Provider | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    try:
-        return user.provider
-    except Provider.DoesNotExist:
-        return None
+    return access.provider_of(user)
 
 
-def can_view_clinical(user) -> bool:
-    """Clinical content (problems, scores, procedures' details, notes) is for clinicians and
-    coordinators; the front desk works with contact and scheduling data only."""
-    return bool(user.is_superuser or user.has_perm("clinic.view_clinical"))
-
-
-def sees_all_patients(user) -> bool:
-    return bool(user.is_superuser or user_roles(user) & {FRONT_DESK, CARE_COORDINATOR, CLINIC_ADMIN})
-
-
-def patient_queryset_for_user(*, user) -> QuerySet[Patient]:
-    """Front desk, coordinators and clinic admins see every patient (front desk without clinical
-    fields); a provider sees the patients of their care teams and of their own appointments."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Patient.objects.none()
-    if sees_all_patients(user):
-        return Patient.objects.all()
-    provider = provider_for_user(user)
-    if provider is None:
-        return Patient.objects.none()
-    from careplans.models import CareTeamMember
-    from scheduling.models import Appointment
-
-    on_team = CareTeamMember.objects.filter(care_plan__patient=OuterRef("pk"), provider=provider)
-    has_visit = Appointment.objects.filter(patient=OuterRef("pk"), provider=provider)
-    return Patient.objects.filter(Q(Exists(on_team)) | Q(Exists(has_visit)))
+def patient_queryset_for_user(*, user, kind: Kind = Kind.DEMOGRAPHICS) -> QuerySet[Patient]:
+    """The patients whose `kind` data the user may see (core.access.patients)."""
+    return access.patients(user, kind)
 
 
 def patient_search(*, user, text: str) -> QuerySet[Patient]:
@@ -73,8 +36,8 @@ def patient_search(*, user, text: str) -> QuerySet[Patient]:
     return qs.filter(term).order_by("last_name", "first_name", "id")
 
 
-def patient_get_for_user(*, user, pk: int) -> Patient:
+def patient_get_for_user(*, user, pk: int, kind: Kind = Kind.DEMOGRAPHICS) -> Patient:
     try:
-        return patient_queryset_for_user(user=user).get(pk=pk)
+        return patient_queryset_for_user(user=user, kind=kind).get(pk=pk)
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such patient, or not one of yours.") from None

@@ -10,11 +10,7 @@ from __future__ import annotations
 import os
 from urllib.parse import parse_qs, urlsplit
 
-from django.core.exceptions import ImproperlyConfigured
-
-
-class ConfigError(ImproperlyConfigured):
-    """A configuration value is missing or malformed; the message is one line for the operator."""
+from core.errors import ConfigError  # noqa: F401 - settings raise it from here
 
 
 def env_str(name: str, default: str | None = None) -> str | None:

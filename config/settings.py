@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "careplans",
 ]
 
+# core.access rules on the patients of this model (like AUTH_USER_MODEL, named, not imported).
+ACCESS_PATIENT_MODEL = "clinic.Patient"
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

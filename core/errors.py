@@ -3,6 +3,12 @@ core.admin_utils to admin messages once."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+
+
+class ConfigError(ImproperlyConfigured):
+    """A setting is missing or malformed: the process stops with one clear line."""
+
 
 class DomainError(Exception):
     """Base class: a request that cannot be carried out, with a message fit for staff."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from celery import current_app as app  # the project's app (config.celery), without importing the top layer
 from django.conf import settings
 from django.db import connection
 
@@ -47,8 +48,6 @@ def check_worker() -> tuple[bool, str]:
         return False, exc.__class__.__name__
     if raw and time.time() - float(raw) <= HEARTBEAT_MAX_AGE:
         return True, "ok"
-    from config.celery import app
-
     try:
         replies = app.control.ping(timeout=1.0)
     except Exception as exc:  # noqa: BLE001

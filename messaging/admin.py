@@ -5,6 +5,7 @@ from django.utils.functional import cached_property
 from clinic.admin import PatientScopedAdmin
 from messaging.models import FailedMessage, InboundSms, Message, ReminderRule
 from messaging.services.transitions import message_resend
+from scheduling.admin import AppointmentAdmin
 
 READ_ONLY = [
     "patient",
@@ -122,3 +123,7 @@ class MessageInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+# The appointment page shows its messages; scheduling's admin does not import messaging.
+AppointmentAdmin.extra_inlines = [*AppointmentAdmin.extra_inlines, MessageInline]

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from clinic.selectors import patient_queryset_for_user
+from core import access
+from core.access import Kind
 from core.errors import NotFound
 from messaging.models import Message
+from scheduling.models import Appointment
 
 
 def appointment_messages_for_user(*, user, appointment_id: int) -> QuerySet[Message]:
     """The appointment's messages, or NotFound when the appointment is not one the user may see
     (the same answer as for one that does not exist)."""
-    from scheduling.models import Appointment
-
-    visible = Appointment.objects.filter(pk=appointment_id, patient__in=patient_queryset_for_user(user=user))
+    visible = access.scope(Appointment.objects.filter(pk=appointment_id), user, Kind.MESSAGES)
     if not visible.exists():
         raise NotFound("No such appointment, or not one of yours.")
     return Message.objects.filter(appointment_id=appointment_id).order_by("due_at", "id")

@@ -3,8 +3,6 @@ and find-and-book (scheduling/admin_views.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
@@ -14,8 +12,8 @@ from django.utils.html import format_html
 from clinic.admin import PatientScopedAdmin
 from core.admin_utils import report_domain_error
 from core.errors import DomainError
-from messaging.admin import MessageInline
 from scheduling import admin_views, services
+from scheduling.admin_views import CancelForm
 from scheduling.models import (
     Appointment,
     AppointmentBundle,
@@ -29,6 +27,7 @@ from scheduling.models import (
     VisitType,
     WaitlistEntry,
 )
+from scheduling.services.working_time import working_time_exception_saved, working_time_template_saved
 
 
 @admin.register(VisitType)
@@ -52,18 +51,6 @@ class VisitTypeAdmin(admin.ModelAdmin):
     filter_horizontal = ["required_equipment"]
 
 
-WAITLIST_NEW_TIME_HORIZON_DAYS = 90
-
-
-def _offer_new_time_after_commit(provider_id: int, start, end) -> None:
-    """New working time goes to the waitlist once it is committed (scheduling.waitlist)."""
-    from django.db import transaction
-
-    from scheduling.tasks import waitlist_offer_new_time
-
-    transaction.on_commit(lambda: waitlist_offer_new_time.delay(provider_id, start.isoformat(), end.isoformat()))
-
-
 @admin.register(AvailabilityTemplate)
 class AvailabilityTemplateAdmin(admin.ModelAdmin):
     list_display = ["provider", "weekday", "start_time", "end_time", "location", "valid_from", "valid_until"]
@@ -75,10 +62,7 @@ class AvailabilityTemplateAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)  # visit types are set by now
-        from django.utils import timezone
-
-        now = timezone.now()
-        _offer_new_time_after_commit(form.instance.provider_id, now, now + timedelta(days=WAITLIST_NEW_TIME_HORIZON_DAYS))
+        working_time_template_saved(template=form.instance)
 
 
 @admin.register(AvailabilityException)
@@ -92,8 +76,7 @@ class AvailabilityExceptionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if obj.kind == AvailabilityException.Kind.EXTRA:
-            _offer_new_time_after_commit(obj.provider_id, obj.start, obj.end)
+        working_time_exception_saved(exception=obj)
 
 
 @admin.register(ClinicClosure)
@@ -128,10 +111,6 @@ class AppointmentEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by")
 
 
-class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60}), help_text="Shown in the audit trail.")
-
-
 def _run(request, queryset, label: str, fn) -> None:
     done = 0
     for appointment in queryset:
@@ -153,7 +132,14 @@ class AppointmentAdmin(PatientScopedAdmin):
     date_hierarchy = "start"
     ordering = ["start"]
     actions = ["confirm", "check_in", "mark_no_show", "cancel_with_reason"]
-    inlines = [AppointmentEventInline, MessageInline]
+    inlines = [AppointmentEventInline]
+    # Apps above scheduling add their own inlines here (messaging: the appointment's messages),
+    # so scheduling does not import them.
+    extra_inlines: list = []
+
+    def get_inlines(self, request, obj):
+        return [*self.inlines, *self.extra_inlines]
+
     show_full_result_count = False
     readonly_fields = [
         "patient",

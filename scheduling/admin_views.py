@@ -19,10 +19,15 @@ from clinic.models import Discipline, Location, Patient, Provider
 from clinic.selectors import patient_get_for_user, patient_queryset_for_user, patient_search
 from core.admin_utils import report_domain_error
 from core.errors import DomainError
-from scheduling import services
+from scheduling import events, services
 from scheduling.availability import provider_windows
 from scheduling.models import TIME_HOLDING, AppointmentStatus, VisitType
 from scheduling.selectors import appointment_get_for_user, appointment_list
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60}), help_text="Shown in the audit trail.")
+
 
 SLOT_MINUTES = 15
 DAY_START, DAY_END = time(7, 0), time(19, 0)
@@ -73,9 +78,7 @@ def day_sheet(request):
             status=AppointmentStatus.CANCELLED
         )
     )
-    from careplans.selectors import checklist_state_for_appointments
-
-    checklists = checklist_state_for_appointments(appointment_ids=[a.pk for a in appointments])
+    checklists = events.registry.apply_filters(events.CHECKLIST_STATE, {}, appointment_ids=[a.pk for a in appointments])
     if by_room:
         columns = {room.pk: {"title": room.name, "blocks": []} for room in location.rooms.filter(active=True).order_by("name")}
         key = "room_id"
@@ -238,8 +241,6 @@ def cancel_appointment(request, pk: int):
     except DomainError as error:
         report_domain_error(request, error)
         return redirect(reverse("admin:scheduling_day_sheet"))
-    from scheduling.admin import CancelForm
-
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from clinic.selectors import patient_queryset_for_user, sees_all_patients
+from core import access
+from core.access import Kind
 from core.errors import NotFound
 from scheduling.models import Appointment, WaitlistEntry
 
@@ -15,9 +16,7 @@ def appointment_queryset_for_user(*, user) -> QuerySet[Appointment]:
     """Appointments of the patients the user may see, with everything a list shows joined in
     (one query whatever the page size)."""
     base = Appointment.objects.select_related("patient", "provider__discipline", "visit_type__discipline", "room", "location")
-    if sees_all_patients(user):
-        return base
-    return base.filter(patient__in=patient_queryset_for_user(user=user))
+    return access.scope(base, user, Kind.SCHEDULING)
 
 
 def appointment_get_for_user(*, user, pk: int) -> Appointment:
@@ -55,8 +54,7 @@ def appointment_list(
 
 def waitlist_queryset_for_user(*, user) -> QuerySet[WaitlistEntry]:
     """Waitlist entries of the patients the user may see."""
-    qs = WaitlistEntry.objects.select_related("visit_type")
-    return qs if sees_all_patients(user) else qs.filter(patient__in=patient_queryset_for_user(user=user))
+    return access.scope(WaitlistEntry.objects.select_related("visit_type"), user, Kind.SCHEDULING)
 
 
 def waitlist_entry_get_for_user(*, user, pk: int) -> WaitlistEntry:

@@ -2,7 +2,8 @@
 
 When a cancellation or an early no-show frees time, the best WAITING entry (priority, then
 age) that fits gets the slot as a HELD appointment for WAITLIST_HOLD_MINUTES and a message
-with a claim link (messaging.services.outbox_waitlist_offer, same transaction). The hold is a
+with a claim link (announced as WAITLIST_OFFERED; messaging writes the message in the same
+transaction). The hold is a
 real time-holding appointment inside the exclusion constraints, so nobody else can book that
 time meanwhile. One entry is offered a slot at a time (the hold belongs to one patient); when
 the hold lapses, `waitlist_expire_offers` puts the entry back and offers the time to the next.
@@ -19,8 +20,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.models import Provider, Room
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from scheduling.events import WAITLIST_CANDIDATES, AppointmentHappened, announce, registry
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, WaitlistEntry
+from scheduling.services import appointment_book, appointment_cancel, appointment_confirm, appointment_release_expired_holds
+from scheduling.slots import find_slots
 
 log = logging.getLogger(__name__)
 W = WaitlistEntry.Status
@@ -105,8 +110,6 @@ def waitlist_add(
 
 def waitlist_remove(*, entry_id: int, by=None, now: datetime | None = None) -> WaitlistEntry:
     """Take an entry off the list; a slot still held for it is released at once."""
-    from scheduling.services import appointment_cancel
-
     now = now or timezone.now()
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
@@ -143,6 +146,7 @@ def _candidates(freed: Appointment, exclude_ids: set[int]):
         .exclude(pk__in=exclude_ids)
         .order_by("-priority", "created_at", "id")
     )
+    entries = registry.apply_filters(WAITLIST_CANDIDATES, entries, provider_id=freed.provider_id, start=freed.start, end=freed.end)
     for entry in entries:
         local_end = (freed.start + timedelta(minutes=entry.visit_type.duration_minutes)).astimezone(zone)
         if entry.latest_time is None or (local_end.date() == local_start.date() and local_end.time() <= entry.latest_time):
@@ -152,9 +156,6 @@ def _candidates(freed: Appointment, exclude_ids: set[int]):
 def _hold_for(entry: WaitlistEntry, *, provider, start: datetime, now: datetime, room=None, region: str = "", laterality: str = ""):
     """Hold `start` for the entry's patient and tell them (in the caller's transaction); None
     when this patient cannot take it (busy, payer rule, notice)."""
-    from messaging.services import outbox_waitlist_offer
-    from scheduling.services import appointment_book
-
     try:
         # A savepoint per try: a refusal for one patient must not spoil the transaction for the next.
         with transaction.atomic():
@@ -176,7 +177,7 @@ def _hold_for(entry: WaitlistEntry, *, provider, start: datetime, now: datetime,
     entry.offered_appointment = held
     entry.offer_expires_at = held.hold_expires_at
     entry.save(update_fields=["status", "offered_appointment", "offer_expires_at"])
-    outbox_waitlist_offer(entry=entry, now=now)
+    announce(AppointmentHappened.WAITLIST_OFFERED, entry=entry, now=now)
     log.info("waitlist offer", extra={"event": "waitlist.offered", "entry_id": entry.pk, "appointment_id": held.pk})
     return held
 
@@ -202,9 +203,6 @@ def waitlist_offer_new_time(*, provider_id: int, start: datetime, end: datetime,
     """New working time (a template or an extra session) goes to the waiting entries it suits,
     best first: each gets the earliest slot that fits its wishes, held and offered. Idempotent:
     offered entries are no longer waiting, and held time is no longer free."""
-    from clinic.models import Provider
-    from scheduling.slots import find_slots
-
     now = now or timezone.now()
     start = max(start, now)
     provider = Provider.objects.select_related("discipline").filter(pk=provider_id, active=True).first()
@@ -220,6 +218,7 @@ def waitlist_offer_new_time(*, provider_id: int, start: datetime, end: datetime,
             .filter(Q(provider__isnull=True) | Q(provider_id=provider_id))
             .order_by("-priority", "created_at", "id")
         )
+        entries = registry.apply_filters(WAITLIST_CANDIDATES, entries, provider_id=provider_id, start=start, end=end)
         for entry in entries:
             zone = entry.patient.zone
             window_start = max(start, datetime.combine(entry.earliest_date, time(0), tzinfo=zone))
@@ -244,8 +243,6 @@ def waitlist_offer_new_time(*, provider_id: int, start: datetime, end: datetime,
 
 
 def _room(room_id):
-    from clinic.models import Room
-
     return Room.objects.filter(pk=room_id).first() if room_id else None
 
 
@@ -264,8 +261,6 @@ def waitlist_claim(*, entry_id: int, by=None, now: datetime | None = None) -> Ap
     """The patient (through a messaging link) or the front desk claims an offered, held slot.
     Returns the booked Appointment; raises Conflict when the offer expired or was taken. The
     entry row is locked, so of two simultaneous claims exactly one books."""
-    from scheduling.services import appointment_confirm
-
     now = now or timezone.now()
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().filter(pk=entry_id).first()
@@ -290,8 +285,6 @@ def waitlist_expire_offers(*, now: datetime | None = None) -> int:
     """Release lapsed holds, put their entries back (or expire them when their dates have
     passed) and offer each freed time to the next entry. Also expires WAITING entries whose
     dates are over. Safe to run at any time and twice; returns the number of lapsed offers."""
-    from scheduling.services import appointment_release_expired_holds
-
     now = now or timezone.now()
     with transaction.atomic():
         appointment_release_expired_holds(now=now)

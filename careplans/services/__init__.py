@@ -23,7 +23,6 @@ from careplans.services.plans import (  # noqa: F401
 )
 from careplans.services.protocols import (  # noqa: F401
     followup_assemble,
-    followup_on_appointment_event,
     followup_sweep,
     procedure_record_set,
 )

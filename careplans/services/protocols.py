@@ -1,9 +1,9 @@
 """Follow-up protocols: turning appointment events into checklists, tasks, patient messages and
 questionnaires, from protocol data (careplans.Protocol / ProtocolStep).
 
-Flow: scheduling calls `followup_on_appointment_event` inside its transaction; that enqueues
-`careplans.tasks.assemble_followup(appointment_id, event)` with transaction.on_commit; the task
-calls `followup_assemble`, which is idempotent: everything it creates has a unique key derived
+Flow: scheduling announces appointment events; careplans.subscriptions enqueues
+`careplans.tasks.assemble_followup(appointment_id, event)` after commit; the task calls
+`followup_assemble`, which is idempotent: everything it creates has a unique key derived
 from the procedure *episode* (the first appointment of a reschedule chain) and the protocol and
 step codes, so a retried task, a duplicate event or a re-run creates nothing twice, and a
 rescheduled procedure finds (and moves) what its predecessor created instead of duplicating it.
@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
+from careplans.events import CareplansHappened, announce
 from careplans.models import (
     OPEN_TASK_STATUSES,
     Activity,
@@ -40,27 +41,6 @@ from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, Appoi
 log = logging.getLogger(__name__)
 
 ASSEMBLY_EVENTS = {"booked", "rescheduled", "completed", "cancelled", "no_show"}
-
-# --- entry point from scheduling --------------------------------------------------------------
-
-
-def followup_on_appointment_event(*, appointment, event: str, now: datetime) -> None:
-    """Called by scheduling services inside their transaction; protocol assembly is enqueued
-    with transaction.on_commit and runs in Celery (ids only, so it reloads committed state)."""
-    if event not in ASSEMBLY_EVENTS:
-        return
-    appointment_id = appointment.pk
-    transaction.on_commit(lambda: _enqueue(appointment_id, event))
-
-
-def _enqueue(appointment_id: int, event: str) -> None:
-    from careplans.tasks import assemble_followup
-
-    try:
-        assemble_followup.delay(appointment_id, event)
-    except Exception:  # noqa: BLE001 - a broker outage must not fail the booking; the sweep re-runs it
-        log.warning("follow-up enqueue failed", extra={"event": "followup.enqueue_failed", "appointment_id": appointment_id})
-
 
 # --- assembly --------------------------------------------------------------------------------
 
@@ -386,9 +366,7 @@ def procedure_record_set(
             appointment=appointment,
             defaults={"complications": sorted(set(complications)), "note": note, "recorded_by": by, "recorded_at": now},
         )
-        if appointment.status == AppointmentStatus.COMPLETED:
-            appointment_id = appointment.pk
-            transaction.on_commit(lambda: _enqueue(appointment_id, "completed"))
+        announce(CareplansHappened.PROCEDURE_RECORDED, appointment=appointment, record=record, now=now)
     return record
 
 

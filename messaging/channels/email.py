@@ -12,15 +12,16 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
 from messaging.channels import GatewayError
+from messaging.models import Purpose
 from scheduling.ical import appointment_ics
 
 
-def build_email(message) -> EmailMultiAlternatives:
-    from messaging.models import Purpose
-
+def build_email(message, *, unsubscribe_url: str = "") -> EmailMultiAlternatives:
+    """`unsubscribe_url` (a signed patient link, minted by the dispatcher) goes in
+    List-Unsubscribe for reminders."""
     headers = {"Message-ID": make_msgid(idstring=f"m{message.pk}", domain="clinic.invalid")}
-    if message.purpose == Purpose.REMINDER:
-        headers["List-Unsubscribe"] = f"<{_unsubscribe_url(message.patient)}>"
+    if unsubscribe_url and message.purpose == Purpose.REMINDER:
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     email = EmailMultiAlternatives(
         subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.patient.email], headers=headers
     )
@@ -36,21 +37,8 @@ def build_email(message) -> EmailMultiAlternatives:
     return email
 
 
-def _unsubscribe_url(patient) -> str:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from messaging.models import PatientLink
-    from messaging.services.links import link_mint, link_url
-
-    now = timezone.now()
-    link = link_mint(purpose=PatientLink.LinkPurpose.UNSUBSCRIBE, patient=patient, expires_at=now + timedelta(days=90), now=now)
-    return link_url(link)
-
-
-def send_email(message) -> str:
-    email = build_email(message)
+def send_email(message, *, unsubscribe_url: str = "") -> str:
+    email = build_email(message, unsubscribe_url=unsubscribe_url)
     try:
         email.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as error:

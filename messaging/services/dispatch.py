@@ -39,6 +39,7 @@ from messaging.channels.email import send_email
 from messaging.channels.sms import OutboundSms, get_sms_backend
 from messaging.models import Message, MessageStatus, Purpose
 from messaging.services import policy, transitions
+from messaging.services.links import unsubscribe_url
 from messaging.services.planning import PRE_VISIT
 from scheduling.models import Appointment, AppointmentStatus, WaitlistEntry
 
@@ -157,7 +158,8 @@ def _lock_batch(message_ids: list[int]) -> list[Message]:
 def _hand_over(message: Message) -> str:
     if message.channel == Channel.SMS:
         return get_sms_backend().send(_outbound(message))
-    return send_email(message)
+    unsubscribe = unsubscribe_url(patient=message.patient) if message.purpose == Purpose.REMINDER else ""
+    return send_email(message, unsubscribe_url=unsubscribe)
 
 
 def _outbound(message: Message) -> OutboundSms:

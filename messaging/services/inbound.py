@@ -15,9 +15,12 @@ from django.utils import timezone
 from clinic.models import Channel, Patient
 from clinic.services import patient_set_consent
 from core.errors import IllegalTransition
+from messaging.events import MessagingHappened, announce
 from messaging.models import InboundSms, Message, MessageStatus
 from messaging.services import content
 from messaging.services.transitions import messages_cancel
+from scheduling.models import Appointment, AppointmentStatus
+from scheduling.services import appointment_confirm
 
 log = logging.getLogger(__name__)
 Action = InboundSms.Action
@@ -112,9 +115,6 @@ def _receive(*, sid: str, from_number: str, body: str, now: datetime) -> Inbound
 
 
 def _confirm_next(patients: list[Patient], language: str, now: datetime) -> tuple[str, str]:
-    from scheduling.models import Appointment, AppointmentStatus
-    from scheduling.services import appointment_confirm
-
     appointment = (
         Appointment.objects.filter(patient__in=patients, status=AppointmentStatus.BOOKED, start__gt=now)
         .select_related("patient")
@@ -132,15 +132,12 @@ def _confirm_next(patients: list[Patient], language: str, now: datetime) -> tupl
 
 
 def _front_desk_task(*, patient: Patient | None, body: str, sid: str, now: datetime) -> None:
-    from careplans.services import task_create
-
-    title = "Text message from a patient" if patient else "Text message from an unknown number"
-    task_create(
-        title=title,
+    announce(
+        MessagingHappened.PATIENT_NEEDS_FRONT_DESK,
         patient=patient,
-        assignee_role="front_desk",
+        title="Text message from a patient" if patient else "Text message from an unknown number",
+        text=body[:2000],
         source="inbound_sms",
-        description=body[:2000],
         dedupe_key=f"inbound-sms:{sid}",
         now=now,
     )

@@ -105,3 +105,10 @@ def link_use(*, link: PatientLink, outcome: str, now: datetime | None = None) ->
     with transaction.atomic():
         done = PatientLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now, outcome=outcome[:200])
     return bool(done)
+
+
+def unsubscribe_url(*, patient, now: datetime | None = None) -> str:
+    """A signed one-click email unsubscribe link, valid 90 days (List-Unsubscribe)."""
+    now = now or timezone.now()
+    link = link_mint(purpose=PatientLink.LinkPurpose.UNSUBSCRIBE, patient=patient, expires_at=now + timedelta(days=90), now=now)
+    return link_url(link)

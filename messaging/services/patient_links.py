@@ -12,9 +12,12 @@ from django.utils import timezone
 from clinic.models import Channel
 from clinic.services import patient_set_consent
 from core.errors import Conflict, IllegalTransition, ValidationFailed
+from messaging.events import MessagingHappened, announce
 from messaging.models import Message, MessageStatus, PatientLink, Purpose
 from messaging.services.links import link_resolve, link_use
 from messaging.services.transitions import messages_cancel
+from scheduling.services import appointment_cancel, appointment_confirm
+from scheduling.waitlist import waitlist_claim
 
 LinkPurpose = PatientLink.LinkPurpose
 
@@ -39,8 +42,6 @@ def link_act(*, token: str, reason: str = "", now: datetime | None = None) -> Li
 
 
 def _confirm(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
-    from scheduling.services import appointment_confirm
-
     try:
         appointment_confirm(appointment=link.appointment, via="patient link", now=now)
     except IllegalTransition:
@@ -50,8 +51,6 @@ def _confirm(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
 
 
 def _cancel(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
-    from scheduling.services import appointment_cancel
-
     if not reason:
         raise ValidationFailed("Please tell us why.", field_errors={"reason": ["Required."]})
     try:
@@ -62,14 +61,12 @@ def _cancel(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
 
 
 def _reschedule(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
-    from careplans.services import task_create
-
-    task_create(
-        title="Patient asks for another appointment time",
+    announce(
+        MessagingHappened.PATIENT_NEEDS_FRONT_DESK,
         patient=link.patient,
-        assignee_role="front_desk",
-        source="manual",  # careplans has no "patient_link" source yet (asked the coordinator)
-        description=reason[:2000],
+        title="Patient asks for another appointment time",
+        text=reason[:2000],
+        source="patient_link",
         dedupe_key=f"reschedule-link:{link.pk}",
         now=now,
     )
@@ -77,8 +74,6 @@ def _reschedule(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
 
 
 def _claim(link: PatientLink, reason: str, now: datetime) -> LinkOutcome:
-    from scheduling.waitlist import waitlist_claim
-
     try:
         waitlist_claim(entry_id=link.waitlist_entry_id, now=now)
     except Conflict:

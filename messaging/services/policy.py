@@ -9,7 +9,8 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 
 from clinic.models import Channel
-from config.env import ConfigError
+from core.errors import ConfigError
+from messaging.models import Message, MessageStatus
 
 ONE_MINUTE = timedelta(minutes=1)
 
@@ -85,8 +86,6 @@ def recent_sms_starts(*, patient_ids: list[int], now: datetime) -> dict[int, lis
 
     Precondition: the caller holds locks on these patients' rows, so two workers cannot both
     see room for the last SMS of the day."""
-    from messaging.models import Message, MessageStatus
-
     rows = Message.objects.filter(
         patient_id__in=patient_ids,
         channel=Channel.SMS,

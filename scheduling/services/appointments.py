@@ -2,8 +2,10 @@
 
 held → booked → confirmed → checked-in → in-progress → completed; cancelled and no-show from
 the time-holding states. One function per transition; each locks the row (SELECT … FOR UPDATE),
-checks the move is legal, records who/when/why in AppointmentEvent, and tells messaging (same
-transaction: the outbox is written with the booking) and care plans (a Celery task after commit).
+checks the move is legal, runs the guards other apps registered, records who/when/why in
+AppointmentEvent, and announces what happened (scheduling.events). Messaging plans the outbox in
+the same transaction, care plans assemble follow-up after commit and the waitlist offers freed
+time after commit; all of them subscribe, none is imported here.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from django.utils import timezone
 from clinic.models import Patient, Provider, Room, RoomKind
 from core.errors import IllegalTransition, PermissionDenied, RuleViolation, SlotTaken, ValidationFailed
 from scheduling.availability import window_covering
+from scheduling.events import AppointmentHappened, GuardPoint, announce, registry
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus, ProcedureFamily, VisitType
+from scheduling.rules import frequency_violations
 
 log = logging.getLogger(__name__)
 S = AppointmentStatus
@@ -68,13 +72,15 @@ def _pick_room(*, visit_type: VisitType, location_id: int, room_start: datetime,
     return candidates.order_by("id").first()
 
 
-def _notify(appointment: Appointment, event: str, now: datetime) -> None:
-    """Tell messaging (same transaction) and care plans (after commit) that something happened."""
-    from careplans.services import followup_on_appointment_event
-    from messaging.services import outbox_on_appointment_event
-
-    outbox_on_appointment_event(appointment=appointment, event=event, now=now)
-    followup_on_appointment_event(appointment=appointment, event=event, now=now)
+_EVENT_FOR_STATUS = {
+    S.BOOKED: AppointmentHappened.BOOKED,
+    S.CONFIRMED: AppointmentHappened.CONFIRMED,
+    S.CHECKED_IN: AppointmentHappened.CHECKED_IN,
+    S.IN_PROGRESS: AppointmentHappened.STARTED,
+    S.COMPLETED: AppointmentHappened.COMPLETED,
+    S.CANCELLED: AppointmentHappened.CANCELLED,
+    S.NO_SHOW: AppointmentHappened.NO_SHOW,
+}
 
 
 def _record(appointment: Appointment, *, from_status: str, to_status: str, by, reason: str, now: datetime) -> None:
@@ -105,6 +111,7 @@ def appointment_release_expired_holds(*, now: datetime | None = None) -> int:
                 for pk in expired
             ]
         )
+        announce(AppointmentHappened.RELEASED, appointment_ids=expired, now=now)
     return len(expired)
 
 
@@ -187,8 +194,6 @@ def appointment_book(
                 },
             )
 
-        from scheduling.rules import frequency_violations
-
         violations = frequency_violations(patient=patient, visit_type=visit_type, region=region, start=start)
         overridden_by = None
         if violations:
@@ -221,6 +226,7 @@ def appointment_book(
             override_reason=override_reason if violations else "",
             overridden_by=overridden_by,
         )
+        registry.check_guards(GuardPoint.BOOK, appointment=appointment, by=booked_by, now=now)
         try:
             with transaction.atomic():
                 appointment.save()
@@ -231,8 +237,9 @@ def appointment_book(
             raise taken from None
         reason = f"override: {override_reason}" if violations else ""
         _record(appointment, from_status="", to_status=appointment.status, by=booked_by, reason=reason, now=now)
-        if appointment.status == S.BOOKED:
-            _notify(appointment, "booked", now)
+        announce(
+            AppointmentHappened.BOOKED if appointment.status == S.BOOKED else AppointmentHappened.HELD, appointment=appointment, now=now
+        )
     log.info("appointment booked", extra={"event": "appointment.booked", "appointment_id": appointment.id})
     return appointment
 
@@ -246,21 +253,13 @@ def _transition(appointment_id: int, *, to: str, by=None, reason: str = "", now:
             raise IllegalTransition(
                 f"An appointment that is {S(current).label.lower()} cannot become {S(to).label.lower()}.", status=current
             )
+        registry.check_guards(to, appointment=appointment, by=by, now=now)
         appointment.status = to
         for name, value in fields.items():
             setattr(appointment, name, value)
         appointment.save(update_fields=["status", "updated_at", *fields])
         _record(appointment, from_status=current, to_status=to, by=by, reason=reason, now=now)
-        event = {
-            S.BOOKED: "booked",
-            S.CONFIRMED: "confirmed",
-            S.CHECKED_IN: "checked_in",
-            S.IN_PROGRESS: "started",
-            S.COMPLETED: "completed",
-            S.CANCELLED: "cancelled",
-            S.NO_SHOW: "no_show",
-        }[to]
-        _notify(appointment, event, now)
+        announce(_EVENT_FOR_STATUS[to], appointment=appointment, now=now)
     return appointment
 
 
@@ -304,20 +303,16 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by=None, now: d
     if not reason:
         raise ValidationFailed("Say why the appointment is cancelled.", field_errors={"reason": ["A reason is required."]})
     now = now or timezone.now()
-    cancelled = _transition(
+    return _transition(
         appointment.pk, to=S.CANCELLED, by=by, reason=reason, now=now, cancelled_at=now, cancelled_by=by, cancel_reason=reason[:500]
     )
-    _offer_freed_time(cancelled, now)
-    return cancelled
 
 
 def appointment_no_show(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
     now = now or timezone.now()
     if appointment.start > now:
         raise IllegalTransition("A patient can only be marked no-show once the appointment time has come.", status=appointment.status)
-    marked = _transition(appointment.pk, to=S.NO_SHOW, by=by, now=now, no_show_at=now)
-    _offer_freed_time(marked, now)
-    return marked
+    return _transition(appointment.pk, to=S.NO_SHOW, by=by, now=now, no_show_at=now)
 
 
 def appointment_reschedule(
@@ -355,19 +350,5 @@ def appointment_reschedule(
         )
         new.rescheduled_from = old
         new.save(update_fields=["rescheduled_from"])
-        _notify(new, "rescheduled", now)
-        _offer_freed_time(old, now)
+        announce(AppointmentHappened.RESCHEDULED, old=old, appointment=new, now=now)
     return new
-
-
-def _offer_freed_time(appointment: Appointment, now: datetime) -> None:
-    """Freed time goes to the waitlist after commit (scheduling.waitlist): the whole slot when it
-    is still ahead; what is left of it when a no-show is marked early (whatever still fits,
-    within each visit type's minimum notice)."""
-    from scheduling.tasks import waitlist_offer_freed_time, waitlist_offer_new_time
-
-    if appointment.start > now:
-        transaction.on_commit(lambda: waitlist_offer_freed_time.delay(appointment.id))
-    elif appointment.end > now:
-        provider_id, end = appointment.provider_id, appointment.end
-        transaction.on_commit(lambda: waitlist_offer_new_time.delay(provider_id, now.isoformat(), end.isoformat()))

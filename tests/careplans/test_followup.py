@@ -217,7 +217,7 @@ def test_incomplete_checklist_24_hours_before_raises_one_urgent_task(
 def test_sweep_runs_assembly_the_broker_never_delivered(
     patient, working_anesthesiologist, esi, outbox, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr("careplans.services.protocols._enqueue", lambda *a: None)  # the broker "lost" it
+    monkeypatch.setattr("careplans.subscriptions._enqueue", lambda *a: None)  # the broker "lost" it
     appointment = book(patient, working_anesthesiologist, esi, local(8), django_capture_on_commit_callbacks)
     assert not ChecklistItem.objects.filter(appointment=appointment).exists()
     later = timezone.now() + datetime.timedelta(minutes=10)

@@ -1,0 +1,22 @@
+"""What care plans announce, for their own after-commit work and for later apps (prior
+authorization, reports) that react to clinical records without care plans importing them.
+
+- PROCEDURE_RECORDED: `appointment`, `record` (the ProcedureRecord), `now`; in the recording
+  transaction. A completed procedure's complications re-run follow-up assembly after commit.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from core.events import Phase, Registry
+
+__all__ = ["CareplansHappened", "Phase", "announce", "registry"]
+
+
+class CareplansHappened(StrEnum):
+    PROCEDURE_RECORDED = "procedure_recorded"
+
+
+registry: Registry[CareplansHappened] = Registry("careplans", CareplansHappened)
+announce = registry.announce

@@ -1,0 +1,98 @@
+"""Care plans' part of the access policy: every care-plan row is clinical data of its patient,
+and the grants that care work gives (the care team, the coordinator queue, and open urgent or
+STAT tasks, whose looks are recorded). Connected in CareplansConfig.ready()."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q
+
+from careplans.models import (
+    DISCIPLINE_QUEUE,
+    OPEN_TASK_STATUSES,
+    Activity,
+    CarePlan,
+    CareTeamMember,
+    ChecklistItem,
+    FollowupAssembly,
+    Goal,
+    Problem,
+    ProcedureRecord,
+    QuestionnaireRequest,
+    QuestionnaireResponse,
+    RoleQueue,
+    Task,
+    TaskEvent,
+    TeamNote,
+)
+from core import access
+from core.access import Kind
+from core.roles import CARE_COORDINATOR, FRONT_DESK, user_roles
+
+ALERT_PRIORITIES = [Task.Priority.URGENT, Task.Priority.ASAP, Task.Priority.STAT]
+
+# Which staff read each queue's tasks: a clinical task may only sit in a queue whose members may
+# read it (the front desk reads none).
+CLINICAL_QUEUES = frozenset(RoleQueue) - {RoleQueue.FRONT_DESK}
+
+
+def queues_for_user(user) -> list[str]:
+    """The role queues the user works from."""
+    roles = user_roles(user)
+    queues = []
+    if FRONT_DESK in roles:
+        queues.append(RoleQueue.FRONT_DESK)
+    if CARE_COORDINATOR in roles or getattr(user, "is_superuser", False):
+        queues.append(RoleQueue.CARE_COORDINATOR)
+    provider = access.provider_of(user)
+    if provider is not None and (queue := DISCIPLINE_QUEUE.get(provider.discipline.code)):
+        queues.append(queue)
+    return queues
+
+
+def _care_team(user, now: datetime) -> Q:
+    provider = access.provider_of(user)
+    member = Q(user=user) | Q(provider=provider) if provider is not None else Q(user=user)
+    return Q(Exists(CareTeamMember.objects.filter(member, care_plan__patient=OuterRef("pk"))))
+
+
+def _coordinator_queue(user, now: datetime) -> Q:
+    open_work = Task.objects.filter(patient=OuterRef("pk"), assignee_role=RoleQueue.CARE_COORDINATOR, status__in=OPEN_TASK_STATUSES)
+    return Q(Exists(open_work))
+
+
+def _alerts(user, now: datetime) -> Q:
+    """Open urgent/STAT tasks assigned to the user or sitting in a queue they work from."""
+    provider = access.provider_of(user)
+    mine = Q(assignee_role__in=[q for q in queues_for_user(user) if q in CLINICAL_QUEUES])
+    if provider is not None:
+        mine |= Q(assignee_provider=provider)
+    alerts = Task.objects.filter(mine, patient=OuterRef("pk"), status__in=OPEN_TASK_STATUSES, priority__in=ALERT_PRIORITIES)
+    return Q(Exists(alerts))
+
+
+def connect() -> None:
+    for model, path in (
+        (CarePlan, "patient"),
+        (Problem, "care_plan__patient"),
+        (Goal, "care_plan__patient"),
+        (CareTeamMember, "care_plan__patient"),
+        (Activity, "care_plan__patient"),
+        (TeamNote, "care_plan__patient"),
+        (Task, "patient"),
+        (TaskEvent, "task__patient"),
+        (ChecklistItem, "appointment__patient"),
+        (ProcedureRecord, "appointment__patient"),
+        (FollowupAssembly, "appointment__patient"),
+        (QuestionnaireRequest, "patient"),
+        (QuestionnaireResponse, "patient"),
+    ):
+        access.protect(model, patient_path=path, kind=Kind.CLINICAL)
+    access.register_grant("careplans.care_team", applies=lambda user: access.may_ever(user, Kind.CLINICAL), patients=_care_team)
+    access.register_grant(
+        "careplans.coordinator_queue", applies=lambda user: CARE_COORDINATOR in user_roles(user), patients=_coordinator_queue
+    )
+    access.register_grant(
+        "careplans.open_alerts", applies=lambda user: access.may_ever(user, Kind.CLINICAL), patients=_alerts, recorded=True
+    )

@@ -1,0 +1,63 @@
+"""What scheduling announces. Messaging, care plans (and later prior authorization) subscribe in
+their `AppConfig.ready()`; scheduling never imports them.
+
+Payloads (keyword arguments) per event:
+- every appointment event: `appointment` (the Appointment, in-transaction) and `now`.
+  After-commit subscribers get the same objects; take ids from them and reload.
+- RESCHEDULED: `old`, `appointment` (the new one), `now`.
+- RELEASED: `appointment_ids` (holds that lapsed), `now`.
+- WORKING_TIME_ADDED: `provider_id`, `start`, `end` (aware datetimes), `now`.
+- WAITLIST_OFFERED: `entry` (its offered_appointment is the held slot), `now`.
+
+Guards (`registry.add_guard(GuardPoint.…, fn, uid=…)`) run inside the transition after its
+legality check and before anything is written: `fn(appointment=…, by=…, now=…)` raises a
+DomainError to veto (prior authorization gates check-in and start this way).
+
+Day-sheet checklist state (`registry.add_filter(CHECKLIST_STATE, fn, uid=…)`) fills in
+pre-procedure checklist progress without scheduling importing care plans.
+
+Waitlist filters (`registry.add_filter(WAITLIST_CANDIDATES, fn, uid=…)`) narrow the entries a
+freed or new slot is offered to: `fn(queryset, *, provider_id, start, end, now) -> queryset`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from core.events import Phase, Registry
+
+__all__ = ["CHECKLIST_STATE", "WAITLIST_CANDIDATES", "AppointmentHappened", "GuardPoint", "Phase", "announce", "registry"]
+
+
+class AppointmentHappened(StrEnum):
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    STARTED = "started"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+    HELD = "held"
+    RELEASED = "released"
+    RESCHEDULED = "rescheduled"
+    WORKING_TIME_ADDED = "working_time_added"
+    WAITLIST_OFFERED = "waitlist_offered"
+
+
+class GuardPoint(StrEnum):
+    """Transitions a guard can veto, named by the status they lead to."""
+
+    BOOK = "booked"
+    CONFIRM = "confirmed"
+    CHECK_IN = "checked-in"
+    START = "in-progress"
+    COMPLETE = "completed"
+
+
+WAITLIST_CANDIDATES = "waitlist-candidates"
+# Pre-procedure checklist progress for the day sheet: `fn(states: dict, *, appointment_ids)`
+# returns `states` with {appointment_id: (done, total)} added (care plans own checklists).
+CHECKLIST_STATE = "checklist-state"
+
+registry: Registry[AppointmentHappened] = Registry("scheduling", AppointmentHappened)
+announce = registry.announce
