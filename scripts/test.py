@@ -41,10 +41,13 @@ def main() -> int:
     try:
         step("ruff check", [str(BIN / "ruff"), "check", "."])
         step("ruff format --check", [str(BIN / "ruff"), "format", "--check", "."])
+        step("import contract (lint-imports)", [str(BIN / "lint-imports"), "--no-cache"])
         step("makemigrations --check", [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"])
         if chromium_path() is None:
             print("SKIPPED browser tests: chromium is not installed (apt-get install -y chromium)", flush=True)
-        step("pytest", [sys.executable, "-m", "pytest", "-q", *sys.argv[1:]])
+        # Both cores: the suite is split over two workers (pytest-xdist), each with its own test database.
+        workers = [] if any(a.startswith("-n") for a in sys.argv[1:]) else ["-n", "2"]
+        step("pytest", [sys.executable, "-m", "pytest", "-q", *workers, *sys.argv[1:]])
         return 0
     finally:
         for stop in started:
