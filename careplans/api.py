@@ -8,7 +8,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Problem, Task
+from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Problem, QuestionnaireResponse, Task
 from careplans.scoring import QUESTIONNAIRE_CODES
 from careplans.selectors import careplans_for_user, clinical_patient_get_for_user, require_clinical, task_get_for_user, tasks_for_user
 from careplans.services import careplan_create, questionnaire_response_create, task_accept, task_cancel, task_complete
@@ -139,7 +139,9 @@ class TaskActionApi(APIView):
         if not request.user.has_perm("careplans.change_task"):
             raise PermissionDenied("You may not change tasks.")
         task = task_get_for_user(user=request.user, pk=pk)
-        body = TaskActionInput(data=request.data if isinstance(request.data, dict) else {})
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("The body must be a JSON object.", field_errors={"body": ['Send a JSON object, e.g. {"note": "…"}.']})
+        body = TaskActionInput(data=request.data)
         body.is_valid(raise_exception=True)
         if self.action_name == "accept":
             task = task_accept(task=task, by=request.user)
@@ -189,7 +191,7 @@ class QuestionnaireResponseCreateApi(APIView):
             answers=fields["answers"],
             relief_percent=fields.get("relief_percent"),
             entered_by=request.user,
-            source="api",
+            source=QuestionnaireResponse.Source.API,
         )
         return Response(
             {

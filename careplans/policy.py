@@ -13,6 +13,7 @@ from careplans.models import (
     OPEN_TASK_STATUSES,
     Activity,
     CarePlan,
+    CarePlanEvent,
     CareTeamMember,
     ChecklistItem,
     FollowupAssembly,
@@ -75,6 +76,7 @@ def _alerts(user, now: datetime) -> Q:
 def connect() -> None:
     for model, path in (
         (CarePlan, "patient"),
+        (CarePlanEvent, "care_plan__patient"),
         (Problem, "care_plan__patient"),
         (Goal, "care_plan__patient"),
         (CareTeamMember, "care_plan__patient"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from careplans import views
+from careplans.views import public as views
 
 urlpatterns = [
     path("i/<str:token>/", views.instructions_view, name="instructions"),

@@ -35,7 +35,10 @@ from core.access import Action, Kind
 from core.errors import NotFound, PermissionDenied
 from core.roles import FRONT_DESK, user_roles
 from messaging.models import Message
-from scheduling.models import Appointment, AppointmentStatus
+from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus
+
+# Appointments still to come whose pre-procedure checklist is worked on.
+UPCOMING = [AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN]
 
 
 def require_clinical(user) -> None:
@@ -69,9 +72,7 @@ def activities_with_progress(queryset: QuerySet[Activity] | None = None) -> Quer
         .values("n")
     )
     booked = (
-        Activity.appointments.through.objects.filter(
-            activity_id=OuterRef("pk"), appointment__status__in=["booked", "confirmed", "checked-in", "in-progress", "held"]
-        )
+        Activity.appointments.through.objects.filter(activity_id=OuterRef("pk"), appointment__status__in=TIME_HOLDING)
         .order_by()
         .values("activity_id")
         .annotate(n=Count("id"))
@@ -219,7 +220,9 @@ def my_day(*, user, day: date, zone) -> list[Appointment]:
     require_clinical(user)
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(day, datetime.max.time(), tzinfo=zone)
-    qs = Appointment.objects.filter(start__gte=start, start__lte=end).exclude(status__in=["cancelled", "held"])
+    qs = Appointment.objects.filter(start__gte=start, start__lte=end).exclude(
+        status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.HELD]
+    )
     provider = access.provider_of(user)
     if provider is not None:
         qs = qs.filter(provider=provider)
@@ -253,9 +256,7 @@ def patient_record_for_user(*, user, patient_id, now: datetime, limit: int = 200
     tasks = list(Task.objects.filter(patient=patient).select_related("assignee_provider").order_by("-created_at", "-id")[:limit])
     responses = list(QuestionnaireResponse.objects.filter(patient=patient).order_by("answered_at", "id")[: limit * 5])
     checklist = list(
-        ChecklistItem.objects.filter(
-            appointment__patient=patient, appointment__start__gte=now, appointment__status__in=["booked", "confirmed", "checked-in"]
-        )
+        ChecklistItem.objects.filter(appointment__patient=patient, appointment__start__gte=now, appointment__status__in=UPCOMING)
         .select_related("appointment__visit_type")
         .order_by("appointment__start", "id")
     )

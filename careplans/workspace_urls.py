@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careplans import views
+from careplans.views import workspace as views
 
 app_name = "workspace"
 

@@ -2,8 +2,12 @@ from django import forms
 from django.contrib import admin
 
 from clinic.models import ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
-from clinic.services import patient_set_consent
+from clinic.services import CLINICAL_FIELDS, CONSENT_FIELDS, UPDATABLE_FIELDS, patient_create, patient_update, patient_update_errors
+from core import access
+from core.access import Kind
 from core.admin_access import PolicyAdmin
+from core.admin_utils import report_domain_error
+from core.errors import DomainError
 
 admin.site.site_header = "Pain clinic"
 admin.site.site_title = "Pain clinic admin"
@@ -71,8 +75,8 @@ class ConsentEventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-
-CLINICAL_FIELDS = ("anticoagulant", "diabetic")
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class PatientAdminForm(forms.ModelForm):
@@ -109,17 +113,19 @@ class PatientAdminForm(forms.ModelForm):
             self.fields[f"{channel}_consent_seen"].initial = at.isoformat() if at else ""
 
     def clean(self):
+        # The rule lives in the service (patient_update checks it again under the row lock).
         data = super().clean()
-        if self.instance.pk:
-            for channel in ("sms", "email"):
-                at = getattr(self.instance, f"{channel}_consent_at", None)
-                current = at.isoformat() if at else ""
-                if f"{channel}_consent" in self.changed_data and self.data.get(f"{channel}_consent_seen", current) != current:
-                    self.add_error(
-                        f"{channel}_consent",
-                        "Consent changed since this page was opened (for example the patient texted STOP); reload and check with the patient.",
-                    )
+        if self.instance.pk:  # the instance still holds the stored values while clean() runs
+            errors = patient_update_errors(patient=self.instance, changes=self.patient_changes(), consent_seen=self.consent_seen())
+            for field, problems in errors.items():
+                self.add_error(field, problems)
         return data
+
+    def patient_changes(self) -> dict:
+        return {f: self.cleaned_data[f] for f in self.changed_data if f in self.cleaned_data and f in UPDATABLE_FIELDS}
+
+    def consent_seen(self) -> dict[str, str]:
+        return {f: self.data[f"{f}_seen"] for f in CONSENT_FIELDS if f"{f}_seen" in self.data}
 
 
 @admin.register(Patient)
@@ -161,6 +167,9 @@ class PatientAdmin(PolicyAdmin):
                         "preferred_channel",
                         ("sms_consent", "sms_consent_at"),
                         ("email_consent", "email_consent_at"),
+                        # Hidden: the consent times this page showed (the stale-consent check).
+                        "sms_consent_seen",
+                        "email_consent_seen",
                     ]
                 },
             ),
@@ -170,16 +179,31 @@ class PatientAdmin(PolicyAdmin):
             fieldsets.append(("Clinical", {"fields": list(CLINICAL_FIELDS)}))
         return fieldsets
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # A clinician who sees the clinical facts only through an open urgent task: the look is
+        # recorded (once per page shown, not per fieldset lookup).
+        if obj is not None and self.sees_clinical(request, obj):
+            access.record_if_only_granted_by_alert(request.user, patient=obj, kind=Kind.CLINICAL, obj=obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
     def save_model(self, request, obj, form, change):
-        # Consent changes go through the service so the history records who and when.
-        consent = {f: form.cleaned_data.get(f) for f in ("sms_consent", "email_consent") if f in form.changed_data}
-        if change:
-            for field in consent:
-                setattr(obj, field, form.initial.get(field))
-        super().save_model(request, obj, form, change)
-        for field, granted in consent.items():
-            patient_set_consent(patient=obj, channel=field.split("_")[0], granted=bool(granted), source="front desk", by=request.user)
-        obj.refresh_from_db(fields=["mrn"])
+        # The admin is a client of the services: registration and updates (consent history,
+        # the stale-consent check, clinical access) happen there.
+        if not change:
+            fields = {f: form.cleaned_data[f] for f in form.cleaned_data if f in UPDATABLE_FIELDS}
+            created = patient_create(created_by=request.user, **fields)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        try:
+            patient_update(patient=obj, changes=form.patient_changes(), by=request.user, consent_seen=form.consent_seen())
+        except DomainError as error:  # a change that raced the form's own check
+            report_domain_error(request, error)
+        obj.refresh_from_db()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # No service deletes a patient (their history is kept); nobody deletes one raw.
+        return False
 
 
 @admin.register(ConsentEvent)
@@ -191,5 +215,13 @@ class ConsentEventAdmin(PatientScopedAdmin):
     date_hierarchy = "at"
     show_full_result_count = False
 
+    # The history is written only by clinic.services.patient_set_consent (with the consent it
+    # records); a raw row could contradict the patient's consent. Read-only for everyone.
+    def has_add_permission(self, request) -> bool:
+        return False
+
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -213,7 +213,6 @@ class Patient(models.Model):
             models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
             models.Index(fields=["phone"], name="patient_phone_idx"),
         ]
-        permissions = [("view_clinical", "Can view patients' clinical information")]
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name} ({self.mrn})"

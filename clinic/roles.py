@@ -34,13 +34,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_REFERENCE_READ,
         *_crud("clinic", "patient", "vac"),
         "clinic.view_consentevent",
-        "clinic.add_consentevent",
         *_crud("scheduling", "appointment", "vac"),
+        "scheduling.view_appointmentevent",  # the appointment's audit trail on its page
         *_crud("scheduling", "appointmentseries", "vac"),
         *_crud("scheduling", "appointmentbundle", "vac"),
         *_crud("scheduling", "waitlistentry", "vacd"),
         "messaging.view_message",
-        "messaging.change_message",
+        "messaging.change_message",  # resend failed messages (the admin is otherwise read-only)
+        "messaging.view_failedmessage",
+        "messaging.view_inboundsms",  # the texts behind the front-desk queue's tasks
         "careplans.view_task",
         "careplans.change_task",  # the front-desk queue (inbound SMS)
     ],
@@ -48,7 +50,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_REFERENCE_READ,
         "clinic.view_patient",
         "clinic.change_patient",
-        "clinic.view_clinical",
         "clinic.view_consentevent",
         *_crud("scheduling", "appointment", "vac"),
         "scheduling.override_payer_rule",
@@ -68,12 +69,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_REFERENCE_READ,
         "clinic.view_patient",
         "clinic.change_patient",
-        "clinic.view_clinical",
         "clinic.view_consentevent",
         *_crud("scheduling", "appointment", "vac"),
         *_crud("scheduling", "waitlistentry", "vac"),
         "messaging.view_message",
         "messaging.change_message",
+        "messaging.view_failedmessage",
         *_crud("careplans", "careplan", "vac"),
         *_crud("careplans", "goal", "vac"),
         *_crud("careplans", "careteammember", "vacd"),
@@ -90,7 +91,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "@messaging",
         "@careplans",
         "@django_celery_beat",
-        "clinic.view_clinical",
         "scheduling.override_payer_rule",
         *_crud("auth", "user"),
         *_crud("auth", "group", "v"),
@@ -105,6 +105,7 @@ def sync_role_permissions(sender=None, **kwargs) -> None:
     """Idempotent: make each role group hold exactly the permissions in ROLE_PERMISSIONS."""
     from django.contrib.auth.models import Group, Permission
 
+    # "@app" is every permission of the app.
     # Groups are (re)created here too: a test database flush empties auth_group and then emits
     # post_migrate, and the roles must come back with it.
     all_perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}

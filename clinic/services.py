@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import Channel, ConsentEvent, Patient
+from core import access
+from core.access import Action, Kind
+from core.errors import PermissionDenied, ValidationFailed
+
+CONSENT_FIELDS = {"sms_consent": Channel.SMS, "email_consent": Channel.EMAIL}
+CLINICAL_FIELDS = ("anticoagulant", "diabetic")
+# What a patient update may change; the MRN, consent timestamps and audit times are the system's.
+UPDATABLE_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "language",
+        "time_zone",
+        "mobility",
+        "phone",
+        "email",
+        "preferred_channel",
+        "payer",
+        "member_id",
+        *CONSENT_FIELDS,
+        *CLINICAL_FIELDS,
+    }
+)
+STALE_CONSENT = "Consent changed since this page was opened (for example the patient texted STOP); reload and check with the patient."
 
 
 @transaction.atomic
@@ -51,3 +77,61 @@ def patient_set_consent(*, patient: Patient, channel: str, granted: bool, source
     setattr(patient, field, granted)
     setattr(patient, f"{field}_at", now)
     return True
+
+
+def _consent_at(patient: Patient, field: str) -> str:
+    at = getattr(patient, f"{field}_at")
+    return at.isoformat() if at else ""
+
+
+def patient_update_errors(*, patient: Patient, changes: dict, consent_seen: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """Field errors an update would be refused with. `consent_seen` holds, per consent field,
+    the consent time the caller's page showed: a patient who texted STOP while the front desk
+    had the form open must not be re-subscribed by a stale checkbox."""
+    errors: dict[str, list[str]] = {}
+    for field in CONSENT_FIELDS:
+        if field not in changes or bool(changes[field]) == getattr(patient, field):
+            continue
+        seen = (consent_seen or {}).get(field)
+        if seen is not None and seen != _consent_at(patient, field):
+            errors[field] = [STALE_CONSENT]
+    return errors
+
+
+@transaction.atomic
+def patient_update(
+    *,
+    patient: Patient,
+    changes: dict,
+    by=None,
+    consent_seen: dict[str, str] | None = None,
+    source: str = "front desk",
+    now: datetime | None = None,
+) -> Patient:
+    """Change a patient's details. Consent goes through patient_set_consent (so the history says
+    who and when); clinical facts only by a user who may change this patient's clinical data
+    (`by=None` is the system). Holds the patient row lock while it checks and writes; raises
+    ValidationFailed (field errors) or PermissionDenied."""
+    now = now or timezone.now()
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationFailed("These fields cannot be changed here.", field_errors={f: ["Not changeable."] for f in sorted(unknown)})
+    if by is not None and set(changes) & set(CLINICAL_FIELDS):
+        if not access.can(by, Action.CHANGE, patient=patient, kind=Kind.CLINICAL, now=now):
+            raise PermissionDenied("Clinical information is for clinicians and care coordinators.")
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    errors = patient_update_errors(patient=locked, changes=changes, consent_seen=consent_seen)
+    if errors:
+        raise ValidationFailed("The patient was not changed.", field_errors=errors)
+    plain = {f: v for f, v in changes.items() if f not in CONSENT_FIELDS}
+    for field, value in plain.items():
+        setattr(locked, field, value)
+    try:
+        locked.full_clean(exclude=["mrn"])
+    except DjangoValidationError as error:
+        raise ValidationFailed("The patient was not changed.", field_errors=error.message_dict) from None
+    locked.save(update_fields=[*plain, "updated_at"])
+    for field, channel in CONSENT_FIELDS.items():
+        if field in changes:
+            patient_set_consent(patient=locked, channel=channel, granted=bool(changes[field]), source=source, by=by, now=now)
+    return locked

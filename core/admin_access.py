@@ -75,6 +75,25 @@ class PolicyAdmin(PolicyScopedMixin, admin.ModelAdmin):
             return fields
         return [f for f in fields if not self._is_clinical_path(f.lstrip("^=@"))]
 
+    def _without_clinical(self, names, request, obj):
+        if not self.clinical_fields or self.sees_clinical(request, obj):
+            return names
+        kept = []
+        for name in names:
+            if isinstance(name, list | tuple):
+                group = [n for n in name if not self._is_clinical_path(n)]
+                if group:
+                    kept.append(tuple(group))
+            elif not (isinstance(name, str) and self._is_clinical_path(name)):
+                kept.append(name)
+        return kept
+
+    def get_fields(self, request, obj=None):
+        return self._without_clinical(super().get_fields(request, obj), request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._without_clinical(super().get_readonly_fields(request, obj), request, obj)
+
     def get_list_display(self, request):
         shown = super().get_list_display(request)
         if access.may_ever(request.user, Kind.CLINICAL):

@@ -58,6 +58,9 @@ class Registry(Generic[E]):
             raise ValueError(f"{self.name} announces no event {event!r}")
         self._subscriptions.setdefault(str(event), {})[uid] = Subscription(str(event), handler, Phase(phase), uid)
 
+    def unsubscribe(self, event: E, *, uid: str) -> None:
+        self._subscriptions.get(str(event), {}).pop(uid, None)
+
     def subscriptions(self, event: E) -> list[Subscription]:
         return list(self._subscriptions.get(str(event), {}).values())
 

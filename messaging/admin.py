@@ -3,6 +3,8 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 from clinic.admin import PatientScopedAdmin
+from core.access import Kind
+from core.admin_access import PolicyInline
 from messaging.models import FailedMessage, InboundSms, Message, ReminderRule
 from messaging.services.transitions import message_resend
 from scheduling.admin import AppointmentAdmin
@@ -43,13 +45,19 @@ class CappedCountPaginator(Paginator):
         return self.object_list.values("pk")[:10_000].count()
 
 
-@admin.action(description="Resend the selected failed messages")
+@admin.action(description="Resend the selected failed messages", permissions=["resend"])
 def resend(modeladmin, request, queryset):
+    # The only write the messaging admin makes, through the service (failed → pending).
     done = sum(message_resend(message_id=pk, by=request.user) for pk in queryset.values_list("pk", flat=True))
     modeladmin.message_user(request, f"{done} message(s) queued again.", messages.SUCCESS if done else messages.WARNING)
 
 
 class _MessageAdminBase(PatientScopedAdmin):
+    """The outbox, read-only: rows are written by the planner and the dispatcher, and staff
+    change one only through the resend action (message_resend). Scoped to the patients whose
+    messages the user may see (core.access, Kind.MESSAGES)."""
+
+    kind = Kind.MESSAGES
     list_display = ["id", "patient", "appointment_id", "channel", "purpose", "status", "due_at", "sent_at", "attempts", "status_reason"]
     list_filter = ["status", "channel", "purpose", "urgent"]
     list_select_related = ["patient"]
@@ -64,8 +72,14 @@ class _MessageAdminBase(PatientScopedAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("messaging.change_message")
 
 
 @admin.register(Message)
@@ -94,7 +108,10 @@ class ReminderRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundSms)
-class InboundSmsAdmin(admin.ModelAdmin):
+class InboundSmsAdmin(PatientScopedAdmin):
+    """Texts patients sent, as received: read-only (the inbound service wrote them and acted)."""
+
+    kind = Kind.MESSAGES
     list_display = ["received_at", "patient", "action", "body"]
     list_filter = ["action"]
     list_select_related = ["patient"]
@@ -106,11 +123,14 @@ class InboundSmsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(PolicyInline, admin.TabularInline):
     """The appointment's messages and their states, read-only (for the Appointment admin)."""
 
     model = Message
@@ -122,6 +142,9 @@ class MessageInline(admin.TabularInline):
     show_change_link = True
 
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -6,6 +6,7 @@ class MessagingConfig(AppConfig):
     verbose_name = "Patient messaging"
 
     def ready(self) -> None:
+        # These import models, which exist only once the app registry is ready.
         from messaging import policy, subscriptions
 
         policy.connect()

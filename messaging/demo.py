@@ -8,12 +8,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from messaging.models import Message
-from messaging.services.planning import appointment_plan
+from messaging.services.planning import outbox_plan_appointment_messages
+from scheduling.models import Appointment, AppointmentStatus
 
 
 def seed(*, out=print) -> None:
-    from scheduling.models import Appointment, AppointmentStatus
-
     now = timezone.now()
     unplanned = (
         Appointment.objects.filter(start__gt=now, status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED])
@@ -22,5 +21,5 @@ def seed(*, out=print) -> None:
     )
     planned = 0
     for appointment in unplanned.iterator(chunk_size=200):
-        planned += len(appointment_plan(appointment=appointment, now=now, notice=None))
+        planned += len(outbox_plan_appointment_messages(appointment=appointment, now=now, notice=None))
     out(f"messaging: {planned} reminders planned")

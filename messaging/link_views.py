@@ -3,6 +3,7 @@ date and time, the location and the preparation text, nothing else."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -69,8 +70,6 @@ STRINGS = {
 
 
 def _strings(language: str) -> dict[str, str]:
-    from django.conf import settings
-
     base = STRINGS["es" if language == "es" else "en"]
     return {key: value.format(name="{name}", clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE) for key, value in base.items()}
 

@@ -13,20 +13,25 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from clinic.models import Discipline, Location, Patient, Provider
+from clinic.models import Discipline, Location, Patient, Provider, Room
 from clinic.selectors import patient_get_for_user, patient_queryset_for_user, patient_search
 from core.admin_utils import report_domain_error
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from scheduling import events, services
 from scheduling.availability import provider_windows
+from scheduling.bundles import bundle_book
 from scheduling.models import TIME_HOLDING, AppointmentStatus, VisitType
 from scheduling.selectors import appointment_get_for_user, appointment_list
+from scheduling.series import series_book
+from scheduling.slots import find_slots, search_range_check
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60}), help_text="Shown in the audit trail.")
+    # Required here only so the page can ask again; length and content are the service's rules.
+    reason = forms.CharField(widget=forms.TextInput(attrs={"size": 60}), help_text="Shown in the audit trail.")
 
 
 SLOT_MINUTES = 15
@@ -139,23 +144,36 @@ class FindForm(forms.Form):
     date_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
 
+    # The search range (order, at most 92 days, years within reach) is find_slots' rule; its
+    # field messages land on these fields.
+    SERVICE_FIELDS = {"start": "date_from", "end": "date_to"}
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = patient_queryset_for_user(user=user)
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and not 0 <= (end - start).days <= 92:
-            self.add_error("date_to", "Search at most 92 days from the first date.")
-        return data
+    def add_domain_error(self, error: DomainError) -> None:
+        if not error.field_errors:
+            self.add_error(None, error.message)
+        for field, problems in error.field_errors.items():
+            name = self.SERVICE_FIELDS.get(field, field)
+            self.add_error(name if name in self.fields else None, problems)
+
+
+DEFAULT_SEARCH_DAYS = 27
+
+
+def _search_range(day_from: date, day_to: date | None, zone) -> tuple[datetime, datetime]:
+    """Local midnight of the first day to 23:59 of the last (four weeks when not given); dates at
+    the end of the calendar are left for find_slots to refuse rather than overflow here."""
+    if day_to is None:
+        day_to = day_from + timedelta(days=min(DEFAULT_SEARCH_DAYS, (date.max - day_from).days))
+    return datetime.combine(day_from, time(0), tzinfo=zone), datetime.combine(day_to, time(23, 59), tzinfo=zone)
 
 
 def find_and_book(request):
     """Patient + visit type + filters → earliest slots → one click books."""
     _require(request, "scheduling.add_appointment")
-    from scheduling.slots import find_slots
-
     if request.method == "POST":
         return _book_from_slot(request)
     initial_day = date.today() + timedelta(days=1)
@@ -170,21 +188,23 @@ def find_and_book(request):
             if len(patients) == 1:
                 patient = patients[0]
         zone = zoneinfo.ZoneInfo(zone_name)
-        start = datetime.combine(data["date_from"], time(0), tzinfo=zone)
-        end = datetime.combine(data["date_to"] or data["date_from"] + timedelta(days=27), time(23, 59), tzinfo=zone)
-        if patient is not None:
-            slots = find_slots(
-                visit_type=data["visit_type"],
-                start=start,
-                end=end,
-                provider=data["provider"],
-                discipline=data["discipline"],
-                patient=patient,
-                limit=20,
-            )
+        start, end = _search_range(data["date_from"], data["date_to"], zone)
+        try:
+            search_range_check(start=start, end=end, now=timezone.now())  # also before a patient is chosen
+            if patient is not None:
+                slots = find_slots(
+                    visit_type=data["visit_type"],
+                    start=start,
+                    end=end,
+                    provider=data["provider"],
+                    discipline=data["discipline"],
+                    patient=patient,
+                    limit=20,
+                )
+        except ValidationFailed as error:
+            form.add_domain_error(error)
+        if slots:
             providers = Provider.objects.in_bulk({s.provider_id for s in slots})
-            from clinic.models import Room
-
             rooms = Room.objects.in_bulk({s.room_id for s in slots if s.room_id})
             slots = [
                 {"slot": s, "local": s.start.astimezone(zone), "provider": providers[s.provider_id], "room": rooms.get(s.room_id)}
@@ -209,8 +229,6 @@ def _book_from_slot(request):
     if start is None:
         messages.error(request, "That slot could not be read; please search again.")
         return redirect(reverse("admin:scheduling_find_and_book"))
-    from clinic.models import Room
-
     room = Room.objects.filter(pk=request.POST.get("room") or 0).first()
     try:
         appointment = services.appointment_book(
@@ -271,8 +289,6 @@ class BundleForm(forms.Form):
 def bundle_book_view(request):
     """Same-day bundle: several disciplines back to back for one patient, all or nothing."""
     _require(request, "scheduling.add_appointment")
-    from scheduling.bundles import bundle_book
-
     form = BundleForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -313,8 +329,6 @@ class SeriesForm(forms.Form):
 def series_book_view(request):
     """'PT twice a week for 6 weeks': books what fits and lists what did not, with alternatives."""
     _require(request, "scheduling.add_appointment")
-    from scheduling.series import series_book
-
     form = SeriesForm(request.POST or None, user=request.user)
     result = None
     if request.method == "POST" and form.is_valid():

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
+from clinic.models import Location, Provider
 from scheduling.models import AvailabilityException, AvailabilityTemplate, ClinicClosure
 
 UTC = UTC
@@ -131,14 +132,10 @@ def provider_windows(
         if exception.kind == AvailabilityException.Kind.EXTRA:
             location_id = exception.location_id or home_locations.get(exception.provider_id)
             if location_id is None and exception.provider_id not in home_locations:
-                from clinic.models import Provider
-
                 home_locations.update(Provider.objects.filter(id__in=provider_ids).values_list("id", "home_location_id"))
                 location_id = exception.location_id or home_locations.get(exception.provider_id)
             if location_id is not None and closures:
                 if location_id not in zones:
-                    from clinic.models import Location
-
                     zones.update(Location.objects.filter(id=location_id).values_list("id", "time_zone"))
                 local_day = exception.start.astimezone(zoneinfo.ZoneInfo(zones[location_id])).date()
                 if (location_id, local_day) in closures or (None, local_day) in closures:

@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from clinic.models import Provider
 from core.errors import SlotTaken, ValidationFailed
+from scheduling.inputs import MAX_SEARCH_DAYS, date_check
 from scheduling.models import AppointmentBundle, VisitType
+from scheduling.services import appointment_book
 from scheduling.slots import Slot, SlotSearch, epoch
 
 BUNDLE_STEP_MINUTES = 15
@@ -75,6 +77,11 @@ def bundle_find_days(
     fits back to back for the patient. Options are ordered by start, then shortest stay."""
     visit_types = _check_visit_types(visit_types)
     now = now or timezone.now()
+    date_check("date" if start_date == end_date else "start_date", start_date, today=now.date())
+    date_check("date" if start_date == end_date else "end_date", end_date, today=now.date())
+    if not 0 <= (end_date - start_date).days <= MAX_SEARCH_DAYS:
+        message = f"Search 1 to {MAX_SEARCH_DAYS} days at a time."
+        raise ValidationFailed(message, field_errors={"end_date": [message]})
     # UTC range wide enough for any zone's local days.
     search = SlotSearch(
         visit_types=visit_types,
@@ -198,8 +205,6 @@ def bundle_book(
     Without `legs`, books option `option_index` of bundle_find. Each leg goes through
     appointment_book (so rules, rooms and the exclusion constraints apply); if any leg is taken
     meanwhile, SlotTaken propagates and nothing of the bundle stays."""
-    from scheduling.services import appointment_book
-
     visit_types = _check_visit_types(visit_types)
     now = now or timezone.now()
     if legs is None:

@@ -16,7 +16,28 @@ from django.utils import timezone
 from clinic.models import Discipline, Equipment, Location, Patient, Payer, Provider, RoomKind
 from core.errors import DomainError
 from scheduling.availability import provider_windows
-from scheduling.models import Appointment, AvailabilityTemplate, FrequencyRule, ProcedureFamily, VisitType, WaitlistEntry
+from scheduling.bundles import bundle_book
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    AvailabilityTemplate,
+    FrequencyRule,
+    ProcedureFamily,
+    VisitType,
+    WaitlistEntry,
+)
+from scheduling.series import series_book
+from scheduling.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_confirm,
+    appointment_no_show,
+    appointment_start,
+)
+from scheduling.slots import find_slots
+from scheduling.waitlist import waitlist_add
 
 DEMO_NOTE = "demo"
 # Share of half-hours left free: keeps day sheets readable and the seed near 20 s (every booking
@@ -187,19 +208,6 @@ def _seed_rules() -> int:
 
 
 def _seed_appointments(visit_types: dict[str, VisitType]) -> dict[str, int]:
-    from scheduling.bundles import bundle_book
-    from scheduling.series import series_book
-    from scheduling.services import (
-        appointment_book,
-        appointment_cancel,
-        appointment_check_in,
-        appointment_complete,
-        appointment_confirm,
-        appointment_no_show,
-        appointment_start,
-    )
-    from scheduling.waitlist import waitlist_add
-
     rng = random.Random(20261123)
     now = timezone.now()
     today = now.date()
@@ -273,8 +281,6 @@ def _seed_appointments(visit_types: dict[str, VisitType]) -> dict[str, int]:
         counts[appointment.status] = counts.get(appointment.status, 0) + 1
 
     # A few held slots, a series, a same-day bundle and waitlist entries for the front desk.
-    from scheduling.slots import find_slots
-
     for vt in (visit_types["follow-up"], visit_types["pt-session"]):
         for slot in find_slots(visit_type=vt, start=now + timedelta(days=2), end=now + timedelta(days=9), limit=2, now=now):
             try:
@@ -287,7 +293,7 @@ def _seed_appointments(visit_types: dict[str, VisitType]) -> dict[str, int]:
                     notes=DEMO_NOTE,
                     now=now,
                 )
-                counts["held"] = counts.get("held", 0) + 1
+                counts[AppointmentStatus.HELD] = counts.get(AppointmentStatus.HELD, 0) + 1
             except DomainError:
                 pass
     next_monday = today + timedelta(days=7 - today.weekday())

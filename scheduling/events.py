@@ -25,6 +25,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from core.events import Phase, Registry
+from scheduling.models import AppointmentStatus
 
 __all__ = ["CHECKLIST_STATE", "WAITLIST_CANDIDATES", "AppointmentHappened", "GuardPoint", "Phase", "announce", "registry"]
 
@@ -47,11 +48,11 @@ class AppointmentHappened(StrEnum):
 class GuardPoint(StrEnum):
     """Transitions a guard can veto, named by the status they lead to."""
 
-    BOOK = "booked"
-    CONFIRM = "confirmed"
-    CHECK_IN = "checked-in"
-    START = "in-progress"
-    COMPLETE = "completed"
+    BOOK = AppointmentStatus.BOOKED.value
+    CONFIRM = AppointmentStatus.CONFIRMED.value
+    CHECK_IN = AppointmentStatus.CHECKED_IN.value
+    START = AppointmentStatus.IN_PROGRESS.value
+    COMPLETE = AppointmentStatus.COMPLETED.value
 
 
 WAITLIST_CANDIDATES = "waitlist-candidates"

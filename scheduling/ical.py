@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, CalendarFeed
+from scheduling.models import HOLDING_OR_COMPLETED, Appointment, AppointmentStatus, CalendarFeed
 
 PRODID = "-//Pain Clinic//Scheduling//EN"
 
@@ -68,7 +68,7 @@ def provider_feed_ics(*, feed: CalendarFeed, now: datetime | None = None) -> byt
     now = now or timezone.now()
     appointments = (
         Appointment.objects.filter(provider_id=feed.provider_id, start__gte=now - timedelta(days=30), start__lte=now + timedelta(days=180))
-        .filter(status__in=[*TIME_HOLDING, AppointmentStatus.COMPLETED])
+        .filter(status__in=HOLDING_OR_COMPLETED)
         .select_related("patient", "visit_type", "room", "location")
         .order_by("start")
     )

@@ -159,6 +159,8 @@ TIME_HOLDING = [
     AppointmentStatus.IN_PROGRESS,
 ]
 _HOLDING = Q(status__in=TIME_HOLDING)
+# Visits that count as the patient's (payer frequency rules, calendar feeds): holding time or done.
+HOLDING_OR_COMPLETED = [*TIME_HOLDING, AppointmentStatus.COMPLETED]
 
 
 class AppointmentSeries(models.Model):
@@ -352,6 +354,26 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Waitlist: {self.visit_type} ({self.get_status_display()})"
+
+
+# Entries still in play: waiting for time, or holding an offered slot.
+WAITLIST_OPEN = [WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED]
+
+
+class WaitlistEvent(models.Model):
+    """Audit trail of every waitlist status change: who, when, from what to what, why, and the
+    held appointment an offer or a booking concerns."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=10, choices=WaitlistEntry.Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=WaitlistEntry.Status.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    appointment = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
 
 
 class CalendarFeed(models.Model):

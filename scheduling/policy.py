@@ -11,13 +11,14 @@ from core import access
 from core.access import Kind
 from core.roles import CARE_COORDINATOR, user_roles
 from scheduling.models import (
-    TIME_HOLDING,
+    HOLDING_OR_COMPLETED,
     Appointment,
     AppointmentBundle,
     AppointmentEvent,
     AppointmentSeries,
     AppointmentStatus,
     WaitlistEntry,
+    WaitlistEvent,
 )
 
 S = AppointmentStatus
@@ -25,6 +26,8 @@ S = AppointmentStatus
 PROVIDER_VISIT_STATUSES = [S.BOOKED, S.CONFIRMED, S.CHECKED_IN, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW]
 PROVIDER_VISIT_WINDOW = timedelta(days=30)
 COORDINATOR_PROCEDURE_WINDOW = timedelta(days=30)
+# A coordinator prepares procedures that are booked (not merely held) or just done.
+COORDINATOR_PROCEDURE_STATUSES = [s for s in HOLDING_OR_COMPLETED if s != S.HELD]
 
 
 def _provider_visits(user, now: datetime) -> Q:
@@ -43,7 +46,7 @@ def _coordinator_procedures(user, now: datetime) -> Q:
     upcoming = Appointment.objects.filter(
         patient=OuterRef("pk"),
         visit_type__is_procedure=True,
-        status__in=[s for s in TIME_HOLDING if s != S.HELD] + [S.COMPLETED],
+        status__in=COORDINATOR_PROCEDURE_STATUSES,
         # From a day back, so today's procedures stay visible after they start.
         start__gte=now - timedelta(days=1),
         start__lte=now + COORDINATOR_PROCEDURE_WINDOW,
@@ -57,6 +60,7 @@ def connect() -> None:
     access.protect(AppointmentSeries, patient_path="patient", kind=Kind.SCHEDULING)
     access.protect(AppointmentBundle, patient_path="patient", kind=Kind.SCHEDULING)
     access.protect(WaitlistEntry, patient_path="patient", kind=Kind.SCHEDULING)
+    access.protect(WaitlistEvent, patient_path="entry__patient", kind=Kind.SCHEDULING)
     access.register_grant(
         "scheduling.provider_visits", applies=lambda user: access.provider_of(user) is not None, patients=_provider_visits
     )

@@ -18,9 +18,9 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 
-from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, FrequencyRule, ProcedureFamily
+from scheduling.models import HOLDING_OR_COMPLETED, Appointment, AppointmentStatus, FrequencyRule, ProcedureFamily
 
-COUNTING = [*TIME_HOLDING, AppointmentStatus.COMPLETED]
+COUNTING = HOLDING_OR_COMPLETED
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from clinic.models import Provider
 from core.errors import RuleViolation, SlotTaken, ValidationFailed
+from scheduling.inputs import date_check
 from scheduling.models import Appointment, AppointmentSeries, VisitType
+from scheduling.services import appointment_book
 from scheduling.slots import Slot, SlotSearch
 
 # Spread sessions through the working week when the patient states no preference.
@@ -75,13 +77,12 @@ def series_book(
     On each target day the slot nearest `preferred_time` is taken, keeping the provider of the
     first placed occurrence when possible (continuity of care); without `provider`, other
     providers of the discipline fill in. Unplaceable occurrences come back in `unplaced`."""
-    from scheduling.services import appointment_book
-
     if not 1 <= per_week <= 7 or not 1 <= weeks <= 52:
         raise ValidationFailed(
             "A series is 1-7 sessions a week for 1-52 weeks.", field_errors={"per_week": ["1 to 7."], "weeks": ["1 to 52."]}
         )
     now = now or timezone.now()
+    date_check("start_date", start_date, today=now.date())
     dates = series_dates(per_week=per_week, weeks=weeks, start_date=start_date, preferred_weekdays=preferred_weekdays)
     margin = timedelta(days=ALTERNATIVE_DAYS + 1)
     search = SlotSearch(

@@ -26,7 +26,9 @@ from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
 
 from clinic.models import Provider, Room
+from core.errors import ValidationFailed
 from scheduling.availability import Window, provider_windows
+from scheduling.inputs import MAX_SEARCH_DAYS, date_check
 from scheduling.models import TIME_HOLDING, Appointment, VisitType
 
 # Room buffers are minutes long; loading appointments this far either side of the range catches
@@ -295,6 +297,20 @@ class SlotSearch:
             t += step
 
 
+def search_range_check(*, start: datetime, end: datetime, now: datetime) -> None:
+    """Refuse a search the engine should not run: naive or far-off datetimes, an empty range,
+    or more than MAX_SEARCH_DAYS at once (the API, the admin and commands get the same answer)."""
+    for field, value in (("start", start), ("end", end)):
+        if value.tzinfo is None:
+            raise ValidationFailed("Include a UTC offset.", field_errors={field: ["Include a UTC offset, e.g. 2026-03-02T09:00:00-05:00."]})
+        date_check(field, value, today=now.date())
+    if end <= start:
+        raise ValidationFailed("end must be after start.", field_errors={"end": ["end must be after start."]})
+    if (end - start).days > MAX_SEARCH_DAYS:
+        message = f"Search at most {MAX_SEARCH_DAYS} days at a time."
+        raise ValidationFailed(message, field_errors={"end": [message]})
+
+
 def find_slots(
     *,
     visit_type: VisitType,
@@ -317,12 +333,13 @@ def find_slots(
     not time off or a closure) in a block that allows the visit type; neither the provider nor
     the patient has a time-holding appointment then; a room of the right kind with all required
     equipment is free from set-up to turnover; and it starts at least `min_notice_minutes` after
-    `now`. Slots sit on a grid of `step_minutes` (default: the duration rounded up to 15 min)
+    `now`. Raises ValidationFailed for a range search_range_check refuses (over 92 days, empty,
+    or far-off). Slots sit on a grid of `step_minutes` (default: the duration rounded up to 15 min)
     counted from the start of the working block. Ordered by (start, provider_id, room_id).
     """
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("find_slots needs aware datetimes")
-    if end <= start or limit <= 0:
+    now = now or timezone.now()
+    search_range_check(start=start, end=end, now=now)
+    if limit <= 0:
         return []
     search = SlotSearch(visit_types=[visit_type], start=start, end=end, provider=provider, discipline=discipline, patient=patient, now=now)
     preferences = Preferences(frozenset(weekdays) if weekdays else None, earliest_time, latest_time)

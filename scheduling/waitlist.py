@@ -7,6 +7,14 @@ transaction). The hold is a
 real time-holding appointment inside the exclusion constraints, so nobody else can book that
 time meanwhile. One entry is offered a slot at a time (the hold belongs to one patient); when
 the hold lapses, `waitlist_expire_offers` puts the entry back and offers the time to the next.
+
+Status moves only through the transition functions here (offer, claim, remove, lapse, expire),
+each checked against LEGAL_TRANSITIONS and recorded as a WaitlistEvent:
+
+    waiting → offered → booked
+       │  ↑______│  (a lapsed offer goes back to waiting)
+       ↓         ↓
+    expired / removed
 """
 
 from __future__ import annotations
@@ -23,12 +31,40 @@ from django.utils import timezone
 from clinic.models import Provider, Room
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from scheduling.events import WAITLIST_CANDIDATES, AppointmentHappened, announce, registry
-from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, WaitlistEntry
+from scheduling.inputs import MAX_SEARCH_DAYS, date_range_error, text_clean
+from scheduling.models import TIME_HOLDING, WAITLIST_OPEN, Appointment, AppointmentStatus, WaitlistEntry, WaitlistEvent
 from scheduling.services import appointment_book, appointment_cancel, appointment_confirm, appointment_release_expired_holds
 from scheduling.slots import find_slots
 
 log = logging.getLogger(__name__)
 W = WaitlistEntry.Status
+
+LEGAL_TRANSITIONS: dict[str, set[str]] = {
+    W.WAITING: {W.OFFERED, W.EXPIRED, W.REMOVED},
+    W.OFFERED: {W.BOOKED, W.WAITING, W.EXPIRED, W.REMOVED},
+    W.BOOKED: set(),
+    W.EXPIRED: set(),
+    W.REMOVED: set(),
+}
+
+
+def _record(entry: WaitlistEntry, *, from_status: str, to_status: str, by=None, reason: str = "", appointment=None, now: datetime):
+    WaitlistEvent.objects.create(
+        entry=entry, from_status=from_status, to_status=to_status, at=now, by=by, reason=reason[:500], appointment=appointment
+    )
+
+
+def _move(entry: WaitlistEntry, *, to: str, now: datetime, by=None, reason: str = "", appointment=None, **fields) -> WaitlistEntry:
+    """The one way an entry changes status. The caller holds the row lock (select_for_update)."""
+    current = entry.status
+    if to not in LEGAL_TRANSITIONS[current]:
+        raise Conflict(f"A waitlist entry that is {W(current).label.lower()} cannot become {W(to).label.lower()}.", status=current)
+    entry.status = to
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    entry.save(update_fields=["status", *fields])
+    _record(entry, from_status=current, to_status=to, by=by, reason=reason, appointment=appointment, now=now)
+    return entry
 
 
 def _hold_minutes() -> int:
@@ -47,13 +83,19 @@ def waitlist_entry_errors(
     latest_time=None,
     now: datetime,
 ) -> dict[str, list[str]]:
-    """Field messages for a waitlist entry that cannot be accepted (empty when it can); the admin
-    form shows them, waitlist_add refuses with them."""
+    """Field messages for a waitlist entry that cannot be accepted (empty when it can): dates
+    within range (scheduling.inputs) and in order, not over, weekdays and times that make sense,
+    a provider of the visit type's discipline. waitlist_add refuses with them."""
     errors: dict[str, list[str]] = {}
-    if latest_date < earliest_date:
-        errors["latest_date"] = ["Must be on or after the earliest date."]
-    if latest_date < now.astimezone(patient.zone).date():
-        errors["latest_date"] = ["Must not be in the past."]
+    today = now.astimezone(patient.zone).date()
+    for field, value in (("earliest_date", earliest_date), ("latest_date", latest_date)):
+        if message := date_range_error(value, today=today):
+            errors[field] = [message]
+    if not errors:  # order and the past only mean something for dates within range
+        if latest_date < earliest_date:
+            errors["latest_date"] = ["Must be on or after the earliest date."]
+        if latest_date < today:
+            errors["latest_date"] = ["Must not be in the past."]
     if any(not 0 <= d <= 6 for d in weekdays or []):
         errors["weekdays"] = ["Use 0 (Monday) to 6 (Sunday)."]
     if earliest_time and latest_time and latest_time <= earliest_time:
@@ -92,8 +134,9 @@ def waitlist_add(
     )
     if errors:
         raise ValidationFailed("The waitlist entry is not valid.", field_errors=errors)
+    notes = text_clean("notes", notes, max_length=300)
     days = sorted(set(weekdays or []))
-    return WaitlistEntry.objects.create(
+    entry = WaitlistEntry.objects.create(
         patient=patient,
         visit_type=visit_type,
         provider=provider,
@@ -106,6 +149,8 @@ def waitlist_add(
         notes=notes,
         created_by=created_by,
     )
+    _record(entry, from_status="", to_status=W.WAITING, by=created_by, now=now)
+    return entry
 
 
 def waitlist_remove(*, entry_id: int, by=None, now: datetime | None = None) -> WaitlistEntry:
@@ -113,10 +158,9 @@ def waitlist_remove(*, entry_id: int, by=None, now: datetime | None = None) -> W
     now = now or timezone.now()
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
-        if entry.status in (W.WAITING, W.OFFERED):
+        if entry.status in WAITLIST_OPEN:
             held = entry.offered_appointment if entry.status == W.OFFERED else None
-            entry.status = W.REMOVED
-            entry.save(update_fields=["status"])
+            _move(entry, to=W.REMOVED, by=by, now=now, reason="removed", appointment=held)
             if held is not None and held.status == AppointmentStatus.HELD:
                 appointment_cancel(appointment=held, reason="waitlist entry removed", by=by, now=now)
     return entry
@@ -173,10 +217,9 @@ def _hold_for(entry: WaitlistEntry, *, provider, start: datetime, now: datetime,
             )
     except DomainError:
         return None
-    entry.status = W.OFFERED
-    entry.offered_appointment = held
-    entry.offer_expires_at = held.hold_expires_at
-    entry.save(update_fields=["status", "offered_appointment", "offer_expires_at"])
+    _move(
+        entry, to=W.OFFERED, now=now, reason="slot held", appointment=held, offered_appointment=held, offer_expires_at=held.hold_expires_at
+    )
     announce(AppointmentHappened.WAITLIST_OFFERED, entry=entry, now=now)
     log.info("waitlist offer", extra={"event": "waitlist.offered", "entry_id": entry.pk, "appointment_id": held.pk})
     return held
@@ -223,6 +266,7 @@ def waitlist_offer_new_time(*, provider_id: int, start: datetime, end: datetime,
             zone = entry.patient.zone
             window_start = max(start, datetime.combine(entry.earliest_date, time(0), tzinfo=zone))
             window_end = min(end, datetime.combine(entry.latest_date + timedelta(days=1), time(0), tzinfo=zone))
+            window_end = min(window_end, window_start + timedelta(days=MAX_SEARCH_DAYS))
             if window_end <= window_start:
                 continue
             slots = find_slots(
@@ -276,8 +320,7 @@ def waitlist_claim(*, entry_id: int, by=None, now: datetime | None = None) -> Ap
         if held.status != AppointmentStatus.HELD:
             raise Conflict("Sorry, this time is no longer available. You are still on the waitlist.")
         booked = appointment_confirm(appointment=held, by=by, via="waitlist", now=now)
-        entry.status = W.BOOKED
-        entry.save(update_fields=["status"])
+        _move(entry, to=W.BOOKED, by=by, now=now, reason="offer claimed", appointment=booked)
     return booked
 
 
@@ -294,11 +337,15 @@ def waitlist_expire_offers(*, now: datetime | None = None) -> int:
             .filter(status=W.OFFERED, offer_expires_at__lte=now)
         )
         for entry in lapsed:
-            entry.status = W.WAITING if entry.latest_date >= now.astimezone(entry.patient.zone).date() else W.EXPIRED
-            entry.save(update_fields=["status"])
+            still_wanted = entry.latest_date >= now.astimezone(entry.patient.zone).date()
+            _move(entry, to=W.WAITING if still_wanted else W.EXPIRED, now=now, reason="offer lapsed", appointment=entry.offered_appointment)
         for entry in lapsed:
             if entry.offered_appointment is not None:
                 _offer(entry.offered_appointment, now=now, exclude_ids={entry.pk})
         # Calendar dates in UTC here are at most a day off; entries end a day late, never early.
-        WaitlistEntry.objects.filter(status=W.WAITING, latest_date__lt=(now - timedelta(days=1)).date()).update(status=W.EXPIRED)
+        over = WaitlistEntry.objects.select_for_update(skip_locked=True).filter(
+            status=W.WAITING, latest_date__lt=(now - timedelta(days=1)).date()
+        )
+        for entry in over:
+            _move(entry, to=W.EXPIRED, now=now, reason="dates passed")
     return len(lapsed)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from careplans.models import OPEN_TASK_STATUSES, ChecklistItem, RoleQueue, Task
+from careplans.services.tasks import task_complete, task_create
 from clinic.models import Anticoagulant
 from core.errors import IllegalTransition, ValidationFailed
 from scheduling.models import TIME_HOLDING, Appointment
@@ -71,8 +72,6 @@ def checklist_item_mark(*, item: ChecklistItem, status: str, by=None, note: str 
         locked.save(update_fields=["status", "note", "done_at", "done_by"])
         if not ChecklistItem.objects.filter(appointment_id=locked.appointment_id, status=ChecklistItem.Status.PENDING).exists():
             # A complete checklist closes the "incomplete checklist" alert, if one was raised.
-            from careplans.services.tasks import task_complete
-
             for task in Task.objects.filter(dedupe_key=f"checklist-incomplete:{locked.appointment_id}", status__in=OPEN_TASK_STATUSES):
                 task_complete(task=task, by=by, note="checklist completed", now=now)
     return locked
@@ -81,8 +80,6 @@ def checklist_item_mark(*, item: ChecklistItem, status: str, by=None, note: str 
 def checklists_raise_incomplete(*, now: datetime | None = None, horizon: timedelta = timedelta(hours=24)) -> int:
     """Beat job: a procedure within `horizon` whose checklist still has pending items raises one
     urgent task for the care coordinators (once per appointment: dedupe key)."""
-    from careplans.services.tasks import task_create
-
     now = now or timezone.now()
     due_soon = (
         Appointment.objects.filter(

@@ -4,17 +4,25 @@ activity into bookings through the scheduling services), team notes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Measure, Problem, TeamNote
+from careplans.models import Activity, CarePlan, CarePlanEvent, CareTeamMember, Goal, Measure, Problem, TeamNote
+from careplans.scoring import QUESTIONNAIRE_CODES
 from clinic.models import Patient, Provider
-from core.errors import IllegalTransition, ValidationFailed
+from core import access
+from core.access import Action, Kind
+from core.errors import IllegalTransition, PermissionDenied, ValidationFailed
+from scheduling.bundles import bundle_book
+from scheduling.series import series_book
 
 S = CarePlan.Status
+A = Activity.Status
+Subject = CarePlanEvent.Subject
 
 LEGAL_TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.ACTIVE, S.REVOKED},
@@ -23,6 +31,18 @@ LEGAL_TRANSITIONS: dict[str, set[str]] = {
     S.COMPLETED: set(),
     S.REVOKED: set(),
 }
+
+# Activity status (FHIR CarePlan.activity.detail.status): completed, cancelled and stopped are final.
+ACTIVITY_TRANSITIONS: dict[str, set[str]] = {
+    A.NOT_STARTED: {A.SCHEDULED, A.IN_PROGRESS, A.ON_HOLD, A.COMPLETED, A.CANCELLED, A.STOPPED},
+    A.SCHEDULED: {A.NOT_STARTED, A.IN_PROGRESS, A.ON_HOLD, A.COMPLETED, A.CANCELLED, A.STOPPED},
+    A.IN_PROGRESS: {A.SCHEDULED, A.ON_HOLD, A.COMPLETED, A.CANCELLED, A.STOPPED},
+    A.ON_HOLD: {A.NOT_STARTED, A.SCHEDULED, A.IN_PROGRESS, A.COMPLETED, A.CANCELLED, A.STOPPED},
+    A.COMPLETED: set(),
+    A.CANCELLED: set(),
+    A.STOPPED: set(),
+}
+ACTIVITY_FINAL = frozenset(status for status, onward in ACTIVITY_TRANSITIONS.items() if not onward)
 
 # ICD-10-CM: letter (not U), digit, digit or A/B, optional dot and up to four more characters.
 ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
@@ -41,6 +61,8 @@ def careplan_create(
     now: datetime | None = None,
 ) -> CarePlan:
     now = now or timezone.now()
+    if created_by is not None:  # staff (API, admin) only for patients whose record they may change
+        access.require(created_by, Action.CHANGE, patient=patient.pk, kind=Kind.CLINICAL, now=now)
     title = (title or "").strip()
     if not title:
         raise ValidationFailed("A care plan needs a title.", field_errors={"title": ["A title is required."]})
@@ -58,7 +80,21 @@ def careplan_create(
         status_changed_by=created_by,
         created_by=created_by,
     )
+    _event(plan.pk, Subject.CARE_PLAN, plan.pk, from_status="", to_status=plan.status, by=created_by, now=now, reason="created")
     return plan
+
+
+def _event(care_plan_id: int, subject: str, object_id: int, *, from_status: str, to_status: str, by, now: datetime, reason: str = ""):
+    CarePlanEvent.objects.create(
+        care_plan_id=care_plan_id,
+        subject=subject,
+        object_id=object_id,
+        from_status=from_status,
+        to_status=to_status,
+        by=by if getattr(by, "is_authenticated", False) else None,
+        at=now,
+        reason=(reason or "")[:300],
+    )
 
 
 def _transition(plan: CarePlan, *, to: str, by=None, reason: str = "", now: datetime | None = None, **fields) -> CarePlan:
@@ -75,6 +111,7 @@ def _transition(plan: CarePlan, *, to: str, by=None, reason: str = "", now: date
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by", "updated_at", *fields])
+        _event(locked.pk, Subject.CARE_PLAN, locked.pk, from_status=current, to_status=to, by=by, now=now, reason=reason)
     return locked
 
 
@@ -144,15 +181,38 @@ def goal_add(
     )
 
 
-def goal_set_achievement(*, goal: Goal, status: str) -> Goal:
+def goal_set_achievement(*, goal: Goal, status: str, by=None, reason: str = "", now: datetime | None = None) -> Goal:
+    """The one way a goal's achievement changes (any status may follow any other: a goal can be
+    achieved and later worsen); each change is written as a CarePlanEvent."""
+    now = now or timezone.now()
     if status not in Goal.Achievement.values:
         raise ValidationFailed("Unknown achievement status.", field_errors={"achievement_status": [", ".join(Goal.Achievement.values)]})
-    Goal.objects.filter(pk=goal.pk).update(achievement_status=status)
+    with transaction.atomic():
+        locked = Goal.objects.select_for_update().get(pk=goal.pk)
+        current = locked.achievement_status
+        if current == status:
+            return locked
+        locked.achievement_status = status
+        locked.save(update_fields=["achievement_status"])
+        _event(locked.care_plan_id, Subject.GOAL, locked.pk, from_status=current, to_status=status, by=by, now=now, reason=reason)
     goal.achievement_status = status
-    return goal
+    return locked
 
 
-def team_member_add(*, care_plan: CarePlan, role: str, provider: Provider | None = None, user=None) -> CareTeamMember:
+def team_member_add(
+    *, care_plan: CarePlan, role: str, provider: Provider | None = None, user=None, by=None, now: datetime | None = None
+) -> CareTeamMember:
+    """Put a provider (or a non-provider user, e.g. a coordinator) on a plan's care team. `by`
+    is the acting user: they must already be allowed to change this patient's clinical record
+    (joining a team is a grant, so nobody grants themselves a patient they could not see).
+    `by=None` is the system (protocols, demo data)."""
+    if by is not None:
+        access.require(by, Action.CHANGE, patient=care_plan.patient_id, kind=Kind.CLINICAL, now=now)
+        seen = access.patients(by, Kind.CLINICAL, action=Action.CHANGE, now=now, recorded=False)
+        if not seen.filter(pk=care_plan.patient_id).exists():
+            # An open urgent task lets its assignee look while it is open; it does not let them
+            # make that access lasting by joining the team.
+            raise PermissionDenied("Access through an urgent task does not let you change the care team.")
     if role not in CareTeamMember.Role.values:
         raise ValidationFailed("Unknown team role.", field_errors={"role": [f"Choose one of {', '.join(CareTeamMember.Role.values)}."]})
     if provider is None and user is None:
@@ -199,8 +259,6 @@ def activity_add(
     if visit_type is not None and visit_type.discipline_id != discipline.pk:
         errors["visit_type"] = ["The visit type belongs to another discipline."]
     if kind == Activity.Kind.QUESTIONNAIRE:
-        from careplans.scoring import QUESTIONNAIRE_CODES
-
         if questionnaire not in QUESTIONNAIRE_CODES:
             errors["questionnaire"] = [f"Choose one of {', '.join(QUESTIONNAIRE_CODES)}."]
     if errors:
@@ -218,19 +276,54 @@ def activity_add(
     )
 
 
-def activity_set_status(*, activity: Activity, status: str) -> Activity:
-    if status not in Activity.Status.values:
-        raise ValidationFailed("Unknown activity status.", field_errors={"status": [", ".join(Activity.Status.values)]})
-    Activity.objects.filter(pk=activity.pk).update(status=status)
+def activity_set_status(
+    *,
+    activity: Activity,
+    status: str,
+    by=None,
+    reason: str = "",
+    only_from: Collection[str] | None = None,
+    now: datetime | None = None,
+) -> Activity:
+    """The one way an activity's status changes (staff, or progress from its appointments);
+    locks the row, checks the move is legal and writes a CarePlanEvent. With `only_from`, a row
+    found in another status (moved on meanwhile) is left as it is."""
+    now = now or timezone.now()
+    if status not in A.values:
+        raise ValidationFailed("Unknown activity status.", field_errors={"status": [", ".join(A.values)]})
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(pk=activity.pk)
+        current = locked.status
+        if current == status or (only_from is not None and current not in only_from):
+            return locked
+        if status not in ACTIVITY_TRANSITIONS[current]:
+            raise IllegalTransition(f"A {A(current).label.lower()} activity cannot become {A(status).label.lower()}.", status=current)
+        locked.status = status
+        locked.save(update_fields=["status"])
+        _event(locked.care_plan_id, Subject.ACTIVITY, locked.pk, from_status=current, to_status=status, by=by, now=now, reason=reason)
     activity.status = status
-    return activity
+    return locked
 
 
-def activity_link_appointment(*, activity: Activity, appointment) -> None:
+def activity_link_appointment(*, activity: Activity, appointment, now: datetime | None = None) -> None:
     """Count an appointment towards an activity (idempotent)."""
     activity.appointments.add(appointment)
-    if activity.status == Activity.Status.NOT_STARTED:
-        Activity.objects.filter(pk=activity.pk, status=Activity.Status.NOT_STARTED).update(status=Activity.Status.SCHEDULED)
+    if activity.status == A.NOT_STARTED:
+        activity_set_status(
+            activity=activity, status=A.SCHEDULED, only_from={A.NOT_STARTED}, reason=f"appointment #{appointment.pk} booked", now=now
+        )
+
+
+def activity_record_progress(*, activity: Activity, done: int, now: datetime | None = None) -> Activity:
+    """Progress from completed appointments: in progress, or completed once `done` reaches the
+    planned count. A final status (completed, cancelled, stopped) stays."""
+    if activity.status in ACTIVITY_FINAL:
+        return activity
+    status = A.COMPLETED if done >= activity.planned_count else A.IN_PROGRESS
+    unfinished = set(A.values) - ACTIVITY_FINAL
+    return activity_set_status(
+        activity=activity, status=status, only_from=unfinished, reason=f"{done} of {activity.planned_count} done", now=now
+    )
 
 
 def _appointments_from(result) -> list:
@@ -253,8 +346,6 @@ def activity_book_series(
     """Book an activity's visit series (e.g. PT twice a week for 6 weeks) through the scheduling
     series service and link the placed appointments to the activity. Returns the series result:
     `appointments` placed, `unplaced` occurrences with their nearest alternatives (never dropped)."""
-    from scheduling.series import series_book
-
     if activity.visit_type_id is None or not (activity.per_week and activity.weeks):
         raise ValidationFailed(
             "Only a visit series with a visit type and frequency can be booked.",
@@ -283,8 +374,6 @@ def activity_book_bundle(
 ) -> list:
     """Book one visit of each activity on the same day through the scheduling bundle service and
     link each appointment to the activity of its visit type."""
-    from scheduling.bundles import bundle_book
-
     if not activities or any(a.visit_type_id is None for a in activities):
         raise ValidationFailed("Each activity in a bundle needs a visit type.", field_errors={"activities": ["Set the visit types first."]})
     patients = {a.care_plan.patient_id for a in activities}

@@ -23,7 +23,9 @@ from careplans.events import CareplansHappened, announce
 from careplans.models import (
     OPEN_TASK_STATUSES,
     Activity,
+    CarePlan,
     ChecklistItem,
+    Complication,
     FollowupAssembly,
     ProcedureRecord,
     Protocol,
@@ -34,13 +36,25 @@ from careplans.models import (
     TaskEvent,
 )
 from careplans.services.checklists import CARRY_OVER_CODES, checklist_values
+from careplans.services.plans import activity_link_appointment, activity_record_progress
+from careplans.services.questionnaires import instructions_link_for, questionnaire_request_create
+from careplans.services.tasks import active_plan_id, task_cancel, task_create
 from clinic.models import Anticoagulant
+from core import access
+from core.access import Action, Kind
 from core.errors import IllegalTransition, ValidationFailed
+from messaging import services as messaging_services
+from messaging.models import Purpose
+from scheduling.events import AppointmentHappened
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus
 
 log = logging.getLogger(__name__)
 
-ASSEMBLY_EVENTS = {"booked", "rescheduled", "completed", "cancelled", "no_show"}
+E = AppointmentHappened
+# Appointment events that assemble follow-up work (booked, rescheduled, completed) or withdraw it
+# (cancelled, no-show).
+ASSEMBLING = frozenset({E.BOOKED, E.RESCHEDULED})
+WITHDRAWING = frozenset({E.CANCELLED, E.NO_SHOW})
 
 # --- assembly --------------------------------------------------------------------------------
 
@@ -89,10 +103,7 @@ def _anchor_time(step: ProtocolStep, appointment: Appointment, now: datetime) ->
 
 
 def _active_plan(patient_id: int):
-    from careplans.models import CarePlan
-    from careplans.services.tasks import _active_plan_id
-
-    plan_id = _active_plan_id(patient_id)
+    plan_id = active_plan_id(patient_id)
     return CarePlan.objects.filter(pk=plan_id).first() if plan_id else None
 
 
@@ -115,8 +126,6 @@ def _ensure_checklist_item(step: ProtocolStep, appointment: Appointment) -> bool
 def _upsert_task(
     *, key: str, step: ProtocolStep, appointment: Appointment, due: datetime, description: str, plan, now, role: str = ""
 ) -> bool:
-    from careplans.services.tasks import task_create
-
     existing = Task.objects.filter(dedupe_key=key).first()
     if existing is None:
         task = task_create(
@@ -138,7 +147,7 @@ def _upsert_task(
         # The procedure moved: open work follows it; finished work stays as history.
         moved = Task.objects.filter(pk=existing.pk, status__in=OPEN_TASK_STATUSES).update(appointment=appointment, due=due, updated_at=now)
         if moved:
-            TaskEvent.objects.create(task=existing, action="moved", at=now, detail=f"follows appointment {appointment.pk}")
+            TaskEvent.objects.create(task=existing, action=TaskEvent.Action.MOVED, at=now, detail=f"follows appointment {appointment.pk}")
     return False
 
 
@@ -173,8 +182,6 @@ def _run_step(step: ProtocolStep, protocol: Protocol, appointment: Appointment, 
         )
         return step.kind if created else None
     if step.kind == ProtocolStep.Kind.QUESTIONNAIRE:
-        from careplans.services.questionnaires import questionnaire_request_create
-
         exists = QuestionnaireRequest.objects.filter(dedupe_key=key).exists()
         questionnaire_request_create(
             patient=appointment.patient,
@@ -188,15 +195,11 @@ def _run_step(step: ProtocolStep, protocol: Protocol, appointment: Appointment, 
         )
         return None if exists else step.kind
     if step.kind == ProtocolStep.Kind.PATIENT_MESSAGE:
-        from careplans.services.questionnaires import instructions_link_for
-        from messaging.models import Purpose
-        from messaging.services import outbox_enqueue_for_patient
-
         # The message itself says only "you have new instructions" (no procedure names in SMS);
         # the signed link opens the step's instructions.
         purpose = step.message_purpose if step.message_purpose in Purpose.values else Purpose.NOTICE
         try:
-            outbox_enqueue_for_patient(
+            messaging_services.outbox_enqueue_for_patient(
                 patient=appointment.patient,
                 purpose=purpose,
                 due_at=max(due, now),
@@ -213,9 +216,9 @@ def _run_step(step: ProtocolStep, protocol: Protocol, appointment: Appointment, 
 
 
 def _anchors_for(event: str) -> set[str]:
-    if event in ("booked", "rescheduled"):
+    if event in ASSEMBLING:
         return {ProtocolStep.Anchor.BOOKED, ProtocolStep.Anchor.START}
-    if event == "completed":
+    if event == E.COMPLETED:
         return {ProtocolStep.Anchor.COMPLETED}
     return set()
 
@@ -227,7 +230,7 @@ def _link_activity(appointment: Appointment) -> None:
     activity = (
         Activity.objects.filter(
             care_plan__patient_id=appointment.patient_id,
-            care_plan__status="active",
+            care_plan__status=CarePlan.Status.ACTIVE,
             visit_type_id=appointment.visit_type_id,
         )
         .exclude(status__in=[Activity.Status.COMPLETED, Activity.Status.CANCELLED, Activity.Status.STOPPED])
@@ -235,18 +238,13 @@ def _link_activity(appointment: Appointment) -> None:
         .first()
     )
     if activity is not None:
-        from careplans.services.plans import activity_link_appointment
-
         activity_link_appointment(activity=activity, appointment=appointment)
 
 
 def _update_activity_progress(appointment: Appointment) -> None:
     for activity in Activity.objects.filter(appointments=appointment):
         done = activity.appointments.filter(status=AppointmentStatus.COMPLETED).count()
-        status = Activity.Status.COMPLETED if done >= activity.planned_count else Activity.Status.IN_PROGRESS
-        Activity.objects.filter(pk=activity.pk).exclude(status__in=[Activity.Status.CANCELLED, Activity.Status.STOPPED]).update(
-            status=status
-        )
+        activity_record_progress(activity=activity, done=done)
 
 
 def _carry_over_checklist(appointment: Appointment) -> None:
@@ -264,8 +262,6 @@ def _carry_over_checklist(appointment: Appointment) -> None:
 def _withdraw(appointment: Appointment, *, event: str, now: datetime, sources: list[str] | None = None) -> int:
     """A cancelled or missed procedure: what is still open for it is cancelled with the reason;
     completed work stays as history."""
-    from careplans.services.tasks import task_cancel
-
     withdrawn = 0
     for task in Task.objects.filter(
         appointment=appointment, status__in=OPEN_TASK_STATUSES, source__in=sources or [Task.Source.PROTOCOL, Task.Source.CHECKLIST]
@@ -304,20 +300,20 @@ def followup_assemble(*, appointment_id: int, event: str, now: datetime | None =
         if not fresh:
             FollowupAssembly.objects.filter(pk=marker.pk).update(runs=F("runs") + 1, last_run_at=now)
 
-        if event in ("cancelled", "no_show"):
+        if event in WITHDRAWING:
             if Appointment.objects.filter(rescheduled_from=appointment).exists():
                 # Moved, not withdrawn: the new appointment's assembly moves the protocol work. The
                 # "checklist incomplete" alert belongs to the old date and would otherwise
                 # escalate forever; the new date raises its own if still needed.
-                created["withdrawn"] = _withdraw(appointment, event="rescheduled", now=now, sources=[Task.Source.CHECKLIST])
+                created["withdrawn"] = _withdraw(appointment, event=E.RESCHEDULED, now=now, sources=[Task.Source.CHECKLIST])
                 return created
             created["withdrawn"] = _withdraw(appointment, event=event, now=now)
             return created
-        if event in ("booked", "rescheduled"):
+        if event in ASSEMBLING:
             if appointment.status not in TIME_HOLDING:
                 return created  # cancelled before the task ran; its own event withdraws
             _link_activity(appointment)
-        if event == "completed":
+        if event == E.COMPLETED:
             if appointment.status != AppointmentStatus.COMPLETED:
                 return created
             _update_activity_progress(appointment)
@@ -338,7 +334,7 @@ def followup_assemble(*, appointment_id: int, event: str, now: datetime | None =
                 kind = _run_step(step, protocol, appointment, episode=episode, plan=plan, now=now)
                 if kind:
                     created[kind] = created.get(kind, 0) + 1
-        if event in ("booked", "rescheduled"):
+        if event in ASSEMBLING:
             _carry_over_checklist(appointment)
     log.info(
         "follow-up assembled", extra={"event": "followup.assembled", "appointment_id": appointment_id, "kind": event, "counts": created}
@@ -355,9 +351,9 @@ def procedure_record_set(
     """Record what happened at a procedure. Complications add protocol steps (e.g. a CSF-leak
     symptom check after a dural puncture): if the procedure is already completed, assembly runs
     again after commit and adds only what is new."""
-    from careplans.models import Complication
-
     now = now or timezone.now()
+    if by is not None:  # staff: only for a patient whose clinical record they may change
+        access.require(by, Action.CHANGE, patient=appointment.patient_id, kind=Kind.CLINICAL, now=now)
     unknown = [c for c in complications if c not in Complication.values]
     if unknown:
         raise ValidationFailed("Unknown complication.", field_errors={"complications": [f"Unknown: {', '.join(unknown)}."]})
@@ -371,10 +367,10 @@ def procedure_record_set(
 
 
 EVENT_FOR_STATUS = {
-    AppointmentStatus.BOOKED: "booked",
-    AppointmentStatus.COMPLETED: "completed",
-    AppointmentStatus.CANCELLED: "cancelled",
-    AppointmentStatus.NO_SHOW: "no_show",
+    AppointmentStatus.BOOKED: E.BOOKED,
+    AppointmentStatus.COMPLETED: E.COMPLETED,
+    AppointmentStatus.CANCELLED: E.CANCELLED,
+    AppointmentStatus.NO_SHOW: E.NO_SHOW,
 }
 
 

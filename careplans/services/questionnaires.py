@@ -10,9 +10,12 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from careplans.models import CarePlan, CareTeamMember, QuestionnaireRequest, QuestionnaireResponse, RoleQueue, Task
+from careplans.models import CarePlan, CareTeamMember, ProtocolStep, QuestionnaireRequest, QuestionnaireResponse, RoleQueue, Task
 from careplans.scoring import INSTRUMENTS, score_answers
+from careplans.services.tasks import active_plan_id, task_create
 from core.errors import Conflict, NotFound, ValidationFailed
+from messaging import services as messaging_services
+from scheduling.models import Appointment
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +39,6 @@ def instructions_link_for(step) -> str:
 
 
 def instructions_step_for_token(*, token: str):
-    from careplans.models import ProtocolStep
-
     try:
         data = signing.Signer(salt=INSTRUCTIONS_SALT).unsign_object(token)
         return ProtocolStep.objects.get(pk=int(data["s"]), kind=ProtocolStep.Kind.PATIENT_MESSAGE)
@@ -74,8 +75,6 @@ def questionnaire_request_create(
 ) -> QuestionnaireRequest:
     """Create (once per dedupe_key) a questionnaire request and queue its link in the outbox for
     `due_at`. Safe to call again: the request and the outbox message are both keyed."""
-    from messaging.services import outbox_enqueue_for_patient
-
     now = now or timezone.now()
     if questionnaire not in INSTRUMENTS:
         raise ValidationFailed("Unknown questionnaire.", field_errors={"questionnaire": [", ".join(INSTRUMENTS)]})
@@ -92,7 +91,7 @@ def questionnaire_request_create(
         },
     )
     if request.answered_at is None and request.withdrawn_at is None:
-        outbox_enqueue_for_patient(
+        messaging_services.outbox_enqueue_for_patient(
             patient=patient,
             purpose="questionnaire",
             due_at=request.due_at,
@@ -124,7 +123,7 @@ def questionnaire_response_create(
     questionnaire: str,
     answers,
     entered_by=None,
-    source: str = "staff",
+    source: str = QuestionnaireResponse.Source.STAFF,
     request: QuestionnaireRequest | None = None,
     relief_percent: int | None = None,
     appointment=None,
@@ -138,8 +137,6 @@ def questionnaire_response_create(
     result = score_answers(questionnaire, answers)
     if relief_percent is not None and not (isinstance(relief_percent, int) and 0 <= relief_percent <= 100):
         raise ValidationFailed("Relief is a percentage.", field_errors={"relief_percent": ["Enter 0 to 100."]})
-    from careplans.services.tasks import _active_plan_id, task_create
-
     with transaction.atomic():
         if request is not None:
             closed = QuestionnaireRequest.objects.filter(pk=request.pk, answered_at__isnull=True, withdrawn_at__isnull=True).update(
@@ -148,7 +145,7 @@ def questionnaire_response_create(
             if not closed:
                 raise Conflict("This questionnaire has already been answered.")
             appointment = appointment or request.appointment
-        care_plan_id = (request.care_plan_id if request else None) or _active_plan_id(patient.pk)
+        care_plan_id = (request.care_plan_id if request else None) or active_plan_id(patient.pk)
         response = QuestionnaireResponse.objects.create(
             patient=patient,
             care_plan_id=care_plan_id,
@@ -166,8 +163,6 @@ def questionnaire_response_create(
         if relief_percent is not None and appointment is not None:
             # The payer rule for a repeat ESI reads the relief recorded on the procedure; a
             # clinician's own entry (already set) wins over the patient's answer.
-            from scheduling.models import Appointment
-
             Appointment.objects.filter(pk=appointment.pk, relief_percent__isnull=True).update(relief_percent=relief_percent)
         if "self_harm" in result.alerts:
             psychologist = _psychologist_for(patient.pk)

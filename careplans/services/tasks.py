@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils import timezone
 from careplans.models import DISCIPLINE_QUEUE, OPEN_TASK_STATUSES, CarePlan, RoleQueue, Task, TaskEvent
 from clinic.models import Provider
 from core.errors import IllegalTransition, ValidationFailed
+from core.roles import CARE_COORDINATOR, FRONT_DESK
 
 log = logging.getLogger(__name__)
 S = Task.Status
@@ -40,7 +42,7 @@ ESCALATION_GRACE = {
 }
 
 
-def _active_plan_id(patient_id: int) -> int | None:
+def active_plan_id(patient_id: int) -> int | None:
     return (
         CarePlan.objects.filter(patient_id=patient_id, status__in=[CarePlan.Status.ACTIVE, CarePlan.Status.DRAFT, CarePlan.Status.ON_HOLD])
         .order_by("status", "-period_start", "-id")  # "active" sorts before "draft" and "on-hold"
@@ -95,7 +97,7 @@ def task_create(
             return existing
     if patient is None and care_plan is not None:
         patient = care_plan.patient
-    care_plan_id = care_plan.pk if care_plan is not None else (_active_plan_id(patient.pk) if patient is not None else None)
+    care_plan_id = care_plan.pk if care_plan is not None else (active_plan_id(patient.pk) if patient is not None else None)
     task = Task(
         title=title[:200],
         description=description,
@@ -115,7 +117,9 @@ def task_create(
     try:
         with transaction.atomic():
             task.save()
-            TaskEvent.objects.create(task=task, action="created", to_status=task.status, at=now, by=created_by, detail=source)
+            TaskEvent.objects.create(
+                task=task, action=TaskEvent.Action.CREATED, to_status=task.status, at=now, by=created_by, detail=source
+            )
     except IntegrityError:
         if not dedupe_key:
             raise
@@ -136,7 +140,9 @@ def _transition(task: Task, *, to: str, by=None, reason: str = "", now: datetime
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=["status", "status_reason", "updated_at", *fields])
-        TaskEvent.objects.create(task=locked, action="status", from_status=current, to_status=to, at=now, by=by, detail=reason[:300])
+        TaskEvent.objects.create(
+            task=locked, action=TaskEvent.Action.STATUS, from_status=current, to_status=to, at=now, by=by, detail=reason[:300]
+        )
     return locked
 
 
@@ -181,7 +187,12 @@ def task_reassign(
     *, task: Task, to_provider: Provider | None = None, to_role: str = "", by=None, reason: str = "", now: datetime | None = None
 ) -> Task:
     """Hand an open task to another provider or queue. It goes back to `requested` for the new
-    owner, and its escalation starts over."""
+    owner, and its escalation starts over.
+
+    A clinical task never goes to the front-desk queue, whose members may not read it: that is
+    refused as invalid input (ValidationFailed on `assignee_role`), whoever asks, because no one
+    may make that move; a clinician who needs the front desk creates a front-desk task in words
+    fit for it."""
     now = now or timezone.now()
     if to_provider is None and not to_role:
         raise ValidationFailed("Choose who takes the task.", field_errors={"assignee": ["Choose a provider or a role queue."]})
@@ -191,6 +202,11 @@ def task_reassign(
         locked = Task.objects.select_for_update().get(pk=task.pk)
         if locked.status not in OPEN_TASK_STATUSES:
             raise IllegalTransition(f"A {S(locked.status).label.lower()} task cannot be reassigned.", status=locked.status)
+        if to_provider is None and to_role == RoleQueue.FRONT_DESK and locked.is_clinical:
+            raise ValidationFailed(
+                "A clinical task cannot go to the front desk, who may not read clinical content.",
+                field_errors={"assignee_role": ["Choose a clinician or a clinical queue; create a separate front-desk task instead."]},
+            )
         before = locked.assignee_display
         locked.assignee_provider = to_provider
         locked.assignee_role = "" if to_provider is not None else to_role
@@ -201,7 +217,13 @@ def task_reassign(
         locked.save(update_fields=["assignee_provider", "assignee_role", "status", "escalation_level", "escalated_at", "updated_at"])
         detail = f"from {before} to {locked.assignee_display}" + (f": {reason}" if reason else "")
         TaskEvent.objects.create(
-            task=locked, action="reassigned", from_status=from_status, to_status=S.REQUESTED, at=now, by=by, detail=detail[:300]
+            task=locked,
+            action=TaskEvent.Action.REASSIGNED,
+            from_status=from_status,
+            to_status=S.REQUESTED,
+            at=now,
+            by=by,
+            detail=detail[:300],
         )
     return locked
 
@@ -210,10 +232,6 @@ def task_reassign(
 
 
 def _queue_emails(role: str) -> list[str]:
-    from django.contrib.auth import get_user_model
-
-    from clinic.roles import CARE_COORDINATOR, FRONT_DESK
-
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if role == RoleQueue.CARE_COORDINATOR:
         users = users.filter(groups__name=CARE_COORDINATOR)
@@ -251,7 +269,7 @@ def tasks_escalate_overdue(*, now: datetime | None = None) -> dict[str, int]:
         with transaction.atomic():
             if not Task.objects.filter(pk=task_id, escalation_level=0).update(escalation_level=1, escalated_at=now, updated_at=now):
                 continue
-            TaskEvent.objects.create(task_id=task_id, action="escalated", at=now, detail="overdue: assignee notified")
+            TaskEvent.objects.create(task_id=task_id, action=TaskEvent.Action.ESCALATED, at=now, detail="overdue: assignee notified")
             _notify([email] if email else _queue_emails(role), task_id, 1)
             counts["notified"] += 1
 
@@ -263,7 +281,7 @@ def tasks_escalate_overdue(*, now: datetime | None = None) -> dict[str, int]:
             with transaction.atomic():
                 if not Task.objects.filter(pk=task.pk, escalation_level=1).update(escalation_level=2, escalated_at=now, updated_at=now):
                     continue
-                TaskEvent.objects.create(task=task, action="escalated", at=now, detail="overdue: care coordinator alerted")
+                TaskEvent.objects.create(task=task, action=TaskEvent.Action.ESCALATED, at=now, detail="overdue: care coordinator alerted")
                 if task.assignee_role != RoleQueue.CARE_COORDINATOR:
                     task_create(
                         title=f"Overdue: {task.title}"[:200],

@@ -1,13 +1,16 @@
-"""Planning the outbox from appointment events. Runs inside the scheduling service's
-transaction, so messages appear and disappear atomically with the appointment change and the
-dispatcher (which sees only committed rows) never sees a half-applied plan."""
+"""Planning the outbox from appointment events. Messaging subscribes to scheduling's
+appointment announcements in the transaction phase (messaging/subscriptions.py), so messages
+appear and disappear atomically with the appointment change and the dispatcher (which sees only
+committed rows) never sees a half-applied plan."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
 from clinic.models import Channel, PreferredChannel
 from core.errors import ValidationFailed
@@ -15,6 +18,7 @@ from messaging.models import Message, MessageStatus, Purpose, ReminderRule
 from messaging.services import policy
 from messaging.services.rendering import render_for_appointment, render_patient_notice, render_waitlist_offer
 from messaging.services.transitions import messages_cancel, messages_expire
+from scheduling.models import AppointmentEvent
 
 log = logging.getLogger(__name__)
 M = MessageStatus
@@ -97,10 +101,10 @@ def _add(rows: list[Message], existing: set, *, appointment, purpose, channel, o
     )
 
 
-def appointment_plan(*, appointment, now: datetime, notice: str | None = Purpose.CONFIRMATION) -> list[Message]:
-    """Create the appointment's reminder plan (and, with `notice`, the immediate booking notice)
-    on the channels the patient consents to. Idempotent: steps already in the outbox, whatever
-    their status, are left alone, so a plan can be re-applied safely."""
+def outbox_plan_appointment_messages(*, appointment, now: datetime, notice: str | None = Purpose.CONFIRMATION) -> list[Message]:
+    """Write the appointment's reminder messages (and, with `notice`, the immediate booking
+    notice) to the outbox, on the channels the patient consents to. Idempotent: steps already in
+    the outbox, whatever their status, are left alone, so a plan can be re-applied safely."""
     patient = appointment.patient
     existing = set(Message.objects.filter(appointment=appointment).values_list("purpose", "channel", "offset_minutes"))
     rows: list[Message] = []
@@ -140,12 +144,13 @@ def _pending(appointment) -> Q:
 
 
 def _on_booked(appointment, now):
-    appointment_plan(appointment=appointment, now=now)
+    outbox_plan_appointment_messages(appointment=appointment, now=now)
 
 
 def _on_rescheduled(appointment, now):
     """The old appointment was cancelled a moment ago in this same transaction (scheduling
-    cancels the old, books the new, links them, then tells us). Its cancellation notice is
+    cancels the old, books the new, links them, then announces RESCHEDULED, which reaches us
+    through the subscription in messaging/subscriptions.py). Its cancellation notice is
     still pending and invisible to the dispatcher, so withdrawing it here means the patient
     never gets a 'cancelled' text for a visit that merely moved."""
     old = appointment.rescheduled_from
@@ -174,8 +179,6 @@ def _on_confirmed(appointment, now):
 def _was_booked_before(appointment) -> bool:
     """False when the cancelled appointment was only a hold (e.g. an unclaimed waitlist offer):
     the patient never heard of it as a booking."""
-    from scheduling.models import AppointmentEvent
-
     last = AppointmentEvent.objects.filter(appointment=appointment, to_status="cancelled").order_by("-at", "-id").first()
     return last is None or last.from_status != "held"
 
@@ -209,8 +212,9 @@ _HANDLERS = {
 
 
 def outbox_on_appointment_event(*, appointment, event: str, now: datetime) -> None:
-    """Called by scheduling services inside their transaction when an appointment is booked,
-    rescheduled, confirmed, cancelled, completed, marked no-show… so the outbox changes
+    """Change the outbox for an appointment that was booked, rescheduled, confirmed, cancelled,
+    completed, marked no-show… Runs inside the scheduling transaction that announced the event
+    (the IN_TRANSACTION subscription in messaging/subscriptions.py), so the outbox changes
     atomically with the appointment. `event` is one of: booked, rescheduled, confirmed,
     checked_in, started, completed, cancelled, no_show."""
     handler = _HANDLERS.get(event)
@@ -220,9 +224,10 @@ def outbox_on_appointment_event(*, appointment, event: str, now: datetime) -> No
 
 
 def outbox_waitlist_offer(*, entry, now: datetime) -> list[Message]:
-    """Called by scheduling.waitlist inside its transaction when a held slot is offered to a
-    waitlist entry (entry.offered_appointment is the held appointment, entry.offer_expires_at
-    the deadline). Sends the patient a claim link. Idempotent per (entry, held appointment)."""
+    """Runs inside scheduling.waitlist's transaction (the IN_TRANSACTION subscription to
+    AppointmentHappened.WAITLIST_OFFERED in messaging/subscriptions.py) when a held slot is
+    offered to a waitlist entry (entry.offered_appointment is the held appointment,
+    entry.offer_expires_at the deadline). Sends the patient a claim link. Idempotent per (entry, held appointment)."""
     appointment = entry.offered_appointment
     patient = entry.patient
     deadline = entry.offer_expires_at
@@ -258,9 +263,6 @@ def outbox_enqueue_for_patient(
     """Queue a patient message that is not an appointment reminder (e.g. a questionnaire link
     from a care-plan protocol). Renders the purpose's template in the patient's language on the
     channels the patient consents to; idempotent on dedupe_key. Returns the Message rows."""
-    from django.conf import settings
-    from django.utils import timezone
-
     now = now or timezone.now()
     if purpose not in Purpose.values:
         raise ValidationFailed(f"Unknown message purpose {purpose!r}.", field_errors={"purpose": [f"One of {', '.join(Purpose.values)}."]})

@@ -20,9 +20,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from clinic.models import Patient, Provider, Room, RoomKind
+from core import access
+from core.access import Action, Kind
 from core.errors import IllegalTransition, PermissionDenied, RuleViolation, SlotTaken, ValidationFailed
 from scheduling.availability import window_covering
 from scheduling.events import AppointmentHappened, GuardPoint, announce, registry
+from scheduling.inputs import date_check, laterality_clean, region_clean, text_clean
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus, ProcedureFamily, VisitType
 from scheduling.rules import frequency_violations
 
@@ -39,6 +42,9 @@ LEGAL_TRANSITIONS: dict[str, set[str]] = {
     S.CANCELLED: set(),
     S.NO_SHOW: set(),
 }
+
+# Statuses an appointment can be moved from (once checked in, the visit has begun).
+RESCHEDULABLE = frozenset({S.HELD, S.BOOKED, S.CONFIRMED})
 
 SPINAL_FAMILIES = {ProcedureFamily.ESI, ProcedureFamily.FACET, ProcedureFamily.MBB, ProcedureFamily.RFA, ProcedureFamily.EBP}
 
@@ -134,8 +140,9 @@ def appointment_book(
 ) -> Appointment:
     """Book (or, with hold_minutes, hold) one appointment.
 
-    Checks, in order, with a message for each: input sanity, provider working hours, room,
-    payer frequency rules (overridable by an authorised user with a reason). The database's
+    Checks, in order, with a message for each: input sanity (scheduling.inputs: region and
+    laterality case-normalised, text without NUL, dates within range), provider working hours,
+    room, payer frequency rules (overridable by an authorised user with a non-blank reason). The database's
     exclusion constraints are the last word on overlaps: a concurrent booking that wins the
     race makes this one raise SlotTaken, never a double booking.
     """
@@ -144,6 +151,11 @@ def appointment_book(
         raise ValidationFailed(
             "Start time must include a time zone offset.", field_errors={"start": ["Include a UTC offset, e.g. 2026-03-02T09:00:00-05:00."]}
         )
+    date_check("start", start, today=now.date())
+    region = region_clean(region)
+    laterality = laterality_clean(laterality)
+    override_reason = text_clean("override_reason", override_reason, max_length=500)
+    notes = text_clean("notes", notes, max_length=500)
     if start <= now:
         raise ValidationFailed("That time has already passed.", field_errors={"start": ["Choose a time in the future."]})
     if start < now + timedelta(minutes=visit_type.min_notice_minutes):
@@ -281,8 +293,21 @@ def appointment_check_in(*, appointment: Appointment, by=None, now: datetime | N
     return _transition(appointment.pk, to=S.CHECKED_IN, by=by, now=now, checked_in_at=now)
 
 
+def appointment_clinical_check(*, appointment: Appointment, by, recording_outcome: bool = False, now: datetime | None = None) -> None:
+    """Starting or completing a procedure visit, and recording an outcome (relief) of any visit,
+    are clinical acts: they need clinical write access to the patient (403 for a role that never
+    has it, such as the front desk; 404 for a clinician without a grant for this patient). The
+    front desk still checks patients in and starts or completes non-procedure visits.
+    `by=None` is the system itself (commands, tests of the state machine)."""
+    if by is None:
+        return
+    if appointment.visit_type.is_procedure or recording_outcome:
+        access.require(by, Action.CHANGE, patient=appointment.patient_id, kind=Kind.CLINICAL, now=now)
+
+
 def appointment_start(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
     now = now or timezone.now()
+    appointment_clinical_check(appointment=appointment, by=by, now=now)
     return _transition(appointment.pk, to=S.IN_PROGRESS, by=by, now=now, started_at=now)
 
 
@@ -290,6 +315,7 @@ def appointment_complete(
     *, appointment: Appointment, by=None, relief_percent: int | None = None, now: datetime | None = None
 ) -> Appointment:
     now = now or timezone.now()
+    appointment_clinical_check(appointment=appointment, by=by, recording_outcome=relief_percent is not None, now=now)
     fields = {"completed_at": now}
     if relief_percent is not None:
         if not 0 <= relief_percent <= 100:
@@ -299,7 +325,7 @@ def appointment_complete(
 
 
 def appointment_cancel(*, appointment: Appointment, reason: str, by=None, now: datetime | None = None) -> Appointment:
-    reason = (reason or "").strip()
+    reason = text_clean("reason", reason, max_length=500)
     if not reason:
         raise ValidationFailed("Say why the appointment is cancelled.", field_errors={"reason": ["A reason is required."]})
     now = now or timezone.now()
@@ -313,6 +339,14 @@ def appointment_no_show(*, appointment: Appointment, by=None, now: datetime | No
     if appointment.start > now:
         raise IllegalTransition("A patient can only be marked no-show once the appointment time has come.", status=appointment.status)
     return _transition(appointment.pk, to=S.NO_SHOW, by=by, now=now, no_show_at=now)
+
+
+def appointment_notes_set(*, appointment: Appointment, notes: str, by=None) -> Appointment:
+    """Change the scheduling note only (no clinical content); writing just this column cannot
+    undo a concurrent transition."""
+    appointment.notes = text_clean("notes", notes, max_length=500)
+    appointment.save(update_fields=["notes", "updated_at"])
+    return appointment
 
 
 def appointment_reschedule(
@@ -331,7 +365,7 @@ def appointment_reschedule(
     now = now or timezone.now()
     with transaction.atomic():
         old = Appointment.objects.select_for_update().select_related("patient", "visit_type", "provider").get(pk=appointment.pk)
-        if old.status not in (S.BOOKED, S.CONFIRMED, S.HELD):
+        if old.status not in RESCHEDULABLE:
             raise IllegalTransition(f"An appointment that is {S(old.status).label.lower()} cannot be rescheduled.", status=old.status)
         _transition(old.pk, to=S.CANCELLED, by=by, reason=reason, now=now, cancelled_at=now, cancelled_by=by, cancel_reason=reason)
         new = appointment_book(

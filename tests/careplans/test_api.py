@@ -28,10 +28,18 @@ def test_get_careplans_nests_problems_goals_team_and_activities(api_for, anesthe
 
 def test_post_careplan_creates_for_a_visible_patient(api_for, coordinator_user):
     patient = PatientFactory()
+    # The coordinator coordinates the patient's earlier plan: that care team is their grant.
+    CareTeamMemberFactory(care_plan=CarePlanFactory(patient=patient), provider=None, user=coordinator_user, role="care_coordinator")
     response = api_for(coordinator_user).post("/api/v1/careplans/", {"patient": patient.pk, "title": "CSF leak recovery"}, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["status"] == "draft" and response.json()["goals"] == []
     assert api_for(coordinator_user).post("/api/v1/careplans/", {"patient": patient.pk}, format="json").status_code == 400
+
+
+def test_post_careplan_for_a_patient_outside_the_coordinators_care_is_404(api_for, coordinator_user):
+    stranger = PatientFactory()
+    response = api_for(coordinator_user).post("/api/v1/careplans/", {"patient": stranger.pk, "title": "x"}, format="json")
+    assert response.status_code == 404
 
 
 def test_front_desk_and_outsiders_are_refused_clinical_content(api_for, front_desk_user, outsider_user, plan):
@@ -55,6 +63,7 @@ def test_provider_sees_only_their_care_team_patients(api_for, anesthesiologist, 
 
 
 def test_task_list_contract_and_filters(api_for, coordinator_user, plan, anesthesiologist):
+    CareTeamMemberFactory(care_plan=plan, provider=None, user=coordinator_user, role="care_coordinator")
     mine = task_create(title="Review MRI", patient=plan.patient, assignee_provider=anesthesiologist, priority="urgent")
     TaskFactory(title="Other")
     client = api_for(coordinator_user)
@@ -169,11 +178,11 @@ def test_list_query_counts_do_not_depend_on_rows(
 
 
 def test_task_action_with_a_non_object_body_is_400_not_500(api_for, coordinator_user):
-    from careplans.services import task_create
-    from tests.factories import PatientFactory
-
+    # An open task in the coordinator queue is the coordinator's grant on the patient.
     task = task_create(title="Call", patient=PatientFactory(), assignee_role="care_coordinator")
     response = api_for(coordinator_user).post(f"/api/v1/tasks/{task.pk}/complete/", [1, 2], format="json")
-    assert response.status_code in (200, 400)
+    assert response.status_code == 400 and "body" in response.json()
+    task.refresh_from_db()
+    assert task.status == "requested"
     long_note = api_for(coordinator_user).post(f"/api/v1/tasks/{task.pk}/cancel/", {"reason": "x" * 400}, format="json")
     assert long_note.status_code == 400

@@ -5,6 +5,7 @@ from django.core import mail
 from django.utils import timezone
 
 from careplans.models import Task, TaskEvent
+from careplans.selectors import task_queryset_for_user, tasks_for_user
 from careplans.services import (
     questionnaire_response_create,
     task_accept,
@@ -129,3 +130,33 @@ def test_invalid_answers_store_nothing(patient):
     with pytest.raises(ValidationFailed):
         questionnaire_response_create(patient=patient, questionnaire="PHQ-9", answers=[0] * 8 + [9])
     assert not QuestionnaireResponse.objects.exists() and not Task.objects.exists()
+
+
+# --- who sees a task, and where it may go ----------------------------------------------------------
+
+
+def test_a_pts_discipline_queue_shows_only_tasks_of_patients_in_their_care(plan, physical_therapist):
+    mine = task_create(title="Home programme review", patient=plan.patient, assignee_role="physical_therapy")
+    stranger = task_create(title="Gait assessment", patient=PatientFactory(), assignee_role="physical_therapy")
+    queue = tasks_for_user(user=physical_therapist.user, scope="mine", status="open")
+    assert list(queue) == [mine]
+    assert stranger.pk not in task_queryset_for_user(user=physical_therapist.user).values_list("pk", flat=True)
+
+
+def test_a_clinical_task_cannot_be_moved_to_the_front_desk_queue(plan, anesthesiologist):
+    task = task_create(title="Lumbar radiculopathy: review MRI", patient=plan.patient, assignee_provider=anesthesiologist)
+    with pytest.raises(ValidationFailed) as refused:
+        task_reassign(task=task, to_role="front_desk", by=anesthesiologist.user)
+    assert "assignee_role" in refused.value.field_errors
+    queued = task_create(title="Post-procedure call", patient=plan.patient, assignee_role="anesthesiology")
+    with pytest.raises(ValidationFailed):
+        task_reassign(task=queued, to_role="front_desk")
+    task.refresh_from_db()
+    assert (task.assignee_provider, task.assignee_role) == (anesthesiologist, "")
+    assert list(task.events.values_list("action", flat=True)) == ["created"]
+
+
+def test_a_front_desk_task_may_go_to_a_clinician(plan, physical_therapist):
+    task = task_create(title="Patient asks about exercises", patient=plan.patient, assignee_role="front_desk", source="inbound_sms")
+    task = task_reassign(task=task, to_provider=physical_therapist)
+    assert task.assignee_provider == physical_therapist

@@ -1,9 +1,11 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from clinic.models import ConsentEvent, Patient
-from clinic.services import patient_create, patient_set_consent
+from clinic.services import patient_create, patient_set_consent, patient_update
+from core.errors import PermissionDenied, ValidationFailed
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +26,6 @@ def test_phone_is_stored_in_e164():
 
 
 def test_invalid_phone_is_refused():
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError) as error:
         patient_create(first_name="A", last_name="B", date_of_birth=datetime.date(1980, 1, 1), phone="12")
     assert "phone" in error.value.message_dict
@@ -81,3 +81,42 @@ def test_provider_sees_only_their_own_patients(api_for, anesthesiologist):
 
 def test_anonymous_is_refused(client):
     assert client.get("/api/v1/patients/").status_code in (401, 403)
+
+
+def test_patient_update_records_consent_changes_in_the_history(front_desk_user):
+    patient = PatientFactory()
+    updated = patient_update(patient=patient, changes={"first_name": "Rosa", "email_consent": True}, by=front_desk_user)
+    assert updated.first_name == "Rosa" and updated.email_consent and updated.email_consent_at
+    event = ConsentEvent.objects.get(patient=patient)
+    assert (event.channel, event.granted, event.source, event.recorded_by) == ("email", True, "front desk", front_desk_user)
+
+
+def test_patient_update_refuses_a_consent_box_older_than_the_last_consent_change(front_desk_user):
+    patient = PatientFactory()
+    patient_set_consent(patient=patient, channel="sms", granted=True, source="registration")
+    patient.refresh_from_db()
+    seen = patient.sms_consent_at.isoformat()
+    patient_set_consent(patient=patient, channel="sms", granted=False, source="inbound SMS STOP")
+    with pytest.raises(ValidationFailed) as error:
+        patient_update(patient=patient, changes={"sms_consent": True}, by=front_desk_user, consent_seen={"sms_consent": seen})
+    assert set(error.value.field_errors) == {"sms_consent"}
+    patient.refresh_from_db()
+    assert patient.sms_consent is False
+
+
+def test_front_desk_cannot_change_clinical_facts_through_the_service(front_desk_user):
+    patient = PatientFactory()
+    with pytest.raises(PermissionDenied):
+        patient_update(patient=patient, changes={"diabetic": True}, by=front_desk_user)
+    patient.refresh_from_db()
+    assert patient.diabetic is False
+
+
+def test_patient_update_gives_field_errors_for_bad_or_unchangeable_fields(front_desk_user):
+    patient = PatientFactory()
+    with pytest.raises(ValidationFailed) as error:
+        patient_update(patient=patient, changes={"phone": "12"}, by=front_desk_user)
+    assert "phone" in error.value.field_errors
+    with pytest.raises(ValidationFailed) as error:
+        patient_update(patient=patient, changes={"mrn": "MRN9999999"}, by=front_desk_user)
+    assert set(error.value.field_errors) == {"mrn"}

@@ -1,6 +1,9 @@
+import time
+
 import pytest
 
 from core import health
+from core.tasks import heartbeat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,12 +31,8 @@ def test_healthz_is_200_with_a_real_worker(client, celery_worker):
 
 @pytest.mark.celery_worker
 def test_heartbeat_task_runs_on_the_worker(celery_worker):
-    from core.tasks import heartbeat
-
     _clear_heartbeat()
     heartbeat.delay()
-    import time
-
     deadline = time.time() + 10
     while time.time() < deadline and not health._redis().get(health.HEARTBEAT_KEY):
         time.sleep(0.1)

@@ -6,7 +6,7 @@ from messaging.models import Message
 from messaging.services.content import SMS_MAX, SMS_TEXTS, gsm7, sms_text
 from scheduling.models import ProcedureFamily, VisitType
 from scheduling.services import appointment_book, appointment_cancel
-from tests.factories import DisciplineFactory, PatientFactory, VisitTypeFactory
+from tests.factories import DisciplineFactory, PatientFactory, RoomFactory, VisitTypeFactory
 from tests.messaging.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +30,6 @@ FORBIDDEN_WORDS = ["inject", "epidural", "block", "ablation", "facet", "stimulat
 
 
 def test_sms_never_names_the_visit_type_procedure_or_discipline(clinic_world, location):
-    from tests.factories import RoomFactory
-
     RoomFactory(location=location, kind=RoomKind.VIRTUAL, name="Virtual B")
     for index, name in enumerate(VISIT_NAMES):
         VisitTypeFactory(code=f"vt-{index}", name=name, discipline=clinic_world.discipline, telehealth=index % 3 == 0,

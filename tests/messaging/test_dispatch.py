@@ -10,7 +10,7 @@ from clinic.services import patient_set_consent
 from messaging.channels import GatewayError
 from messaging.channels.sms import TestBackend, get_sms_backend
 from messaging.models import Message, MessageStatus, Purpose
-from messaging.services.dispatch import message_send
+from messaging.services.dispatch import _outbound, message_send, messages_send
 from messaging.services.transitions import message_mark_send_started, messages_claim_due
 from scheduling.services import appointment_book, appointment_cancel, appointment_check_in
 from tests.messaging.conftest import NY, at
@@ -79,8 +79,6 @@ def test_worker_killed_after_the_gateway_took_it_is_not_sent_again(booked):
     # The worker crossed the boundary, the gateway took the text, then the process died.
     message_mark_send_started(message_id=message.pk, now=when)
     message.refresh_from_db()
-    from messaging.services.dispatch import _outbound
-
     get_sms_backend().send(_outbound(message))
     later = when + datetime.timedelta(minutes=6)
     assert message.pk in claim(later)
@@ -243,8 +241,6 @@ def test_reminder_email_has_text_html_ics_and_unsubscribe(booked):
 
 
 def test_two_texts_for_one_patient_in_one_batch_respect_the_daily_limit(booked, patient):
-    from messaging.services.dispatch import messages_send
-
     first = Message.objects.create(patient=patient, channel="sms", purpose=Purpose.NOTICE, due_at=NOW, idempotency_key="b1", body="a")
     second = Message.objects.create(patient=patient, channel="sms", purpose=Purpose.NOTICE, due_at=NOW, idempotency_key="b2", body="b")
     Message.objects.filter(appointment=booked).update(status=M.CANCELLED)

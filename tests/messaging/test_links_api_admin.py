@@ -5,9 +5,13 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from careplans.models import Task
+from messaging import demo
+from messaging.admin import MessageInline
 from messaging.models import Message, PatientLink
+from messaging.services import outbox_waitlist_offer
 from messaging.services.links import link_mint, link_token
-from scheduling.models import AppointmentStatus
+from scheduling.models import AppointmentStatus, WaitlistEntry
 from scheduling.services import appointment_book
 from tests.factories import PatientFactory
 from tests.messaging.conftest import at
@@ -61,8 +65,6 @@ def test_cancel_link_needs_a_reason_and_cancels(client, booked):
 
 
 def test_request_another_time_creates_a_front_desk_task(client, booked):
-    from careplans.models import Task
-
     with time_machine.travel(LATER):
         assert client.post(link_path(booked, "reschedule"), {"reason": "mornings are hard"}).status_code == 200
     assert Task.objects.get(assignee_role="front_desk").description == "mornings are hard"
@@ -94,9 +96,6 @@ def test_unsubscribe_link_withdraws_email_consent(client, booked, patient):
 
 def test_waitlist_claim_link_books_the_held_slot(client, clinic_world, visit, patient):
     """Written against the final waitlist_claim behaviour (scheduling.waitlist, colleague's work)."""
-    from messaging.services import outbox_waitlist_offer
-    from scheduling.models import WaitlistEntry
-
     with time_machine.travel(NOW, tick=False):
         held = appointment_book(
             patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 4, 9), hold_minutes=120, now=NOW
@@ -171,14 +170,10 @@ def test_admin_resend_action_requeues_failed_messages(client, django_user_model,
 
 
 def test_message_inline_is_read_only():
-    from messaging.admin import MessageInline
-
     assert MessageInline.model is Message and set(MessageInline.readonly_fields) == set(MessageInline.fields)
 
 
 def test_demo_seed_is_idempotent(booked):
-    from messaging import demo
-
     Message.objects.filter(appointment=booked).delete()
     PatientLink.objects.all().delete()
     with time_machine.travel(NOW):

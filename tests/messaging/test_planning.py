@@ -3,8 +3,17 @@ import datetime
 import pytest
 import time_machine
 
+from clinic.models import RoomKind
 from messaging.models import Message, MessageStatus, Purpose, ReminderRule
-from scheduling.services import appointment_book, appointment_cancel, appointment_confirm, appointment_reschedule, appointment_start
+from messaging.services import outbox_plan_appointment_messages
+from scheduling.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_confirm,
+    appointment_reschedule,
+    appointment_start,
+)
 from tests.factories import PatientFactory, VisitTypeFactory
 from tests.messaging.conftest import NY, at
 
@@ -36,11 +45,9 @@ def test_booking_plans_default_reminders_and_one_confirmation(clinic_world, visi
 
 
 def test_replanning_adds_nothing(clinic_world, visit, patient):
-    from messaging.services import appointment_plan
-
     appointment = book(patient, clinic_world, visit, at(2026, 11, 12, 9))
     before = Message.objects.count()
-    appointment_plan(appointment=appointment, now=NOW)
+    outbox_plan_appointment_messages(appointment=appointment, now=NOW)
     assert Message.objects.count() == before
 
 
@@ -96,8 +103,6 @@ def test_visit_type_plan_replaces_the_default(clinic_world, visit, patient):
 
 
 def test_telehealth_visit_gets_the_video_link_15_minutes_before(clinic_world, patient):
-    from clinic.models import RoomKind
-
     video = VisitTypeFactory(code="video-follow-up", discipline=clinic_world.discipline, telehealth=True, room_kind=RoomKind.VIRTUAL)
     appointment = book(patient, clinic_world, video, at(2026, 11, 12, 9))
     rows = plan(appointment)
@@ -144,8 +149,6 @@ def test_confirmed_visit_reminder_stops_asking_to_confirm(clinic_world, visit, p
 
 
 def test_started_visit_expires_pending_reminders(clinic_world, visit, patient):
-    from scheduling.services import appointment_check_in
-
     appointment = book(patient, clinic_world, visit, at(2026, 11, 12, 9))
     appointment_check_in(appointment=appointment, now=at(2026, 11, 12, 8, 50))
     appointment_start(appointment=appointment, now=at(2026, 11, 12, 9))

@@ -1,8 +1,11 @@
 import pytest
 import time_machine
 from django.core.cache import cache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 from twilio.request_validator import RequestValidator
 
+from careplans.models import Task
 from clinic.models import ConsentEvent
 from messaging.models import InboundSms, Message, MessageStatus
 from scheduling.models import AppointmentStatus
@@ -99,8 +102,6 @@ def test_c_with_nothing_to_confirm_says_so(client, patient):
 
 
 def test_anything_else_goes_to_the_front_desk_queue(client, patient):
-    from careplans.models import Task
-
     response = text(client, "Can I bring my daughter?")
     assert b"<Message>" not in response.content
     task = Task.objects.get(source="inbound_sms")
@@ -115,9 +116,6 @@ def test_twilio_retrying_the_same_webhook_changes_nothing_twice(client, patient)
 
 
 def test_inbound_is_rate_limited_per_number(client, settings, patient):
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
-
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"webhook": "3/min"}}
     SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     try:

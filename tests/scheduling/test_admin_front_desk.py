@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from scheduling.models import Appointment
 from scheduling.services import appointment_book
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, ProviderFactory, UserFactory
 from tests.scheduling.conftest import next_weekday_at
 
 pytestmark = pytest.mark.django_db
@@ -90,11 +90,24 @@ def test_cancel_page_needs_a_reason(desk, working_anesthesiologist, follow_up):
     assert Appointment.objects.get(pk=appointment.pk).status == "cancelled"
 
 
-def test_provider_cannot_open_find_and_book_without_permission(outsider_user):
+def test_provider_cannot_open_find_and_book_without_permission(anesthesiologist):
+    provider = ProviderFactory(discipline=anesthesiologist.discipline, user=UserFactory(username="no-role-doctor"))  # staff, no role
+    client = Client()
+    client.force_login(provider.user)
+    assert client.get(reverse("admin:scheduling_find_and_book")).status_code == 403
+
+
+def test_a_provider_with_the_provider_role_opens_find_and_book(anesthesiologist):
+    client = Client()
+    client.force_login(anesthesiologist.user)
+    assert client.get(reverse("admin:scheduling_find_and_book")).status_code == 200
+
+
+def test_an_outsider_is_sent_to_the_admin_login_from_find_and_book(outsider_user):
     client = Client()
     client.force_login(outsider_user)
     response = client.get(reverse("admin:scheduling_find_and_book"))
-    assert response.status_code in (302, 403)
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
 
 
 def test_appointment_page_shows_its_messages_and_audit_trail(desk, working_anesthesiologist, follow_up):
@@ -120,7 +133,8 @@ def test_a_provider_sees_only_their_own_patients_appointments_in_the_admin(worki
     client.force_login(physical_therapist.user)
     html = client.get(reverse("admin:scheduling_appointment_changelist")).content.decode()
     assert mine.patient.mrn in html and theirs.patient.mrn not in html
-    assert client.get(reverse("admin:scheduling_appointment_change", args=[theirs.pk])).status_code in (302, 404)
+    refused = client.get(reverse("admin:scheduling_appointment_change", args=[theirs.pk]))
+    assert refused.status_code == 302 and refused.url == reverse("admin:index")  # "does not exist", as for any id
 
 
 def test_rescheduling_offers_the_freed_time_to_the_waitlist(working_anesthesiologist, follow_up, django_capture_on_commit_callbacks):
@@ -144,3 +158,24 @@ def test_rescheduling_offers_the_freed_time_to_the_waitlist(working_anesthesiolo
         app.conf.task_always_eager = eager
     entry.refresh_from_db()
     assert entry.status == "offered" and entry.offered_appointment.start == appointment.start
+
+
+def test_waitlist_entries_are_added_and_removed_through_the_services_with_their_trail(desk, front_desk_user, follow_up):
+    from scheduling.models import WaitlistEntry, WaitlistEvent
+
+    patient = PatientFactory()
+    day = datetime.date.today() + datetime.timedelta(days=7)
+    data = {"patient": patient.pk, "visit_type": follow_up.pk, "earliest_date": day, "latest_date": day, "weekdays": "", "priority": 0}
+    assert desk.post(reverse("admin:scheduling_waitlistentry_add"), data | {"notes": ""}).status_code == 302
+    entry = WaitlistEntry.objects.get(patient=patient)
+    change = reverse("admin:scheduling_waitlistentry_change", args=[entry.pk])
+    page = desk.get(change)
+    assert page.status_code == 200 and not page.context["adminform"].form.fields  # read-only once made
+    assert not page.context["has_delete_permission"]
+    desk.post(reverse("admin:scheduling_waitlistentry_changelist"), {"action": "remove_entries", "_selected_action": [entry.pk]})
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.REMOVED
+    trail = list(WaitlistEvent.objects.filter(entry=entry).values_list("from_status", "to_status", "by"))
+    assert trail == [("", "waiting", front_desk_user.pk), ("waiting", "removed", front_desk_user.pk)]
+    (events,) = desk.get(change).context["inline_admin_formsets"]  # the trail shows on the entry's page
+    assert [form.original.to_status for form in events] == ["waiting", "removed"]

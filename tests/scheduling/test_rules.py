@@ -162,8 +162,10 @@ def test_a_payer_minimum_interval_applies_to_that_payers_patients_only(suite_doc
 
 def test_an_inactive_rule_is_not_enforced(suite_doctor, esi, medicare_patient):
     FrequencyRule.objects.filter(procedure_families=["esi"]).update(active=False)
-    for month in range(5):
-        book(medicare_patient, suite_doctor, esi, day(30 * month))
+    booked = [book(medicare_patient, suite_doctor, esi, day(30 * month)) for month in range(5)]
+    assert [a.status for a in booked] == ["booked"] * 5  # the fifth ESI in a year, no override needed
+    assert [(a.override_reason, a.overridden_by) for a in booked] == [("", None)] * 5
+    assert medicare_patient.appointments.filter(visit_type=esi, region="lumbar", status="booked").count() == 5
 
 
 def test_a_provider_may_override_with_a_reason_and_the_override_is_recorded(suite_doctor, esi, medicare_patient):

@@ -264,3 +264,17 @@ def test_slot_search_loads_each_input_in_one_query_whatever_the_number_of_provid
             now=NOW,
         )
     assert len(slots) == 500
+
+
+@pytest.mark.parametrize(
+    "start,end,field,message",
+    [
+        (at(0), at(0) + dt.timedelta(days=93), "end", "Search at most 92 days at a time."),
+        (at(9), at(8), "end", "end must be after start."),
+        (at(0).replace(year=9999), at(0).replace(year=9999) + dt.timedelta(days=1), "start", "Use a date between"),
+    ],
+)
+def test_the_slot_engine_itself_refuses_a_range_it_should_not_search(clinic, start, end, field, message):
+    with pytest.raises(ValidationFailed) as refused:
+        find_slots(visit_type=clinic["visit"], start=start, end=end, now=NOW)
+    assert refused.value.field_errors[field][0].startswith(message)

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 
 from core.errors import Conflict, ValidationFailed
-from scheduling.models import Appointment, WaitlistEntry
+from scheduling.models import Appointment, WaitlistEntry, WaitlistEvent
 from scheduling.services import appointment_book, appointment_cancel
-from scheduling.waitlist import waitlist_add, waitlist_claim, waitlist_expire_offers, waitlist_offer_freed_time
+from scheduling.waitlist import waitlist_add, waitlist_claim, waitlist_expire_offers, waitlist_offer_freed_time, waitlist_remove
 from tests.factories import PatientFactory, ProviderFactory, VisitTypeFactory
 from tests.scheduling.conftest import FIXED_MONDAY, local
 
@@ -211,3 +211,46 @@ def test_the_beat_schedule_runs_the_expiry_task_every_minute():
 
     entry = BEAT_SCHEDULE["scheduling-expire-holds-and-offers"]
     assert entry["task"] in app.tasks and entry["schedule"] <= 60
+
+
+def _trail(entry) -> list[tuple[str, str, str]]:
+    return [(e.from_status, e.to_status, e.reason) for e in WaitlistEvent.objects.filter(entry=entry).order_by("at", "id")]
+
+
+def test_every_waitlist_status_change_leaves_an_event(freed, follow_up, front_desk_user):
+    first = add(follow_up, priority=1, created_by=front_desk_user)
+    second = add(follow_up)
+    waitlist_offer_freed_time(appointment_id=freed.pk, now=NOW)
+    later = NOW + dt.timedelta(minutes=31)
+    waitlist_expire_offers(now=later)  # first's offer lapses, second gets the time
+    booked = waitlist_claim(entry_id=second.pk, by=front_desk_user, now=later)
+    waitlist_remove(entry_id=first.pk, by=front_desk_user, now=later)
+
+    W = WaitlistEntry.Status
+    assert _trail(first) == [
+        ("", W.WAITING, ""),
+        (W.WAITING, W.OFFERED, "slot held"),
+        (W.OFFERED, W.WAITING, "offer lapsed"),
+        (W.WAITING, W.REMOVED, "removed"),
+    ]
+    assert _trail(second) == [("", W.WAITING, ""), (W.WAITING, W.OFFERED, "slot held"), (W.OFFERED, W.BOOKED, "offer claimed")]
+    claim = WaitlistEvent.objects.get(entry=second, to_status=W.BOOKED)
+    assert (claim.by, claim.appointment_id, claim.at) == (front_desk_user, booked.pk, later)
+    assert WaitlistEvent.objects.get(entry=first, from_status="").by == front_desk_user
+
+
+def test_entries_whose_dates_passed_expire_with_an_event(follow_up):
+    entry = add(follow_up, latest_date=TUESDAY)
+    waitlist_expire_offers(now=local(10, day=TUESDAY + dt.timedelta(days=3)))
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.EXPIRED
+    assert _trail(entry)[-1] == (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.EXPIRED, "dates passed")
+
+
+def test_a_finished_entry_cannot_move_again(freed, follow_up):
+    entry = add(follow_up)
+    waitlist_offer_freed_time(appointment_id=freed.pk, now=NOW)
+    waitlist_claim(entry_id=entry.pk, now=NOW)
+    removed = waitlist_remove(entry_id=entry.pk, now=NOW)  # a booked entry stays booked
+    assert removed.status == WaitlistEntry.Status.BOOKED
+    assert [to for _, to, _ in _trail(entry)].count(WaitlistEntry.Status.BOOKED) == 1

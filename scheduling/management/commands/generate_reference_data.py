@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from clinic.demo import DISCIPLINES, EQUIPMENT, make_npi
 from clinic.models import Discipline, Equipment, Location, Patient, Provider, Room, RoomKind
+from scheduling.demo import seed_catalogue
 from scheduling.models import Appointment, AppointmentStatus, AvailabilityTemplate
 
 S = AppointmentStatus
@@ -90,8 +91,6 @@ class Command(BaseCommand):
                 location.delete()
 
     def _build(self, rng: random.Random) -> dict:
-        from scheduling.demo import seed_catalogue
-
         disciplines = {
             code: Discipline.objects.get_or_create(code=code, defaults={"name": n, "is_procedural": p})[0] for code, n, p in DISCIPLINES
         }

@@ -1,4 +1,4 @@
-"""Provider workspace (My day, My tasks, Patient) and the public questionnaire/instructions pages.
+"""Provider workspace: My day, My tasks, the patient page and its actions.
 Thin: read through selectors, write through services, map domain errors once (`_domain`)."""
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from careplans.charts import build_chart
-from careplans.models import ChecklistItem, RoleQueue, Task
-from careplans.scoring import INSTRUMENTS, ValidationFailed
+from careplans.models import Activity, ChecklistItem, RoleQueue, Task
+from careplans.scoring import ValidationFailed
 from careplans.selectors import (
     careplan_get_for_user,
+    clinical_patient_get_for_user,
     my_day,
     patient_record_for_user,
     queues_for_user,
@@ -32,9 +33,6 @@ from careplans.selectors import (
 from careplans.services import (
     activity_book_series,
     checklist_item_mark,
-    instructions_step_for_token,
-    questionnaire_request_for_token,
-    questionnaire_response_create,
     task_accept,
     task_cancel,
     task_complete,
@@ -42,10 +40,11 @@ from careplans.services import (
     task_start,
     team_note_add,
 )
-from clinic.models import Provider
+from clinic.models import Location, Provider
 from core import access
 from core.access import Kind
 from core.errors import DomainError, NotFound, PermissionDenied
+from scheduling.models import AppointmentStatus
 
 TASK_PAGE_ROWS = 100
 
@@ -77,8 +76,6 @@ def _zone(user):
     provider = access.provider_of(user)
     if provider is not None and provider.home_location_id:
         return provider.home_location.zone
-    from clinic.models import Location
-
     location = Location.objects.filter(active=True).order_by("id").first()
     return location.zone if location else zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
@@ -186,8 +183,6 @@ def task_action_view(request, pk: int, action: str):
 @require_POST
 @_domain
 def checklist_mark_view(request, pk: int):
-    from careplans.selectors import clinical_patient_get_for_user
-
     item = ChecklistItem.objects.select_related("appointment").filter(pk=pk).first()
     if item is None:
         raise NotFound("No such checklist item.")
@@ -208,7 +203,7 @@ def patient_view(request, pk: int):
     procedures = [
         (a.completed_at or a.start, a.visit_type.name)
         for a in record["appointments"]
-        if a.visit_type.is_procedure and a.status == "completed"
+        if a.visit_type.is_procedure and a.status == AppointmentStatus.COMPLETED
     ]
     pain = build_chart(
         title="Pain (NRS, PEG)", codes=["NRS", "PEG"], y_max=10, responses=record["responses"], procedures=procedures, zone=zone
@@ -263,73 +258,6 @@ def _timeline(record) -> list[dict]:
     return items[:200]
 
 
-# --- public pages (no login): signed, expiring, single-use links -----------------------------
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def questionnaire_answer_view(request, token: str):
-    try:
-        qrequest = questionnaire_request_for_token(token=token)
-    except DomainError as error:
-        return render(request, "workspace/public_message.html", {"message": error.message}, status=error.http_status)
-    instrument = INSTRUMENTS[qrequest.questionnaire]
-    errors: list[str] = []
-    values: dict[int, str] = {}
-    if request.method == "POST":
-        answers = []
-        for index, _item in enumerate(instrument.items):
-            raw = request.POST.get(f"item{index}", "")
-            values[index] = raw
-            if raw == "" and instrument.optional_items:
-                answers.append(None)
-                continue
-            try:
-                answers.append(int(raw))
-            except ValueError:
-                answers.append(raw)
-        relief = None
-        if qrequest.ask_relief:
-            raw_relief = request.POST.get("relief", "").strip()
-            try:
-                relief = int(raw_relief) if raw_relief else None
-            except ValueError:
-                errors.append("Relief must be a number from 0 to 100.")
-        if not errors:
-            try:
-                questionnaire_response_create(
-                    patient=qrequest.patient,
-                    questionnaire=qrequest.questionnaire,
-                    answers=answers,
-                    request=qrequest,
-                    relief_percent=relief,
-                    source="link",
-                )
-                return render(
-                    request, "workspace/public_message.html", {"message": "Thank you. Your answers have been sent to your care team."}
-                )
-            except DomainError as error:
-                errors = [m for messages_ in error.field_errors.values() for m in messages_] or [error.message]
-    items = [(index, item, values.get(index, "")) for index, item in enumerate(instrument.items)]
-    return render(
-        request,
-        "workspace/questionnaire.html",
-        {"instrument": instrument, "items": items, "errors": errors, "ask_relief": qrequest.ask_relief},
-        status=400 if errors else 200,
-    )
-
-
-@never_cache
-def instructions_view(request, token: str):
-    try:
-        step = instructions_step_for_token(token=token)
-    except DomainError as error:
-        return render(request, "workspace/public_message.html", {"message": error.message}, status=error.http_status)
-    return render(
-        request, "workspace/instructions.html", {"step": step, "clinic_name": settings.CLINIC_NAME, "clinic_phone": settings.CLINIC_PHONE}
-    )
-
-
 @login_required
 @require_POST
 @_domain
@@ -348,8 +276,6 @@ def team_note_view(request, pk: int):
 @_domain
 def activity_book_series_view(request, pk: int):
     """Book a visit-series activity from the plan; what cannot be placed is listed, not dropped."""
-    from careplans.models import Activity
-
     if not request.user.has_perm("scheduling.add_appointment"):
         raise PermissionDenied("You may not book appointments.")
     activity = Activity.objects.select_related("care_plan").filter(pk=pk).first()

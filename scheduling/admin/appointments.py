@@ -1,9 +1,9 @@
-"""Front desk in the admin: appointments with actions that call the services, the day sheet,
-and find-and-book (scheduling/admin_views.py)."""
+"""Front desk in the admin: appointments with actions that call the services, and the pages of
+scheduling/admin_views.py (day sheet, find-and-book, bundles, series, cancel with a reason).
+Series and bundles are read here; they are booked through find-and-book."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
 from django.urls import path
@@ -19,82 +19,7 @@ from scheduling.models import (
     AppointmentBundle,
     AppointmentEvent,
     AppointmentSeries,
-    AvailabilityException,
-    AvailabilityTemplate,
-    CalendarFeed,
-    ClinicClosure,
-    FrequencyRule,
-    VisitType,
-    WaitlistEntry,
 )
-from scheduling.services.working_time import working_time_exception_saved, working_time_template_saved
-
-
-@admin.register(VisitType)
-class VisitTypeAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "code",
-        "discipline",
-        "duration_minutes",
-        "buffer_before_minutes",
-        "buffer_after_minutes",
-        "room_kind",
-        "is_procedure",
-        "telehealth",
-        "active",
-    ]
-    list_filter = ["discipline", "is_procedure", "telehealth", "room_kind", "active"]
-    list_select_related = ["discipline"]
-    search_fields = ["name", "code"]
-    autocomplete_fields = ["discipline"]
-    filter_horizontal = ["required_equipment"]
-
-
-@admin.register(AvailabilityTemplate)
-class AvailabilityTemplateAdmin(admin.ModelAdmin):
-    list_display = ["provider", "weekday", "start_time", "end_time", "location", "valid_from", "valid_until"]
-    list_filter = ["weekday", "location", "provider__discipline"]
-    list_select_related = ["provider", "location"]
-    search_fields = ["provider__last_name", "provider__first_name"]
-    autocomplete_fields = ["provider", "location"]
-    filter_horizontal = ["visit_types"]
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)  # visit types are set by now
-        working_time_template_saved(template=form.instance)
-
-
-@admin.register(AvailabilityException)
-class AvailabilityExceptionAdmin(admin.ModelAdmin):
-    list_display = ["provider", "kind", "start", "end", "location", "reason"]
-    list_filter = ["kind", "location"]
-    list_select_related = ["provider", "location"]
-    search_fields = ["provider__last_name", "reason"]
-    autocomplete_fields = ["provider", "location"]
-    date_hierarchy = "start"
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        working_time_exception_saved(exception=obj)
-
-
-@admin.register(ClinicClosure)
-class ClinicClosureAdmin(admin.ModelAdmin):
-    list_display = ["date", "location", "reason"]
-    list_filter = ["location"]
-    list_select_related = ["location"]
-    search_fields = ["reason"]
-    date_hierarchy = "date"
-
-
-@admin.register(FrequencyRule)
-class FrequencyRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "payer", "max_sessions", "window_days", "min_interval_days", "prerequisite_family", "active"]
-    list_filter = ["payer", "active"]
-    list_select_related = ["payer"]
-    search_fields = ["name", "source"]
-    autocomplete_fields = ["payer"]
 
 
 class AppointmentEventInline(admin.TabularInline):
@@ -125,13 +50,14 @@ def _run(request, queryset, label: str, fn) -> None:
 
 @admin.register(Appointment)
 class AppointmentAdmin(PatientScopedAdmin):
+    clinical_fields = ("relief_percent",)  # % relief is clinical: hidden, unfilterable for the front desk
     list_display = ["local_start", "patient_link", "provider", "visit_type", "room", "status_badge"]
     list_filter = ["status", "visit_type__discipline", "provider", "room", "location", ("start", admin.DateFieldListFilter)]
     list_select_related = ["patient", "provider", "visit_type", "room", "location"]
     search_fields = ["patient__mrn", "patient__last_name", "patient__first_name", "patient__phone"]
     date_hierarchy = "start"
     ordering = ["start"]
-    actions = ["confirm", "check_in", "mark_no_show", "cancel_with_reason"]
+    actions = ["confirm", "check_in", "start_visit", "complete_visit", "mark_no_show", "cancel_with_reason"]
     inlines = [AppointmentEventInline]
     # Apps above scheduling add their own inlines here (messaging: the appointment's messages),
     # so scheduling does not import them.
@@ -182,7 +108,7 @@ class AppointmentAdmin(PatientScopedAdmin):
     def save_model(self, request, obj, form, change):
         # Only the scheduling note is editable here; writing the whole row could undo a
         # concurrent check-in or cancellation made through the services.
-        obj.save(update_fields=["notes", "updated_at"])
+        services.appointment_notes_set(appointment=obj, notes=form.cleaned_data["notes"], by=request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # clinical records are cancelled, never deleted
@@ -206,6 +132,15 @@ class AppointmentAdmin(PatientScopedAdmin):
     @admin.action(description="Check in selected patients", permissions=["change"])
     def check_in(self, request, queryset):
         _run(request, queryset, "Checked in", lambda a: services.appointment_check_in(appointment=a, by=request.user))
+
+    # Starting and completing a procedure are clinical: the service refuses them to the front desk.
+    @admin.action(description="Start selected visits", permissions=["change"])
+    def start_visit(self, request, queryset):
+        _run(request, queryset, "Started", lambda a: services.appointment_start(appointment=a, by=request.user))
+
+    @admin.action(description="Complete selected visits", permissions=["change"])
+    def complete_visit(self, request, queryset):
+        _run(request, queryset, "Completed", lambda a: services.appointment_complete(appointment=a, by=request.user))
 
     @admin.action(description="Mark selected as no-show", permissions=["change"])
     def mark_no_show(self, request, queryset):
@@ -275,115 +210,3 @@ class AppointmentBundleAdmin(PatientScopedAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-
-class WaitlistEntryForm(forms.ModelForm):
-    class Meta:
-        model = WaitlistEntry
-        fields = [
-            "patient",
-            "visit_type",
-            "provider",
-            "earliest_date",
-            "latest_date",
-            "weekdays",
-            "earliest_time",
-            "latest_time",
-            "priority",
-            "notes",
-        ]
-
-    def clean(self):
-        from django.utils import timezone
-
-        from scheduling.waitlist import waitlist_entry_errors
-
-        data = super().clean()
-        needed = ("patient", "visit_type", "earliest_date", "latest_date")
-        if self.instance.pk is None and all(data.get(f) for f in needed):
-            errors = waitlist_entry_errors(
-                **{f: data[f] for f in needed},
-                provider=data.get("provider"),
-                weekdays=data.get("weekdays"),
-                earliest_time=data.get("earliest_time"),
-                latest_time=data.get("latest_time"),
-                now=timezone.now(),
-            )
-            for field, problems in errors.items():
-                self.add_error(field, problems)
-        return data
-
-
-@admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(PatientScopedAdmin):
-    form = WaitlistEntryForm
-    list_display = ["patient", "visit_type", "provider", "earliest_date", "latest_date", "priority", "status", "offer_expires_at"]
-    list_filter = ["status", "priority", "visit_type__discipline"]
-    list_select_related = ["patient", "visit_type", "provider"]
-    search_fields = ["patient__mrn", "patient__last_name"]
-    autocomplete_fields = ["patient", "visit_type", "provider"]
-    # Status moves only through the waitlist services (offer, claim, expire, remove).
-    readonly_fields = ["status", "offered_appointment", "offer_expires_at", "created_by", "created_at"]
-    actions = ["claim_offer", "remove_entries"]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        from scheduling.waitlist import waitlist_add
-
-        data = {f: form.cleaned_data.get(f) for f in ("provider", "weekdays", "earliest_time", "latest_time", "priority", "notes")}
-        entry = waitlist_add(
-            patient=form.cleaned_data["patient"],
-            visit_type=form.cleaned_data["visit_type"],
-            earliest_date=form.cleaned_data["earliest_date"],
-            latest_date=form.cleaned_data["latest_date"],
-            created_by=request.user,
-            **{k: v for k, v in data.items() if v not in (None, "")},
-        )
-        obj.pk = entry.pk
-
-    @admin.action(description="Remove from the waitlist (releases a held slot)", permissions=["change"])
-    def remove_entries(self, request, queryset):
-        from scheduling.waitlist import waitlist_remove
-
-        for entry in queryset:
-            waitlist_remove(entry_id=entry.pk, by=request.user)
-        messages.success(request, "Removed.")
-
-    @admin.action(description="Claim the offered slot for the patient", permissions=["change"])
-    def claim_offer(self, request, queryset):
-        from scheduling.waitlist import waitlist_claim
-
-        for entry in queryset:
-            try:
-                waitlist_claim(entry_id=entry.pk)
-                messages.success(request, f"Booked the offered slot for waitlist entry #{entry.pk}.")
-            except DomainError as error:
-                report_domain_error(request, error, prefix=f"Waitlist entry #{entry.pk}: ")
-
-
-@admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
-    list_display = ["provider", "created_at", "revoked_at"]
-    list_select_related = ["provider"]
-    autocomplete_fields = ["provider"]
-    readonly_fields = ["token", "created_at", "revoked_at"]
-    fields = ["provider", "token", "created_at", "revoked_at"]
-    actions = ["revoke"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            from scheduling.ical import calendar_feed_issue
-
-            issued = calendar_feed_issue(provider=obj.provider)
-            obj.pk, obj.token, obj.created_at = issued.pk, issued.token, issued.created_at
-            return
-        super().save_model(request, obj, form, change)
-
-    @admin.action(description="Revoke selected feeds")
-    def revoke(self, request, queryset):
-        from scheduling.ical import calendar_feed_revoke
-
-        for feed in queryset:
-            calendar_feed_revoke(feed=feed)
-        messages.success(request, "Revoked.")

@@ -1,0 +1,28 @@
+"""Scheduling in the admin, one module per seam; importing them registers the ModelAdmins.
+The admin is a client of the services: every write goes through one, or the model is read-only.
+"""
+
+from scheduling.admin.appointments import AppointmentAdmin, AppointmentBundleAdmin, AppointmentSeriesAdmin
+from scheduling.admin.catalogue import (
+    AvailabilityExceptionAdmin,
+    AvailabilityTemplateAdmin,
+    CalendarFeedAdmin,
+    ClinicClosureAdmin,
+    FrequencyRuleAdmin,
+    VisitTypeAdmin,
+)
+from scheduling.admin.waitlist import WaitlistEntryAdmin, WaitlistEntryForm
+
+__all__ = [
+    "AppointmentAdmin",
+    "AppointmentBundleAdmin",
+    "AppointmentSeriesAdmin",
+    "AvailabilityExceptionAdmin",
+    "AvailabilityTemplateAdmin",
+    "CalendarFeedAdmin",
+    "ClinicClosureAdmin",
+    "FrequencyRuleAdmin",
+    "VisitTypeAdmin",
+    "WaitlistEntryAdmin",
+    "WaitlistEntryForm",
+]

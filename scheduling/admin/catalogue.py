@@ -1,0 +1,107 @@
+"""Configuration in the admin: the visit-type catalogue, working time, closures, payer rules and
+providers' calendar feeds. Saving working time tells the waitlist (working_time_*_saved)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from scheduling.ical import calendar_feed_issue, calendar_feed_revoke
+from scheduling.models import (
+    AvailabilityException,
+    AvailabilityTemplate,
+    CalendarFeed,
+    ClinicClosure,
+    FrequencyRule,
+    VisitType,
+)
+from scheduling.services.working_time import working_time_exception_saved, working_time_template_saved
+
+
+@admin.register(VisitType)
+class VisitTypeAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "discipline",
+        "duration_minutes",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "room_kind",
+        "is_procedure",
+        "telehealth",
+        "active",
+    ]
+    list_filter = ["discipline", "is_procedure", "telehealth", "room_kind", "active"]
+    list_select_related = ["discipline"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["discipline"]
+    filter_horizontal = ["required_equipment"]
+
+
+@admin.register(AvailabilityTemplate)
+class AvailabilityTemplateAdmin(admin.ModelAdmin):
+    list_display = ["provider", "weekday", "start_time", "end_time", "location", "valid_from", "valid_until"]
+    list_filter = ["weekday", "location", "provider__discipline"]
+    list_select_related = ["provider", "location"]
+    search_fields = ["provider__last_name", "provider__first_name"]
+    autocomplete_fields = ["provider", "location"]
+    filter_horizontal = ["visit_types"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # visit types are set by now
+        working_time_template_saved(template=form.instance)
+
+
+@admin.register(AvailabilityException)
+class AvailabilityExceptionAdmin(admin.ModelAdmin):
+    list_display = ["provider", "kind", "start", "end", "location", "reason"]
+    list_filter = ["kind", "location"]
+    list_select_related = ["provider", "location"]
+    search_fields = ["provider__last_name", "reason"]
+    autocomplete_fields = ["provider", "location"]
+    date_hierarchy = "start"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        working_time_exception_saved(exception=obj)
+
+
+@admin.register(ClinicClosure)
+class ClinicClosureAdmin(admin.ModelAdmin):
+    list_display = ["date", "location", "reason"]
+    list_filter = ["location"]
+    list_select_related = ["location"]
+    search_fields = ["reason"]
+    date_hierarchy = "date"
+
+
+@admin.register(FrequencyRule)
+class FrequencyRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "payer", "max_sessions", "window_days", "min_interval_days", "prerequisite_family", "active"]
+    list_filter = ["payer", "active"]
+    list_select_related = ["payer"]
+    search_fields = ["name", "source"]
+    autocomplete_fields = ["payer"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["provider", "created_at", "revoked_at"]
+    list_select_related = ["provider"]
+    autocomplete_fields = ["provider"]
+    readonly_fields = ["token", "created_at", "revoked_at"]
+    fields = ["provider", "token", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            issued = calendar_feed_issue(provider=obj.provider)
+            obj.pk, obj.token, obj.created_at = issued.pk, issued.token, issued.created_at
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Revoke selected feeds")
+    def revoke(self, request, queryset):
+        for feed in queryset:
+            calendar_feed_revoke(feed=feed)
+        messages.success(request, "Revoked.")

@@ -1,0 +1,79 @@
+"""Shared by the scheduling endpoints: permission check, local times, visit-type references and
+the appointment shape every endpoint answers with."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.errors import PermissionDenied
+from scheduling.models import VisitType
+
+
+def require_perm(user, perm: str, message: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied(message)
+
+
+def local_iso(value: datetime | None, zone_name: str) -> str | None:
+    """ISO 8601 with the location's UTC offset, e.g. 2026-03-09T08:00:00-04:00."""
+    return value.astimezone(zoneinfo.ZoneInfo(zone_name)).isoformat() if value else None
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class VisitTypeRef(serializers.Field):
+    """A visit type by code (preferred) or id."""
+
+    default_error_messages = {"unknown": "Unknown or inactive visit type {value!r}."}
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        lookup = {"pk": int(text)} if text.isascii() and text.isdigit() else {"code": text[:40]}
+        try:
+            return VisitType.objects.select_related("discipline").get(active=True, **lookup)
+        except VisitType.DoesNotExist:
+            self.fail("unknown", value=data)
+
+    def to_representation(self, value):
+        return value.code
+
+
+class AppointmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    start = serializers.SerializerMethodField()
+    end = serializers.SerializerMethodField()
+    patient = serializers.IntegerField(source="patient_id")
+    patient_name = serializers.CharField(source="patient.full_name")
+    provider = serializers.IntegerField(source="provider_id")
+    provider_name = serializers.CharField(source="provider.display_name")
+    visit_type = serializers.CharField(source="visit_type.code")
+    visit_type_name = serializers.CharField(source="visit_type.name")
+    room = serializers.IntegerField(source="room_id", allow_null=True)
+    room_name = serializers.CharField(source="room.name", default=None)
+    location = serializers.IntegerField(source="location_id")
+    region = serializers.CharField()
+    laterality = serializers.CharField()
+    video_url = serializers.CharField()
+    rescheduled_from = serializers.IntegerField(source="rescheduled_from_id", allow_null=True)
+    override_reason = serializers.CharField()
+
+    def get_start(self, obj) -> str:
+        return local_iso(obj.start, obj.location.time_zone)
+
+    def get_end(self, obj) -> str:
+        return local_iso(obj.end, obj.location.time_zone)
+
+
+class ServiceChoiceField(serializers.ChoiceField):
+    """Documented (OpenAPI) as its choices, but passed to the service as sent: the service
+    normalises case and refuses anything else, with the same message the admin shows."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return data

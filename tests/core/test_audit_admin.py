@@ -1,0 +1,82 @@
+"""The audit trail in the admin: the clinic admin and superusers read it; nobody writes it."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.models import AuditEvent
+from tests.factories import PatientFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:core_auditevent_changelist")
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@clinic.example", "pass-word-123")
+
+
+@pytest.fixture
+def trail(anesthesiologist):
+    patient = PatientFactory()
+    looked = audit_record(user=anesthesiologist.user, action="view", obj=patient, patient_ids=[patient.pk], reason="open urgent task")
+    exported = audit_record(
+        user=UserFactory(username="exporter"), action="export", patient_ids=[patient.pk], now=timezone.now() - datetime.timedelta(days=40)
+    )
+    return looked, exported
+
+
+@pytest.mark.parametrize("persona", ["clinic_admin_user", "superuser"])
+def test_clinic_admin_and_superuser_read_the_trail_filtered_and_searched(request, persona, trail, anesthesiologist):
+    looked, exported = trail
+    client = login(request.getfixturevalue(persona))
+    assert {e.pk for e in client.get(CHANGELIST).context["cl"].result_list} == {looked.pk, exported.pk}
+    assert [e.pk for e in client.get(CHANGELIST, {"action": "export"}).context["cl"].result_list] == [exported.pk]
+    assert [e.pk for e in client.get(CHANGELIST, {"q": anesthesiologist.user.username}).context["cl"].result_list] == [looked.pk]
+    since = (timezone.now() - datetime.timedelta(days=7)).isoformat()
+    assert [e.pk for e in client.get(CHANGELIST, {"at__gte": since}).context["cl"].result_list] == [looked.pk]
+    assert client.get(reverse("admin:core_auditevent_change", args=[looked.pk])).status_code == 200
+    assert "/admin/core/auditevent/" in client.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.parametrize("persona", ["clinic_admin_user", "superuser"])
+def test_nobody_adds_changes_or_deletes_audit_rows(request, persona, trail):
+    looked, _ = trail
+    client = login(request.getfixturevalue(persona))
+    assert client.get(reverse("admin:core_auditevent_add")).status_code == 403
+    assert client.post(reverse("admin:core_auditevent_add"), {"action": "view"}).status_code == 403
+    assert client.post(reverse("admin:core_auditevent_change", args=[looked.pk]), {"action": "nothing"}).status_code == 403
+    assert client.post(reverse("admin:core_auditevent_delete", args=[looked.pk]), {"post": "yes"}).status_code == 403
+    bulk = client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [looked.pk], "post": "yes"})
+    assert bulk.status_code == 200 and bulk.context["action_form"] is None  # no action is offered; nothing is deleted
+    assert AuditEvent.objects.filter(pk=looked.pk, action="view").exists() and AuditEvent.objects.count() == 2
+
+
+@pytest.mark.parametrize("persona", ["front_desk_user", "coordinator_user"])
+def test_other_staff_do_not_see_the_trail(request, persona, trail):
+    client = login(request.getfixturevalue(persona))
+    assert client.get(CHANGELIST).status_code == 403
+    assert "core/auditevent" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_a_user_who_is_not_staff_is_sent_to_the_login_page(outsider_user, trail):
+    response = login(outsider_user).get(CHANGELIST)
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+
+
+def test_a_provider_does_not_see_the_trail(anesthesiologist, trail):
+    looked, _ = trail
+    client = login(anesthesiologist.user)
+    assert client.get(CHANGELIST).status_code == 403
+    assert client.get(reverse("admin:core_auditevent_change", args=[looked.pk])).status_code == 403
+    assert "core/auditevent" not in client.get(reverse("admin:index")).content.decode()
