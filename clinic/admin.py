@@ -88,23 +88,7 @@ class PatientAdminForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "language",
-            "time_zone",
-            "mobility",
-            "phone",
-            "email",
-            "preferred_channel",
-            "sms_consent",
-            "email_consent",
-            "payer",
-            "member_id",
-            "anticoagulant",
-            "diabetic",
-        ]
+        fields = sorted(UPDATABLE_FIELDS)  # what clinic.services.patient_update accepts; the fieldsets order them
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

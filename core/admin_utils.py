@@ -17,3 +17,18 @@ def report_domain_error(request, error: DomainError, *, prefix: str = "") -> Non
             text += f"; dates counted: {', '.join(dates)}"
         text += "]"
     messages.error(request, f"{prefix}{text}")
+
+
+def run_action(request, queryset, label: str, fn, *, noun: str = "", name=str) -> int:
+    """An admin action over the selected rows, one service call each: a refusal is reported for
+    its row and the others still go through. Returns how many went through."""
+    done = 0
+    for row in queryset:
+        try:
+            fn(row)
+            done += 1
+        except DomainError as error:
+            report_domain_error(request, error, prefix=f"{name(row)}: ")
+    if done:
+        messages.success(request, f"{label}: {done}{' ' + noun if noun else ''}.")
+    return done

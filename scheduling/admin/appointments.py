@@ -4,14 +4,13 @@ Series and bundles are read here; they are booked through find-and-book."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.shortcuts import render
 from django.urls import path
 from django.utils.html import format_html
 
 from clinic.admin import PatientScopedAdmin
-from core.admin_utils import report_domain_error
-from core.errors import DomainError
+from core.admin_utils import run_action
 from scheduling import admin_views, services
 from scheduling.admin_views import CancelForm
 from scheduling.models import (
@@ -36,16 +35,8 @@ class AppointmentEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by")
 
 
-def _run(request, queryset, label: str, fn) -> None:
-    done = 0
-    for appointment in queryset:
-        try:
-            fn(appointment)
-            done += 1
-        except DomainError as error:
-            report_domain_error(request, error, prefix=f"Appointment #{appointment.pk}: ")
-    if done:
-        messages.success(request, f"{label}: {done} appointment(s).")
+def run_on_appointments(request, queryset, label: str, fn) -> int:
+    return run_action(request, queryset, label, fn, noun="appointment(s)", name=lambda a: f"Appointment #{a.pk}")
 
 
 @admin.register(Appointment)
@@ -127,24 +118,24 @@ class AppointmentAdmin(PatientScopedAdmin):
 
     @admin.action(description="Confirm selected appointments", permissions=["change"])
     def confirm(self, request, queryset):
-        _run(request, queryset, "Confirmed", lambda a: services.appointment_confirm(appointment=a, by=request.user))
+        run_on_appointments(request, queryset, "Confirmed", lambda a: services.appointment_confirm(appointment=a, by=request.user))
 
     @admin.action(description="Check in selected patients", permissions=["change"])
     def check_in(self, request, queryset):
-        _run(request, queryset, "Checked in", lambda a: services.appointment_check_in(appointment=a, by=request.user))
+        run_on_appointments(request, queryset, "Checked in", lambda a: services.appointment_check_in(appointment=a, by=request.user))
 
     # Starting and completing a procedure are clinical: the service refuses them to the front desk.
     @admin.action(description="Start selected visits", permissions=["change"])
     def start_visit(self, request, queryset):
-        _run(request, queryset, "Started", lambda a: services.appointment_start(appointment=a, by=request.user))
+        run_on_appointments(request, queryset, "Started", lambda a: services.appointment_start(appointment=a, by=request.user))
 
     @admin.action(description="Complete selected visits", permissions=["change"])
     def complete_visit(self, request, queryset):
-        _run(request, queryset, "Completed", lambda a: services.appointment_complete(appointment=a, by=request.user))
+        run_on_appointments(request, queryset, "Completed", lambda a: services.appointment_complete(appointment=a, by=request.user))
 
     @admin.action(description="Mark selected as no-show", permissions=["change"])
     def mark_no_show(self, request, queryset):
-        _run(request, queryset, "Marked no-show", lambda a: services.appointment_no_show(appointment=a, by=request.user))
+        run_on_appointments(request, queryset, "Marked no-show", lambda a: services.appointment_no_show(appointment=a, by=request.user))
 
     @admin.action(description="Cancel selected (asks for a reason)", permissions=["change"])
     def cancel_with_reason(self, request, queryset):
@@ -152,7 +143,9 @@ class AppointmentAdmin(PatientScopedAdmin):
             form = CancelForm(request.POST)
             if form.is_valid():
                 reason = form.cleaned_data["reason"]
-                _run(request, queryset, "Cancelled", lambda a: services.appointment_cancel(appointment=a, reason=reason, by=request.user))
+                run_on_appointments(
+                    request, queryset, "Cancelled", lambda a: services.appointment_cancel(appointment=a, reason=reason, by=request.user)
+                )
                 return None
         else:
             form = CancelForm()
