@@ -5,7 +5,7 @@ from django.utils.functional import cached_property
 from clinic.admin import PatientScopedAdmin
 from core.access import Kind
 from core.admin_access import PolicyInline
-from messaging.models import FailedMessage, InboundSms, Message, ReminderRule
+from messaging.models import FailedMessage, InboundSms, Message, MessageStatus, ReminderRule
 from messaging.services.transitions import message_resend
 from scheduling.admin import AppointmentAdmin
 
@@ -95,7 +95,7 @@ class FailedMessageAdmin(_MessageAdminBase):
     list_filter = ["channel", "purpose"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(status="failed").order_by("-updated_at")
+        return super().get_queryset(request).filter(status=MessageStatus.FAILED).order_by("-updated_at")
 
 
 @admin.register(ReminderRule)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from messaging.models import Message
+from messaging.models import Message, MessageStatus
 from messaging.services.dispatch import message_send, messages_send
 from messaging.services.transitions import messages_claim_due
 
@@ -26,7 +26,10 @@ def dispatch_due() -> int:
     while time.monotonic() - started < DISPATCH_TIME_BUDGET_SECONDS:
         # Claim no more than the workers can send within a lease; the rest waits in the
         # database (not in Redis) for the next tick.
-        room = settings.MESSAGING_MAX_IN_FLIGHT - Message.objects.filter(status="sending", lease_expires_at__gt=timezone.now()).count()
+        room = (
+            settings.MESSAGING_MAX_IN_FLIGHT
+            - Message.objects.filter(status=MessageStatus.SENDING, lease_expires_at__gt=timezone.now()).count()
+        )
         if room <= 0:
             break
         with transaction.atomic():

@@ -18,7 +18,7 @@ from messaging.models import Message, MessageStatus, Purpose, ReminderRule
 from messaging.services import policy
 from messaging.services.rendering import render_for_appointment, render_patient_notice, render_waitlist_offer
 from messaging.services.transitions import messages_cancel, messages_expire
-from scheduling.models import AppointmentEvent
+from scheduling.models import AppointmentEvent, AppointmentStatus
 
 log = logging.getLogger(__name__)
 M = MessageStatus
@@ -179,8 +179,8 @@ def _on_confirmed(appointment, now):
 def _was_booked_before(appointment) -> bool:
     """False when the cancelled appointment was only a hold (e.g. an unclaimed waitlist offer):
     the patient never heard of it as a booking."""
-    last = AppointmentEvent.objects.filter(appointment=appointment, to_status="cancelled").order_by("-at", "-id").first()
-    return last is None or last.from_status != "held"
+    last = AppointmentEvent.objects.filter(appointment=appointment, to_status=AppointmentStatus.CANCELLED).order_by("-at", "-id").first()
+    return last is None or last.from_status != AppointmentStatus.HELD
 
 
 def _on_cancelled(appointment, now):
