@@ -6,8 +6,8 @@ value gets one refusal everywhere.
   anything outside the vocabulary is refused. Normalising rather than refusing is deliberate:
   a payer rule counts sessions per region, so "LUMBAR" stored as a region of its own would let a
   fifth lumbar ESI through.
-- Free text: no NUL characters (PostgreSQL cannot store them), at most `max_length`
-  characters; a reason made only of spaces is no reason.
+- Free text: core.inputs.text_clean (no NUL characters, at most `max_length` characters); a
+  reason made only of spaces is no reason.
 - Dates: within DATE_RANGE_YEARS of today, the same bound the API's datetime fields apply, so
   no year 9999 reaches date arithmetic.
 """
@@ -40,17 +40,6 @@ def region_clean(value: str | None) -> str:
 def laterality_clean(value: str | None) -> str:
     """'' or one of Laterality's values, whatever the case; anything else is refused."""
     return _vocabulary("laterality", value, Laterality, "Choose left, right, bilateral or midline.")
-
-
-def text_clean(field: str, value: str | None, *, max_length: int) -> str:
-    """Text with surrounding spaces removed; refused with a NUL character or when too long."""
-    text = (value or "").strip()
-    if "\x00" in text:
-        # Worded as Django's and DRF's own validator, which forms and serializers apply first.
-        raise ValidationFailed("Null characters are not allowed.", field_errors={field: ["Null characters are not allowed."]})
-    if len(text) > max_length:
-        raise ValidationFailed(f"At most {max_length} characters.", field_errors={field: [f"Use at most {max_length} characters."]})
-    return text
 
 
 def date_range_error(value: date | datetime, *, today: date) -> str | None:

@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from clinic.models import Provider, Room
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.inputs import text_clean
 from scheduling.events import WAITLIST_CANDIDATES, AppointmentHappened, announce, registry
-from scheduling.inputs import MAX_SEARCH_DAYS, date_range_error, text_clean
+from scheduling.inputs import MAX_SEARCH_DAYS, date_range_error
 from scheduling.models import TIME_HOLDING, WAITLIST_OPEN, Appointment, AppointmentStatus, WaitlistEntry, WaitlistEvent
 from scheduling.services import appointment_book, appointment_cancel, appointment_confirm, appointment_release_expired_holds
 from scheduling.slots import find_slots

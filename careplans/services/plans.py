@@ -17,6 +17,7 @@ from clinic.models import Patient, Provider
 from core import access
 from core.access import Action, Kind
 from core.errors import IllegalTransition, PermissionDenied, ValidationFailed
+from core.inputs import text_clean
 from scheduling.bundles import bundle_book
 from scheduling.series import series_book
 
@@ -63,7 +64,8 @@ def careplan_create(
     now = now or timezone.now()
     if created_by is not None:  # staff (API, admin) only for patients whose record they may change
         access.require(created_by, Action.CHANGE, patient=patient.pk, kind=Kind.CLINICAL, now=now)
-    title = (title or "").strip()
+    title = text_clean("title", title, max_length=200)
+    description = text_clean("description", description)
     if not title:
         raise ValidationFailed("A care plan needs a title.", field_errors={"title": ["A title is required."]})
     period_start = period_start or timezone.localdate(now)
@@ -71,7 +73,7 @@ def careplan_create(
         raise ValidationFailed("The plan ends before it starts.", field_errors={"period_end": ["Must be on or after the start."]})
     plan = CarePlan.objects.create(
         patient=patient,
-        title=title[:200],
+        title=title,
         description=description,
         period_start=period_start,
         period_end=period_end,
@@ -144,10 +146,11 @@ def careplan_revoke(*, care_plan: CarePlan, reason: str, by=None, now: datetime 
 
 
 def problem_add(*, care_plan: CarePlan, code: str, text: str, onset: date | None = None) -> Problem:
-    code = (code or "").strip().upper()
+    code = text_clean("code", code).upper()
+    text = text_clean("text", text, max_length=200)
     if not ICD10CM.match(code):
         raise ValidationFailed("Not an ICD-10-CM code.", field_errors={"code": ["Use an ICD-10-CM code such as M54.16 or G96.00."]})
-    problem, _ = Problem.objects.get_or_create(care_plan=care_plan, code=code, defaults={"text": text[:200], "onset": onset})
+    problem, _ = Problem.objects.get_or_create(care_plan=care_plan, code=code, defaults={"text": text, "onset": onset})
     return problem
 
 
@@ -161,8 +164,10 @@ def goal_add(
     target_text: str = "",
     target_date: date | None = None,
 ) -> Goal:
+    description = text_clean("description", description, max_length=300)
+    target_text = text_clean("target_text", target_text, max_length=100)
     errors: dict[str, list[str]] = {}
-    if not (description or "").strip():
+    if not description:
         errors["description"] = ["A description is required."]
     if measure not in Measure.values:
         errors["measure"] = [f"Choose one of {', '.join(Measure.values)}."]
@@ -172,7 +177,7 @@ def goal_add(
         raise ValidationFailed("The goal is not valid.", field_errors=errors)
     return Goal.objects.create(
         care_plan=care_plan,
-        description=description.strip()[:300],
+        description=description,
         measure=measure,
         target_comparator=target_comparator if target_value is not None else "",
         target_value=Decimal(str(target_value)) if target_value is not None else None,
@@ -229,9 +234,10 @@ def team_member_remove(*, member: CareTeamMember) -> None:
 
 
 def team_note_add(*, care_plan: CarePlan, author, text: str, now: datetime | None = None) -> TeamNote:
-    if not (text or "").strip():
+    text = text_clean("text", text)
+    if not text:
         raise ValidationFailed("The note is empty.", field_errors={"text": ["Write the note."]})
-    return TeamNote.objects.create(care_plan=care_plan, author=author, text=text.strip(), at=now or timezone.now())
+    return TeamNote.objects.create(care_plan=care_plan, author=author, text=text, at=now or timezone.now())
 
 
 # --- activities ------------------------------------------------------------------------------
@@ -249,6 +255,7 @@ def activity_add(
     weeks: int | None = None,
     questionnaire: str = "",
 ) -> Activity:
+    title = text_clean("title", title, max_length=200)
     errors: dict[str, list[str]] = {}
     if kind not in Activity.Kind.values:
         errors["kind"] = [f"Choose one of {', '.join(Activity.Kind.values)}."]
@@ -265,7 +272,7 @@ def activity_add(
         raise ValidationFailed("The activity is not valid.", field_errors=errors)
     return Activity.objects.create(
         care_plan=care_plan,
-        title=(title or "").strip()[:200] or (visit_type.name if visit_type else Activity.Kind(kind).label),
+        title=title or (visit_type.name if visit_type else Activity.Kind(kind).label),
         discipline=discipline,
         kind=kind,
         visit_type=visit_type,

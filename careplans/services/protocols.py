@@ -43,6 +43,7 @@ from clinic.models import Anticoagulant
 from core import access
 from core.access import Action, Kind
 from core.errors import IllegalTransition, ValidationFailed
+from core.inputs import text_clean
 from messaging import services as messaging_services
 from messaging.models import Purpose
 from scheduling.events import AppointmentHappened
@@ -354,6 +355,7 @@ def procedure_record_set(
     now = now or timezone.now()
     if by is not None:  # staff: only for a patient whose clinical record they may change
         access.require(by, Action.CHANGE, patient=appointment.patient_id, kind=Kind.CLINICAL, now=now)
+    note = text_clean("note", note)
     unknown = [c for c in complications if c not in Complication.values]
     if unknown:
         raise ValidationFailed("Unknown complication.", field_errors={"complications": [f"Unknown: {', '.join(unknown)}."]})

@@ -19,6 +19,7 @@ from django.utils import timezone
 from careplans.models import DISCIPLINE_QUEUE, OPEN_TASK_STATUSES, CarePlan, RoleQueue, Task, TaskEvent
 from clinic.models import Provider
 from core.errors import IllegalTransition, ValidationFailed
+from core.inputs import text_clean
 from core.roles import CARE_COORDINATOR, FRONT_DESK
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ def task_create(
     Idempotent on a non-empty dedupe_key: a second call (a retried Celery task, a concurrent
     run) returns the existing task; the unique index decides races."""
     now = now or timezone.now()
-    title = (title or "").strip()
+    # Titles composed by protocols and escalations may run long; they are shortened, not refused.
+    title = text_clean("title", title)[:200]
+    description = text_clean("description", description)
     errors: dict[str, list[str]] = {}
     if not title:
         errors["title"] = ["A title is required."]
@@ -99,7 +102,7 @@ def task_create(
         patient = care_plan.patient
     care_plan_id = care_plan.pk if care_plan is not None else (active_plan_id(patient.pk) if patient is not None else None)
     task = Task(
-        title=title[:200],
+        title=title,
         description=description,
         patient=patient,
         care_plan_id=care_plan_id,

@@ -23,9 +23,10 @@ from clinic.models import Patient, Provider, Room, RoomKind
 from core import access
 from core.access import Action, Kind
 from core.errors import IllegalTransition, PermissionDenied, RuleViolation, SlotTaken, ValidationFailed
+from core.inputs import text_clean
 from scheduling.availability import window_covering
 from scheduling.events import AppointmentHappened, GuardPoint, announce, registry
-from scheduling.inputs import date_check, laterality_clean, region_clean, text_clean
+from scheduling.inputs import date_check, laterality_clean, region_clean
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus, ProcedureFamily, VisitType
 from scheduling.rules import frequency_violations
 
