@@ -12,6 +12,8 @@ from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Problem, 
 from careplans.scoring import QUESTIONNAIRE_CODES
 from careplans.selectors import careplans_for_user, clinical_patient_get_for_user, require_clinical, task_get_for_user, tasks_for_user
 from careplans.services import careplan_create, questionnaire_response_create, task_accept, task_cancel, task_complete
+from core import access
+from core.access import Kind
 from core.errors import PermissionDenied, ValidationFailed
 
 
@@ -88,6 +90,13 @@ class CarePlanListCreateApi(ListAPIView):
 
     def get_queryset(self):
         return careplans_for_user(user=self.request.user, patient_id=_int_param(self.request, "patient"))
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        # Plans shown only because of an open urgent task: one audit row naming those patients.
+        rows = response.data.get("results", response.data) if isinstance(response.data, dict) else response.data
+        access.record_alert_looks(request.user, patient_ids=[row["patient"] for row in rows], kind=Kind.CLINICAL)
+        return response
 
     def post(self, request):
         if not request.user.has_perm("careplans.add_careplan"):

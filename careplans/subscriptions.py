@@ -1,8 +1,9 @@
 """Care plans react to scheduling (follow-up assembly) and messaging (patients asking for a
 person), and to their own records. Connected in CareplansConfig.ready().
 
-Assembly runs in Celery after commit, with ids only; a broker outage must not fail the booking,
-and `followup_sweep` re-runs what never ran."""
+Assembly runs in Celery after commit, with ids only. A broker outage must not fail the booking:
+`_enqueue` logs the failure (and core.events runs after-commit subscribers robustly), and
+`followup_sweep` re-runs what never ran."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from messaging.events import MessagingHappened
 from messaging.events import registry as messaging_events
 from scheduling import events as scheduling
 from scheduling.events import AppointmentHappened
-from scheduling.models import AppointmentStatus
+from scheduling.models import Appointment, AppointmentStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,9 @@ def _assembler(event: AppointmentHappened):
 
 
 def _procedure_recorded(*, appointment, **_) -> None:
-    # Complications recorded on a completed procedure add their steps; assembly adds only what is new.
-    if appointment.status == AppointmentStatus.COMPLETED:
+    # Complications recorded on a completed procedure add their steps; assembly adds only what is
+    # new. The status is read afresh: the instance that was announced may be stale by now.
+    if Appointment.objects.filter(pk=appointment.pk, status=AppointmentStatus.COMPLETED).exists():
         _enqueue(appointment.pk, str(AppointmentHappened.COMPLETED))
 
 

@@ -1,13 +1,10 @@
 from django import forms
 from django.contrib import admin
 
+from clinic import admin_users  # noqa: F401 - registers the user admin
 from clinic.models import ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
 from clinic.services import CLINICAL_FIELDS, CONSENT_FIELDS, UPDATABLE_FIELDS, patient_create, patient_update, patient_update_errors
-from core import access
-from core.access import Kind
-from core.admin_access import PolicyAdmin
-from core.admin_utils import report_domain_error
-from core.errors import DomainError
+from core.admin_access import PolicyAdmin, RefusalAsFormErrors
 
 admin.site.site_header = "Pain clinic"
 admin.site.site_title = "Pain clinic admin"
@@ -113,7 +110,7 @@ class PatientAdminForm(forms.ModelForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(PolicyAdmin):
+class PatientAdmin(RefusalAsFormErrors, PolicyAdmin):
     clinical_fields = CLINICAL_FIELDS
     form = PatientAdminForm
     list_display = [
@@ -163,13 +160,6 @@ class PatientAdmin(PolicyAdmin):
             fieldsets.append(("Clinical", {"fields": list(CLINICAL_FIELDS)}))
         return fieldsets
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        # A clinician who sees the clinical facts only through an open urgent task: the look is
-        # recorded (once per page shown, not per fieldset lookup).
-        if obj is not None and self.sees_clinical(request, obj):
-            access.record_if_only_granted_by_alert(request.user, patient=obj, kind=Kind.CLINICAL, obj=obj)
-        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
-
     def save_model(self, request, obj, form, change):
         # The admin is a client of the services: registration and updates (consent history,
         # the stale-consent check, clinical access) happen there.
@@ -179,10 +169,8 @@ class PatientAdmin(PolicyAdmin):
             obj.pk = created.pk
             obj.refresh_from_db()
             return
-        try:
-            patient_update(patient=obj, changes=form.patient_changes(), by=request.user, consent_seen=form.consent_seen())
-        except DomainError as error:  # a change that raced the form's own check
-            report_domain_error(request, error)
+        # A refusal (e.g. a STOP that raced the form's own check) comes back as form errors.
+        patient_update(patient=obj, changes=form.patient_changes(), by=request.user, consent_seen=form.consent_seen())
         obj.refresh_from_db()
 
     def has_delete_permission(self, request, obj=None) -> bool:

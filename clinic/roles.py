@@ -94,9 +94,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.override_payer_rule",
         *_crud("auth", "user"),
         *_crud("auth", "group", "v"),
-        "authtoken.view_tokenproxy",
-        "authtoken.add_tokenproxy",
-        "authtoken.delete_tokenproxy",
+        # No API token permissions: a token minted in the admin for a provider is a way to read
+        # charts as that provider. Tokens are a superuser matter until proper token management.
     ],
 }
 

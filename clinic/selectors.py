@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from clinic.models import Patient, Provider
+from clinic.models import Patient
 from core import access
 from core.access import Kind
 from core.errors import NotFound
-
-
-def provider_for_user(user) -> Provider | None:
-    return access.provider_of(user)
 
 
 def patient_queryset_for_user(*, user, kind: Kind = Kind.DEMOGRAPHICS) -> QuerySet[Patient]:

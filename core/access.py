@@ -159,18 +159,22 @@ def may_ever(user, kind: Kind, action: Action = Action.VIEW) -> bool:
 
 
 def _condition(user, kind: Kind, now: datetime, *, recorded: bool) -> Q | None:
+    # Grants whose looks are recorded (an open urgent task) let a clinician look, not change:
+    # callers ask for CHANGE with recorded=False.
     parts = [g.patients(user, now) for g in _grants.values() if kind in g.kinds and (recorded or not g.recorded) and g.applies(user)]
     return reduce(or_, parts) if parts else None
 
 
 def patients(user, kind: Kind, *, action: Action = Action.VIEW, now: datetime | None = None, recorded: bool = True) -> QuerySet:
-    """The patients whose `kind` data `user` may see (VIEW) or change (CHANGE). With
-    recorded=False, grants whose looks are recorded are left out."""
+    """The patients whose `kind` data `user` may see (VIEW) or change (CHANGE). Grants whose
+    looks are recorded count for VIEW only; recorded=False leaves them out of VIEW too."""
     Patient = patient_model()
     if not may_ever(user, kind, action):
         return Patient.objects.none()
     if user.is_superuser or sees_whole_clinic(user, kind):
         return Patient.objects.all()
+    # An alert lets its assignee look at the chart while it is open; it does not let them change it.
+    recorded = recorded and action == Action.VIEW
     condition = _condition(user, kind, now or timezone.now(), recorded=recorded)
     return Patient.objects.filter(condition) if condition is not None else Patient.objects.none()
 
@@ -190,25 +194,31 @@ def require(user, action: Action, *, patient, kind: Kind, now: datetime | None =
             raise PermissionDenied("Clinical information is for clinicians and care coordinators.")
         raise PermissionDenied("You do not have access to this patient's information.")
     if not can(user, action, patient=patient, kind=kind, now=now):
+        if action == Action.CHANGE and can(user, Action.VIEW, patient=patient, kind=kind, now=now):
+            # They see it (through an open urgent task), so "not found" would be untrue.
+            raise PermissionDenied("An open urgent task lets you look at this record, not change it.")
         raise NotFound("No such patient, or not one of yours.")
-    record_if_only_granted_by_alert(user, patient=patient, kind=kind, now=now, obj=record_object)
+    if action == Action.VIEW:
+        record_if_only_granted_by_alert(user, patient=patient, kind=kind, now=now, obj=record_object)
 
 
 def record_if_only_granted_by_alert(user, *, patient, kind: Kind, now: datetime | None = None, obj=None) -> bool:
     """When the user sees this patient only through a recorded grant (an open urgent task),
     write an audit row. Returns whether it did."""
-    if not any(g.recorded for g in _grants.values()) or user.is_superuser or sees_whole_clinic(user, kind):
+    return record_alert_looks(user, patient_ids=[getattr(patient, "pk", patient)], kind=kind, now=now, obj=obj)
+
+
+def record_alert_looks(user, *, patient_ids, kind: Kind, now: datetime | None = None, obj=None) -> bool:
+    """One audit row naming every patient in `patient_ids` whom the user sees only through a
+    recorded grant (a list showing many patients writes one row, not one per patient)."""
+    ids = {int(pk) for pk in patient_ids if pk is not None}
+    if not ids or not any(g.recorded for g in _grants.values()) or user.is_superuser or sees_whole_clinic(user, kind):
         return False
-    pk = getattr(patient, "pk", patient)
-    if patients(user, kind, now=now, recorded=False).filter(pk=pk).exists():
+    ordinary = set(patients(user, kind, now=now, recorded=False).filter(pk__in=ids).values_list("pk", flat=True))
+    alert_only = ids - ordinary
+    if not alert_only:
         return False
-    audit_record(
-        user=user,
-        action="view",
-        obj=obj,
-        patient_ids=[pk],
-        reason="open urgent task (alert access)",
-    )
+    audit_record(user=user, action="view", obj=obj, patient_ids=alert_only, reason="open urgent task (alert access)")
     return True
 
 

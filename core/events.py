@@ -6,12 +6,15 @@ Each subscription says when it runs:
 - `Phase.IN_TRANSACTION`: inside the announcing transaction, so the reaction commits or rolls
   back with the change (the outbox is planned in the booking transaction). An exception here
   aborts the change.
-- `Phase.AFTER_COMMIT`: through `transaction.on_commit`, once the change is durable; the
-  handler should take ids and be safe to run twice (it usually enqueues a Celery task).
+- `Phase.AFTER_COMMIT`: through `transaction.on_commit(robust=True)`, once the change is
+  durable; the handler should take ids, reload, and be safe to run twice (it usually enqueues a
+  Celery task). A failing handler is logged and neither fails the committed change for the
+  caller nor stops the other subscribers (each app keeps a sweep for work that never ran).
 
 Guards are synchronous checks that run inside a transition, before it is written, and veto it
-by raising a `core.errors.DomainError`. Filters narrow a queryset (e.g. the waitlist's
-candidates) and must return a queryset of the same model.
+by raising a `core.errors.DomainError`. Filters pass a value through each registered function:
+a queryset narrowed (the waitlist's candidates) or a mapping filled in (the day sheet's
+checklist state), as each point documents.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class Registry(Generic[E]):
             if sub.phase is Phase.IN_TRANSACTION:
                 sub.handler(**payload)
             else:
-                transaction.on_commit(_bind(sub.handler, payload))
+                transaction.on_commit(_bind(sub.handler, payload), robust=True)
 
     # --- guards --------------------------------------------------------------------------------
 

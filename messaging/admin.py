@@ -6,6 +6,7 @@ from clinic.admin import PatientScopedAdmin
 from core.access import Kind
 from core.admin_access import PolicyInline
 from messaging.models import FailedMessage, InboundSms, Message, MessageStatus, ReminderRule
+from messaging.redaction import mask_links, message_text
 from messaging.services.transitions import message_resend
 from scheduling.admin import AppointmentAdmin
 
@@ -21,11 +22,11 @@ READ_ONLY = [
     "status_reason",
     "urgent",
     "attempts",
-    "last_error",
+    "shown_last_error",
     "provider_message_id",
     "idempotency_key",
-    "subject",
-    "body",
+    "shown_subject",
+    "shown_body",
     "attach_ics",
     "claimed_at",
     "lease_expires_at",
@@ -81,6 +82,25 @@ class _MessageAdminBase(PatientScopedAdmin):
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("messaging.change_message")
 
+    def get_object(self, request, object_id, from_field=None):
+        # The text is shaped for the person looking (messaging.redaction): remember who that is.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.shown_to = request.user
+        return obj
+
+    @admin.display(description="Subject")
+    def shown_subject(self, obj) -> str:
+        return message_text(getattr(obj, "shown_to", None), obj, "subject")
+
+    @admin.display(description="Body")
+    def shown_body(self, obj) -> str:
+        return message_text(getattr(obj, "shown_to", None), obj, "body")
+
+    @admin.display(description="Last error")
+    def shown_last_error(self, obj) -> str:
+        return mask_links(obj.last_error)
+
 
 @admin.register(Message)
 class MessageAdmin(_MessageAdminBase):
@@ -91,7 +111,7 @@ class MessageAdmin(_MessageAdminBase):
 class FailedMessageAdmin(_MessageAdminBase):
     """Failed and undeliverable messages, oldest problem first, with the resend action."""
 
-    list_display = ["id", "patient", "appointment_id", "channel", "purpose", "due_at", "attempts", "last_error"]
+    list_display = ["id", "patient", "appointment_id", "channel", "purpose", "due_at", "attempts", "shown_last_error"]
     list_filter = ["channel", "purpose"]
 
     def get_queryset(self, request):
@@ -136,7 +156,7 @@ class MessageInline(PolicyInline, admin.TabularInline):
     model = Message
     extra = 0
     can_delete = False
-    fields = ["channel", "purpose", "due_at", "status", "status_reason", "sent_at", "delivered_at", "attempts", "last_error"]
+    fields = ["channel", "purpose", "due_at", "status", "status_reason", "sent_at", "delivered_at", "attempts", "shown_last_error"]
     readonly_fields = fields
     ordering = ["due_at", "id"]
     show_change_link = True
@@ -146,6 +166,10 @@ class MessageInline(PolicyInline, admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="Last error")
+    def shown_last_error(self, obj) -> str:
+        return mask_links(obj.last_error)
 
 
 # The appointment page shows its messages; scheduling's admin does not import messaging.

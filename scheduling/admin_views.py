@@ -18,6 +18,8 @@ from django.utils.dateparse import parse_datetime
 
 from clinic.models import Discipline, Location, Patient, Provider, Room
 from clinic.selectors import patient_get_for_user, patient_queryset_for_user, patient_search
+from core import access
+from core.access import Kind
 from core.admin_utils import report_domain_error
 from core.errors import DomainError, ValidationFailed
 from scheduling import events, services
@@ -53,7 +55,7 @@ class Block:
     span: int
     appointment: object | None = None
     free: bool = False
-    checklist: tuple[int, int] | None = None
+    checklist: tuple[int, int] | bool | None = None  # (done, total) for clinicians; complete or not for the front desk
 
 
 def _row(moment: datetime, day_start: datetime) -> int:
@@ -84,6 +86,10 @@ def day_sheet(request):
         )
     )
     checklists = events.registry.apply_filters(events.CHECKLIST_STATE, {}, appointment_ids=[a.pk for a in appointments])
+    if not access.may_ever(request.user, Kind.CLINICAL):
+        # Counts tell too much (a diabetic patient's checklist has a glucose-plan item): the
+        # front desk sees whether it is complete, not how many items it has.
+        checklists = {pk: (done == total) for pk, (done, total) in checklists.items()}
     if by_room:
         columns = {room.pk: {"title": room.name, "blocks": []} for room in location.rooms.filter(active=True).order_by("name")}
         key = "room_id"

@@ -28,6 +28,15 @@ class Violation:
     rule_name: str
     message: str
     counted_dates: list[date] = field(default_factory=list)
+    # For staff who may not see clinical content: the same refusal without the clinical detail
+    # (which sessions had enough % relief). Empty when `message` carries none.
+    message_without_clinical_detail: str = ""
+
+    def message_for(self, *, clinical: bool) -> str:
+        return self.message if clinical or not self.message_without_clinical_detail else self.message_without_clinical_detail
+
+    def dates_for(self, *, clinical: bool) -> list[date]:
+        return self.counted_dates if clinical or not self.message_without_clinical_detail else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +145,14 @@ def _check_rule(rule: FrequencyRule, *, counted, all_sessions, family: str, regi
                 others = [s for s in candidates if s not in qualifying]
                 if others:
                     detail += f"; below the relief threshold or unrecorded: {_dates(others)}"
+                needs = f"{rule.name}{source}: the first {_family_label([family])} in {where} needs {rule.prerequisite_count} completed {prereq} session(s)"
                 found.append(
                     Violation(
                         rule.name,
-                        f"{rule.name}{source}: the first {_family_label([family])} in {where} needs {rule.prerequisite_count} completed "
-                        f"{prereq} session(s){relief}; {detail}.",
+                        f"{needs}{relief}; {detail}.",
                         [s.local_date for s in qualifying],
+                        message_without_clinical_detail=f"{needs} with the relief the payer asks for; not met yet. A clinician can review the "
+                        "recorded relief or override with a reason.",
                     )
                 )
     return found

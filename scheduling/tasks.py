@@ -9,8 +9,8 @@ from scheduling import waitlist
 
 @shared_task(ignore_result=True)
 def waitlist_offer_freed_time(appointment_id: int) -> None:
-    """Offer time freed by a cancellation or no-show to the best waitlist entry. Enqueued after
-    commit when an appointment is cancelled (scheduling.subscriptions); a second run finds the
+    """Offer time freed by a cancellation, or a no-show marked before the visit's time, to the
+    best waitlist entry. Enqueued after commit (scheduling.subscriptions); a second run finds the
     time already held and does nothing."""
     waitlist.waitlist_offer_freed_time(appointment_id=appointment_id)
 

@@ -6,36 +6,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.forms.models import construct_instance
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 
 from clinic.admin import PatientScopedAdmin
 from core import access
 from core.access import Action, Kind
-from core.admin_access import PolicyInline
-from core.admin_utils import report_domain_error
-from core.errors import DomainError
+from core.admin_access import PolicyInline, RefusalAsFormErrors
 
 # --- the service-client base -------------------------------------------------------------------
-
-
-def _refusing(form_class, error: DomainError):
-    """The same form, failing validation with the service's refusal (field messages on their
-    fields where the form has them, the rest at the top)."""
-
-    class Refused(form_class):
-        def clean(self):
-            data = super().clean()
-            self.add_error(None, error.message)
-            for name, problems in error.field_errors.items():
-                if name in self.fields:
-                    self.add_error(name, problems)
-                else:
-                    self.add_error(None, [f"{name}: {problem}" for problem in problems])
-            return data
-
-    Refused.__name__ = form_class.__name__
-    return Refused
 
 
 def _adopt(obj, saved) -> None:
@@ -58,7 +35,7 @@ class ServiceForm(forms.ModelForm):
             self._update_errors(error)
 
 
-class ServiceAdmin(PatientScopedAdmin):
+class ServiceAdmin(RefusalAsFormErrors, PatientScopedAdmin):
     """A clinical record's admin: adds through `create` (a service), changes through `change`
     (transition services) or not at all, never deletes. Fields named in `editable` are the only
     ones a change form offers; everything else is read-only once the row exists."""
@@ -108,23 +85,6 @@ class ServiceAdmin(PatientScopedAdmin):
             allowed = access.patients(request.user, Kind.CLINICAL, action=Action.CHANGE).values("pk")
             formfield.queryset = formfield.queryset.filter(**{f"{path}__in" if path else "pk__in": allowed})
         return formfield
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as error:
-            if request.method != "POST":
-                report_domain_error(request, error)
-                return HttpResponseRedirect(reverse("admin:index"))
-            # The write was rolled back with the view's transaction; show the same form again
-            # with the refusal as its errors and the user's input kept.
-            request._service_refusal = error
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        error = getattr(request, "_service_refusal", None)
-        return _refusing(form, error) if error is not None else form
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -113,7 +113,7 @@ class ProblemAdmin(ServiceAdmin):
     fields = ["care_plan", "code", "text", "onset"]
 
     def create(self, request, data):
-        return problem_add(care_plan=data["care_plan"], code=data["code"], text=data["text"], onset=data.get("onset"))
+        return problem_add(care_plan=data["care_plan"], code=data["code"], text=data["text"], onset=data.get("onset"), by=request.user)
 
 
 @admin.register(Goal)
@@ -145,6 +145,7 @@ class GoalAdmin(ServiceAdmin):
             target_value=data.get("target_value"),
             target_text=data.get("target_text") or "",
             target_date=data.get("target_date"),
+            by=request.user,
         )
 
     def change(self, request, obj, data, changed):
@@ -189,6 +190,7 @@ class ActivityAdmin(ServiceAdmin):
             per_week=data.get("per_week"),
             weeks=data.get("weeks"),
             questionnaire=data.get("questionnaire") or "",
+            by=request.user,
         )
 
     def change(self, request, obj, data, changed):
@@ -209,4 +211,4 @@ class TeamNoteAdmin(ServiceAdmin):
         return self.fields if obj is None else [*self.fields, *self.readonly_fields]
 
     def create(self, request, data):
-        return team_note_add(care_plan=data["care_plan"], author=request.user, text=data["text"])
+        return team_note_add(care_plan=data["care_plan"], author=request.user, text=data["text"], by=request.user)

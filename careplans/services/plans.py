@@ -16,7 +16,7 @@ from careplans.scoring import QUESTIONNAIRE_CODES
 from clinic.models import Patient, Provider
 from core import access
 from core.access import Action, Kind
-from core.errors import IllegalTransition, PermissionDenied, ValidationFailed
+from core.errors import IllegalTransition, ValidationFailed
 from core.inputs import text_clean
 from scheduling.bundles import bundle_book
 from scheduling.series import series_book
@@ -145,7 +145,16 @@ def careplan_revoke(*, care_plan: CarePlan, reason: str, by=None, now: datetime 
     return _transition(care_plan, to=S.REVOKED, by=by, reason=reason, now=now)
 
 
-def problem_add(*, care_plan: CarePlan, code: str, text: str, onset: date | None = None) -> Problem:
+def _check_change(by, patient_id: int, now: datetime | None = None) -> None:
+    """Staff (`by`) change a plan's clinical record only for a patient whose record they may
+    change (403 for a role that never may, 404 otherwise); `by=None` is the system (protocols,
+    demo data, progress from appointments)."""
+    if by is not None:
+        access.require(by, Action.CHANGE, patient=patient_id, kind=Kind.CLINICAL, now=now)
+
+
+def problem_add(*, care_plan: CarePlan, code: str, text: str, onset: date | None = None, by=None) -> Problem:
+    _check_change(by, care_plan.patient_id)
     code = text_clean("code", code).upper()
     text = text_clean("text", text, max_length=200)
     if not ICD10CM.match(code):
@@ -163,7 +172,9 @@ def goal_add(
     target_value: Decimal | float | int | None = None,
     target_text: str = "",
     target_date: date | None = None,
+    by=None,
 ) -> Goal:
+    _check_change(by, care_plan.patient_id)
     description = text_clean("description", description, max_length=300)
     target_text = text_clean("target_text", target_text, max_length=100)
     errors: dict[str, list[str]] = {}
@@ -190,6 +201,7 @@ def goal_set_achievement(*, goal: Goal, status: str, by=None, reason: str = "", 
     """The one way a goal's achievement changes (any status may follow any other: a goal can be
     achieved and later worsen); each change is written as a CarePlanEvent."""
     now = now or timezone.now()
+    _check_change(by, goal.care_plan.patient_id, now)
     if status not in Goal.Achievement.values:
         raise ValidationFailed("Unknown achievement status.", field_errors={"achievement_status": [", ".join(Goal.Achievement.values)]})
     with transaction.atomic():
@@ -212,12 +224,9 @@ def team_member_add(
     (joining a team is a grant, so nobody grants themselves a patient they could not see).
     `by=None` is the system (protocols, demo data)."""
     if by is not None:
+        # CHANGE leaves out alert grants: an open urgent task lets its assignee look while it is
+        # open, not make that access lasting by joining the team.
         access.require(by, Action.CHANGE, patient=care_plan.patient_id, kind=Kind.CLINICAL, now=now)
-        seen = access.patients(by, Kind.CLINICAL, action=Action.CHANGE, now=now, recorded=False)
-        if not seen.filter(pk=care_plan.patient_id).exists():
-            # An open urgent task lets its assignee look while it is open; it does not let them
-            # make that access lasting by joining the team.
-            raise PermissionDenied("Access through an urgent task does not let you change the care team.")
     if role not in CareTeamMember.Role.values:
         raise ValidationFailed("Unknown team role.", field_errors={"role": [f"Choose one of {', '.join(CareTeamMember.Role.values)}."]})
     if provider is None and user is None:
@@ -233,7 +242,8 @@ def team_member_remove(*, member: CareTeamMember) -> None:
     member.delete()
 
 
-def team_note_add(*, care_plan: CarePlan, author, text: str, now: datetime | None = None) -> TeamNote:
+def team_note_add(*, care_plan: CarePlan, author, text: str, by=None, now: datetime | None = None) -> TeamNote:
+    _check_change(by, care_plan.patient_id, now)
     text = text_clean("text", text)
     if not text:
         raise ValidationFailed("The note is empty.", field_errors={"text": ["Write the note."]})
@@ -254,7 +264,9 @@ def activity_add(
     per_week: int | None = None,
     weeks: int | None = None,
     questionnaire: str = "",
+    by=None,
 ) -> Activity:
+    _check_change(by, care_plan.patient_id)
     title = text_clean("title", title, max_length=200)
     errors: dict[str, list[str]] = {}
     if kind not in Activity.Kind.values:
@@ -296,6 +308,7 @@ def activity_set_status(
     locks the row, checks the move is legal and writes a CarePlanEvent. With `only_from`, a row
     found in another status (moved on meanwhile) is left as it is."""
     now = now or timezone.now()
+    _check_change(by, activity.care_plan.patient_id, now)
     if status not in A.values:
         raise ValidationFailed("Unknown activity status.", field_errors={"status": [", ".join(A.values)]})
     with transaction.atomic():

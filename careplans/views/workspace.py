@@ -266,7 +266,7 @@ def team_note_view(request, pk: int):
     if not request.user.has_perm("careplans.add_teamnote"):
         raise PermissionDenied("You may not write team notes.")
     plan = careplan_get_for_user(user=request.user, pk=pk)
-    team_note_add(care_plan=plan, author=request.user, text=request.POST.get("text", "")[:5000])
+    team_note_add(care_plan=plan, author=request.user, text=request.POST.get("text", ""), by=request.user)
     messages.success(request, "Note added.")
     return _back(request, reverse("workspace:patient", args=[plan.patient_id]))
 

@@ -8,9 +8,9 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from clinic.admin import PatientScopedAdmin
-from core.admin_utils import report_domain_error
-from core.errors import DomainError
+from core.admin_utils import run_action
 from scheduling.models import (
+    WAITLIST_OPEN,
     WaitlistEntry,
     WaitlistEvent,
 )
@@ -111,15 +111,26 @@ class WaitlistEntryAdmin(PatientScopedAdmin):
 
     @admin.action(description="Remove from the waitlist (releases a held slot)", permissions=["change"])
     def remove_entries(self, request, queryset):
-        for entry in queryset:
-            waitlist_remove(entry_id=entry.pk, by=request.user)
-        messages.success(request, "Removed.")
+        # Booked, expired or already removed entries are left as they are, and said so.
+        closed = queryset.exclude(status__in=WAITLIST_OPEN).count()
+        run_action(
+            request,
+            queryset.filter(status__in=WAITLIST_OPEN),
+            "Removed from the waitlist",
+            lambda entry: waitlist_remove(entry_id=entry.pk, by=request.user),
+            noun="entr(y/ies)",
+            name=lambda entry: f"Waitlist entry #{entry.pk}",
+        )
+        if closed:
+            messages.warning(request, f"{closed} selected entr(y/ies) were no longer waiting or offered and were left as they are.")
 
     @admin.action(description="Claim the offered slot for the patient", permissions=["change"])
     def claim_offer(self, request, queryset):
-        for entry in queryset:
-            try:
-                waitlist_claim(entry_id=entry.pk, by=request.user)
-                messages.success(request, f"Booked the offered slot for waitlist entry #{entry.pk}.")
-            except DomainError as error:
-                report_domain_error(request, error, prefix=f"Waitlist entry #{entry.pk}: ")
+        run_action(
+            request,
+            queryset,
+            "Booked the offered slot",
+            lambda entry: waitlist_claim(entry_id=entry.pk, by=request.user),
+            noun="entr(y/ies)",
+            name=lambda entry: f"Waitlist entry #{entry.pk}",
+        )

@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -48,6 +48,8 @@ LEGAL_TRANSITIONS: dict[str, set[str]] = {
 RESCHEDULABLE = frozenset({S.HELD, S.BOOKED, S.CONFIRMED})
 
 SPINAL_FAMILIES = {ProcedureFamily.ESI, ProcedureFamily.FACET, ProcedureFamily.MBB, ProcedureFamily.RFA, ProcedureFamily.EBP}
+
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 _CONSTRAINT_MESSAGES = {
     "appointment_no_provider_overlap": ("provider", "The provider already has an appointment at that time."),
@@ -146,8 +148,14 @@ def appointment_book(
     room, payer frequency rules (overridable by an authorised user with a non-blank reason). The database's
     exclusion constraints are the last word on overlaps: a concurrent booking that wins the
     race makes this one raise SlotTaken, never a double booking.
+
+    Staff (`booked_by`) book only for patients whose scheduling they may change. A clinician who
+    sees the patient only through an open urgent task may look, not book: a visit with them
+    would turn that passing access into a lasting one.
     """
     now = now or timezone.now()
+    if booked_by is not None:
+        access.require(booked_by, Action.CHANGE, patient=patient.pk, kind=Kind.SCHEDULING, now=now)
     if start.tzinfo is None:
         raise ValidationFailed(
             "Start time must include a time zone offset.", field_errors={"start": ["Include a UTC offset, e.g. 2026-03-02T09:00:00-05:00."]}
@@ -212,7 +220,13 @@ def appointment_book(
         if violations:
             if not override_reason:
                 first = violations[0]
-                raise RuleViolation(first.message, rule=first.rule_name, counted_dates=[d.isoformat() for d in first.counted_dates])
+                # Which sessions had enough % relief is clinical: the front desk hears that the rule is not met, not why.
+                clinical = booked_by is None or access.may_ever(booked_by, Kind.CLINICAL)
+                raise RuleViolation(
+                    first.message_for(clinical=clinical),
+                    rule=first.rule_name,
+                    counted_dates=[d.isoformat() for d in first.dates_for(clinical=clinical)],
+                )
             if booked_by is None or not booked_by.has_perm("scheduling.override_payer_rule"):
                 raise PermissionDenied("Only a provider or clinic admin may override a payer rule.")
             overridden_by = booked_by
@@ -248,6 +262,13 @@ def appointment_book(
             if taken is None:
                 raise
             raise taken from None
+        except OperationalError as error:
+            # Two bookings racing for the same time can each wait on the other's row while
+            # PostgreSQL checks the exclusion constraints (provider, room, patient); it breaks the
+            # cycle by failing one of them. The other holds the time: this one lost the race.
+            if getattr(error.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+                raise
+            raise SlotTaken("Someone else booked that time just now.", taken="provider") from None
         reason = f"override: {override_reason}" if violations else ""
         _record(appointment, from_status="", to_status=appointment.status, by=booked_by, reason=reason, now=now)
         announce(
@@ -368,7 +389,7 @@ def appointment_reschedule(
         old = Appointment.objects.select_for_update().select_related("patient", "visit_type", "provider").get(pk=appointment.pk)
         if old.status not in RESCHEDULABLE:
             raise IllegalTransition(f"An appointment that is {S(old.status).label.lower()} cannot be rescheduled.", status=old.status)
-        _transition(old.pk, to=S.CANCELLED, by=by, reason=reason, now=now, cancelled_at=now, cancelled_by=by, cancel_reason=reason)
+        old = _transition(old.pk, to=S.CANCELLED, by=by, reason=reason, now=now, cancelled_at=now, cancelled_by=by, cancel_reason=reason)
         new = appointment_book(
             patient=old.patient,
             provider=provider or old.provider,

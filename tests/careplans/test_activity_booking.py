@@ -7,12 +7,14 @@ import pytest
 from careplans.models import Activity
 from careplans.services.plans import activity_book_series
 from core.errors import ValidationFailed
-from tests.factories import LocationFactory, RoomFactory, VisitTypeFactory, weekly_templates
+from tests.factories import CareTeamMemberFactory, LocationFactory, RoomFactory, VisitTypeFactory, weekly_templates
 
 pytestmark = pytest.mark.django_db
 
 
 def test_booking_a_visit_series_activity_links_each_placed_visit(plan, physical_therapist, coordinator_user):
+    # Staff book only for patients they may see: the coordinator is on this plan's team.
+    CareTeamMemberFactory(care_plan=plan, user=coordinator_user, role="care_coordinator")
     location = LocationFactory()
     RoomFactory(location=location, name="Gym")
     physical_therapist.home_location = location

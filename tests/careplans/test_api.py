@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from careplans.models import Activity, Goal, Problem, Task
+from careplans.models import Activity, CarePlan, Goal, Problem, Task
 from careplans.services import task_create
 from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, TaskFactory
 
@@ -40,6 +40,7 @@ def test_post_careplan_for_a_patient_outside_the_coordinators_care_is_404(api_fo
     stranger = PatientFactory()
     response = api_for(coordinator_user).post("/api/v1/careplans/", {"patient": stranger.pk, "title": "x"}, format="json")
     assert response.status_code == 404
+    assert not CarePlan.objects.filter(patient=stranger).exists()
 
 
 def test_front_desk_and_outsiders_are_refused_clinical_content(api_for, front_desk_user, outsider_user, plan):

@@ -5,7 +5,7 @@ for this patient)."""
 import datetime
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.utils import timezone
 
 from careplans.services import task_complete, task_create
@@ -13,7 +13,7 @@ from core import access
 from core.access import Action, Kind
 from core.errors import NotFound, PermissionDenied
 from core.models import AuditEvent
-from core.roles import FRONT_DESK
+from core.roles import CLINIC_ADMIN, FRONT_DESK
 from scheduling.models import Appointment, AppointmentStatus
 from tests.factories import (
     CarePlanFactory,
@@ -266,3 +266,52 @@ def test_inactive_anonymous_and_roleless_users_see_nothing(doctor, outsider_user
             assert not access.patients(user, kind).exists()
             with pytest.raises(PermissionDenied):
                 access.require(user, Action.VIEW, patient=patient, kind=kind)
+
+
+# --- alert access is for looking, everywhere it is looked at ----------------------------------
+
+
+def test_an_alert_lets_its_assignee_look_but_not_change_the_record(doctor):
+    patient = PatientFactory()
+    task_create(title="Crisis answer", patient=patient, assignee_provider=doctor, priority="stat", now=NOW)
+    assert access.can(doctor.user, Action.VIEW, patient=patient, kind=Kind.CLINICAL, now=NOW)
+    assert not access.can(doctor.user, Action.CHANGE, patient=patient, kind=Kind.CLINICAL, now=NOW)
+    with pytest.raises(PermissionDenied, match="look at this record, not change it"):
+        access.require(doctor.user, Action.CHANGE, patient=patient, kind=Kind.CLINICAL, now=NOW)
+    assert not AuditEvent.objects.exists()  # a refused change is not a look
+
+
+def test_alert_only_looks_are_recorded_in_the_api_and_the_admin_as_in_the_workspace(doctor, api_for, client):
+    patient = PatientFactory()
+    plan = CarePlanFactory(patient=patient, title="Plan seen through an alert")
+    task_create(title="Crisis answer", patient=patient, assignee_provider=doctor, priority="urgent")
+    body = api_for(doctor.user).get(f"/api/v1/careplans/?patient={patient.pk}").json()
+    assert [row["title"] for row in body["results"]] == ["Plan seen through an alert"]
+    assert list(AuditEvent.objects.values_list("user", "patients")) == [(doctor.user.pk, [patient.pk])]
+    client.force_login(doctor.user)
+    assert client.get(f"/admin/careplans/careplan/{plan.pk}/change/").status_code == 200
+    assert AuditEvent.objects.filter(user=doctor.user, object_type="careplans.careplan", object_id=str(plan.pk)).count() == 1
+
+
+def test_a_list_of_many_alert_only_patients_writes_one_row_naming_them_all(doctor, api_for):
+    alerted = [PatientFactory() for _ in range(3)]
+    for patient in alerted:
+        CarePlanFactory(patient=patient)
+        task_create(title="Crisis answer", patient=patient, assignee_provider=doctor, priority="urgent")
+    mine = PatientFactory()
+    CarePlanFactory(patient=mine)
+    on_team(mine, provider=doctor)
+    assert api_for(doctor.user).get("/api/v1/careplans/").status_code == 200
+    assert list(AuditEvent.objects.values_list("patients", flat=True)) == [sorted(p.pk for p in alerted)]
+
+
+def test_a_clinic_admin_who_is_also_a_provider_cannot_filter_the_whole_clinic_by_clinical_facts(doctor, client):
+    """The patient list covers every patient for a clinic admin; the clinical grant covers a few.
+    Filtering that list by a clinical fact would tell it for patients outside the grant."""
+    doctor.user.groups.add(Group.objects.get(name=CLINIC_ADMIN))
+    doctor.user.is_staff = True
+    doctor.user.save()
+    PatientFactory(diabetic=True)  # no grant to the doctor
+    client.force_login(doctor.user)
+    assert client.get("/admin/clinic/patient/?diabetic__exact=1").status_code == 400
+    assert client.get("/admin/scheduling/appointment/?relief_percent__gte=50").status_code == 400

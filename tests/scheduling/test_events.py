@@ -140,3 +140,21 @@ def test_a_waitlist_filter_from_a_higher_app_narrows_the_candidates(working_anes
         events.registry.remove_filter(WAITLIST_CANDIDATES, uid="test.readiness")
     not_ready.refresh_from_db()
     assert not_ready.status == WaitlistEntry.Status.WAITING
+
+
+def test_a_failing_after_commit_subscriber_neither_fails_the_committed_change_nor_stops_the_others(
+    booked, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A broker outage when the waitlist offer is enqueued: the cancellation is committed and
+    answered as done, and care plans still enqueue their withdrawal."""
+    assembled = []
+
+    def broker_down(*args):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr("scheduling.tasks.waitlist_offer_freed_time.delay", broker_down)
+    monkeypatch.setattr("careplans.tasks.assemble_followup.delay", lambda appointment_id, event: assembled.append((appointment_id, event)))
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = appointment_cancel(appointment=booked, reason="patient request")
+    assert cancelled.status == AppointmentStatus.CANCELLED
+    assert assembled == [(booked.pk, "cancelled")]

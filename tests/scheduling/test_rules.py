@@ -7,7 +7,16 @@ from core.errors import PermissionDenied, RuleViolation
 from scheduling.models import FrequencyRule, ProcedureFamily
 from scheduling.rules import frequency_violations
 from scheduling.services import appointment_book, appointment_cancel, appointment_check_in, appointment_complete, appointment_start
-from tests.factories import EquipmentFactory, PatientFactory, PayerFactory, RoomFactory, VisitTypeFactory, weekly_templates
+from tests.factories import (
+    CarePlanFactory,
+    CareTeamMemberFactory,
+    EquipmentFactory,
+    PatientFactory,
+    PayerFactory,
+    RoomFactory,
+    VisitTypeFactory,
+    weekly_templates,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +180,9 @@ def test_an_inactive_rule_is_not_enforced(suite_doctor, esi, medicare_patient):
 def test_a_provider_may_override_with_a_reason_and_the_override_is_recorded(suite_doctor, esi, medicare_patient):
     for month in range(4):
         book(medicare_patient, suite_doctor, esi, day(30 * month))
+    # Staff book only for patients they may see: the doctor is on the patient's care team (their
+    # last visit is more than 30 days before this booking).
+    CareTeamMemberFactory(care_plan=CarePlanFactory(patient=medicare_patient), provider=suite_doctor)
     doctor_user = suite_doctor.user
     appointment = book(
         medicare_patient, suite_doctor, esi, day(150), booked_by=doctor_user, override_reason="Documented 70% relief; payer pre-approved"
@@ -189,3 +201,22 @@ def test_front_desk_cannot_override_a_payer_rule(suite_doctor, esi, medicare_pat
 
 def test_non_procedures_are_never_limited(follow_up, medicare_patient):
     assert frequency_violations(patient=medicare_patient, visit_type=follow_up, region="", start=T0) == []
+
+
+def test_the_front_desk_hears_the_rfa_prerequisite_is_unmet_but_not_which_blocks_gave_relief(
+    suite_doctor, mbb, rfa, medicare_patient, front_desk_user
+):
+    """Which diagnostic blocks reached 80 % relief is clinical; the front desk is told the rule
+    is not met and who can review it, the clinician is told why."""
+    completed(medicare_patient, suite_doctor, mbb, day(0), relief=90)
+    completed(medicare_patient, suite_doctor, mbb, day(7), relief=70)
+    with pytest.raises(RuleViolation) as desk:
+        book(medicare_patient, suite_doctor, rfa, day(30), booked_by=front_desk_user)
+    assert "not met yet" in desk.value.message
+    for clinical in ("relief threshold", "qualifying", day(0).date().isoformat(), day(7).date().isoformat()):
+        assert clinical not in desk.value.message
+    assert desk.value.extra["counted_dates"] == []
+    with pytest.raises(RuleViolation) as doctor:
+        book(medicare_patient, suite_doctor, rfa, day(30), booked_by=suite_doctor.user)
+    assert "below the relief threshold or unrecorded: " + day(7).date().isoformat() in doctor.value.message
+    assert doctor.value.extra["counted_dates"] == [day(0).date().isoformat()]
