@@ -202,6 +202,14 @@ def require(user, action: Action, *, patient, kind: Kind, now: datetime | None =
         record_if_only_granted_by_alert(user, patient=patient, kind=kind, now=now, obj=record_object)
 
 
+def require_change(by, *, patient, kind: Kind, now: datetime | None = None) -> None:
+    """The check a service makes before a staff member (`by`) changes a patient's data of this
+    kind; `by=None` is the system acting (protocols, commands, demo data, the patient's own
+    link), which the service's own rules govern."""
+    if by is not None:
+        require(by, Action.CHANGE, patient=patient, kind=kind, now=now)
+
+
 def record_if_only_granted_by_alert(user, *, patient, kind: Kind, now: datetime | None = None, obj=None) -> bool:
     """When the user sees this patient only through a recorded grant (an open urgent task),
     write an audit row. Returns whether it did."""

@@ -197,3 +197,24 @@ class TaskFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     assignee_role = "care_coordinator"
     created_at = factory.LazyFunction(lambda: datetime.datetime.now(datetime.UTC))
+
+
+def patient_admin_data(patient, **changes) -> dict:
+    """What the patient admin's change form posts for `patient`, with `changes` on top (a value of
+    None leaves the field out, as an unticked box is left out)."""
+    data = {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": "1975-06-15",
+        "language": "en",
+        "time_zone": "America/New_York",
+        "mobility": "ambulatory",
+        "phone": str(patient.phone),
+        "email": patient.email,
+        "preferred_channel": "sms",
+        "member_id": "",
+        "consent_events-TOTAL_FORMS": "0",
+        "consent_events-INITIAL_FORMS": "0",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}

@@ -15,8 +15,6 @@ from careplans.services import (
     task_create,
     task_reassign,
 )
-from core import access
-from core.access import Kind
 
 # --- tasks -------------------------------------------------------------------------------------
 
@@ -37,11 +35,6 @@ class TaskAdminForm(ServiceForm):
     class Meta:
         model = Task
         fields = ["title", "description", "patient", "care_plan", "assignee_provider", "assignee_role", "priority", "due"]
-
-
-# Fields that carry clinical content: never shown to a user without clinical access (the front
-# desk reads its own queue's tasks, not the plan or protocol they came from).
-TASK_CLINICAL_FIELDS = ("care_plan", "protocol_step")
 
 
 @admin.register(Task)
@@ -75,19 +68,17 @@ class TaskAdmin(ServiceAdmin):
         "cancelled_at",
     ]
     editable = ("assignee_provider", "assignee_role", "reason")
-    clinical_fields = TASK_CLINICAL_FIELDS
+    # Clinical content: hidden by PolicyAdmin from a user who may not see the task's patient
+    # clinically (the front desk reads its own queue's tasks, not the plan or protocol behind them).
+    clinical_fields = ("care_plan", "protocol_step")
     clinical_choice_paths = {"patient": ""}
     inlines = [TaskEventInline]
 
     def get_queryset(self, request):
         return task_queryset_for_user(user=request.user).select_related("patient", "assignee_provider")
 
-    def _hidden(self, request) -> set[str]:
-        return set() if access.may_ever(request.user, Kind.CLINICAL) else set(TASK_CLINICAL_FIELDS)
-
     def get_fields(self, request, obj=None):
-        fields = self.add_fields if obj is None else self.shown_fields
-        return [f for f in fields if f not in self._hidden(request)]
+        return self._without_clinical(self.add_fields if obj is None else self.shown_fields, request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

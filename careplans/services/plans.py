@@ -15,7 +15,7 @@ from careplans.models import Activity, CarePlan, CarePlanEvent, CareTeamMember, 
 from careplans.scoring import QUESTIONNAIRE_CODES
 from clinic.models import Patient, Provider
 from core import access
-from core.access import Action, Kind
+from core.access import Kind
 from core.errors import IllegalTransition, ValidationFailed
 from core.inputs import text_clean
 from scheduling.bundles import bundle_book
@@ -62,8 +62,7 @@ def careplan_create(
     now: datetime | None = None,
 ) -> CarePlan:
     now = now or timezone.now()
-    if created_by is not None:  # staff (API, admin) only for patients whose record they may change
-        access.require(created_by, Action.CHANGE, patient=patient.pk, kind=Kind.CLINICAL, now=now)
+    access.require_change(created_by, patient=patient.pk, kind=Kind.CLINICAL, now=now)
     title = text_clean("title", title, max_length=200)
     description = text_clean("description", description)
     if not title:
@@ -145,16 +144,8 @@ def careplan_revoke(*, care_plan: CarePlan, reason: str, by=None, now: datetime 
     return _transition(care_plan, to=S.REVOKED, by=by, reason=reason, now=now)
 
 
-def _check_change(by, patient_id: int, now: datetime | None = None) -> None:
-    """Staff (`by`) change a plan's clinical record only for a patient whose record they may
-    change (403 for a role that never may, 404 otherwise); `by=None` is the system (protocols,
-    demo data, progress from appointments)."""
-    if by is not None:
-        access.require(by, Action.CHANGE, patient=patient_id, kind=Kind.CLINICAL, now=now)
-
-
 def problem_add(*, care_plan: CarePlan, code: str, text: str, onset: date | None = None, by=None) -> Problem:
-    _check_change(by, care_plan.patient_id)
+    access.require_change(by, patient=care_plan.patient_id, kind=Kind.CLINICAL)
     code = text_clean("code", code).upper()
     text = text_clean("text", text, max_length=200)
     if not ICD10CM.match(code):
@@ -174,7 +165,7 @@ def goal_add(
     target_date: date | None = None,
     by=None,
 ) -> Goal:
-    _check_change(by, care_plan.patient_id)
+    access.require_change(by, patient=care_plan.patient_id, kind=Kind.CLINICAL)
     description = text_clean("description", description, max_length=300)
     target_text = text_clean("target_text", target_text, max_length=100)
     errors: dict[str, list[str]] = {}
@@ -201,7 +192,7 @@ def goal_set_achievement(*, goal: Goal, status: str, by=None, reason: str = "", 
     """The one way a goal's achievement changes (any status may follow any other: a goal can be
     achieved and later worsen); each change is written as a CarePlanEvent."""
     now = now or timezone.now()
-    _check_change(by, goal.care_plan.patient_id, now)
+    access.require_change(by, patient=goal.care_plan.patient_id, kind=Kind.CLINICAL, now=now)
     if status not in Goal.Achievement.values:
         raise ValidationFailed("Unknown achievement status.", field_errors={"achievement_status": [", ".join(Goal.Achievement.values)]})
     with transaction.atomic():
@@ -223,10 +214,9 @@ def team_member_add(
     is the acting user: they must already be allowed to change this patient's clinical record
     (joining a team is a grant, so nobody grants themselves a patient they could not see).
     `by=None` is the system (protocols, demo data)."""
-    if by is not None:
-        # CHANGE leaves out alert grants: an open urgent task lets its assignee look while it is
-        # open, not make that access lasting by joining the team.
-        access.require(by, Action.CHANGE, patient=care_plan.patient_id, kind=Kind.CLINICAL, now=now)
+    # CHANGE leaves out alert grants: an open urgent task lets its assignee look while it is
+    # open, not make that access lasting by joining the team.
+    access.require_change(by, patient=care_plan.patient_id, kind=Kind.CLINICAL, now=now)
     if role not in CareTeamMember.Role.values:
         raise ValidationFailed("Unknown team role.", field_errors={"role": [f"Choose one of {', '.join(CareTeamMember.Role.values)}."]})
     if provider is None and user is None:
@@ -243,7 +233,7 @@ def team_member_remove(*, member: CareTeamMember) -> None:
 
 
 def team_note_add(*, care_plan: CarePlan, author, text: str, by=None, now: datetime | None = None) -> TeamNote:
-    _check_change(by, care_plan.patient_id, now)
+    access.require_change(by, patient=care_plan.patient_id, kind=Kind.CLINICAL, now=now)
     text = text_clean("text", text)
     if not text:
         raise ValidationFailed("The note is empty.", field_errors={"text": ["Write the note."]})
@@ -266,7 +256,7 @@ def activity_add(
     questionnaire: str = "",
     by=None,
 ) -> Activity:
-    _check_change(by, care_plan.patient_id)
+    access.require_change(by, patient=care_plan.patient_id, kind=Kind.CLINICAL)
     title = text_clean("title", title, max_length=200)
     errors: dict[str, list[str]] = {}
     if kind not in Activity.Kind.values:
@@ -308,7 +298,7 @@ def activity_set_status(
     locks the row, checks the move is legal and writes a CarePlanEvent. With `only_from`, a row
     found in another status (moved on meanwhile) is left as it is."""
     now = now or timezone.now()
-    _check_change(by, activity.care_plan.patient_id, now)
+    access.require_change(by, patient=activity.care_plan.patient_id, kind=Kind.CLINICAL, now=now)
     if status not in A.values:
         raise ValidationFailed("Unknown activity status.", field_errors={"status": [", ".join(A.values)]})
     with transaction.atomic():

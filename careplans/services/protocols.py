@@ -41,7 +41,7 @@ from careplans.services.questionnaires import instructions_link_for, questionnai
 from careplans.services.tasks import active_plan_id, task_cancel, task_create
 from clinic.models import Anticoagulant
 from core import access
-from core.access import Action, Kind
+from core.access import Kind
 from core.errors import IllegalTransition, ValidationFailed
 from core.inputs import text_clean
 from messaging import services as messaging_services
@@ -353,8 +353,7 @@ def procedure_record_set(
     symptom check after a dural puncture): if the procedure is already completed, assembly runs
     again after commit and adds only what is new."""
     now = now or timezone.now()
-    if by is not None:  # staff: only for a patient whose clinical record they may change
-        access.require(by, Action.CHANGE, patient=appointment.patient_id, kind=Kind.CLINICAL, now=now)
+    access.require_change(by, patient=appointment.patient_id, kind=Kind.CLINICAL, now=now)
     note = text_clean("note", note)
     unknown = [c for c in complications if c not in Complication.values]
     if unknown:

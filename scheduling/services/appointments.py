@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from clinic.models import Patient, Provider, Room, RoomKind
 from core import access
-from core.access import Action, Kind
+from core.access import Kind
 from core.errors import IllegalTransition, PermissionDenied, RuleViolation, SlotTaken, ValidationFailed
 from core.inputs import text_clean
 from scheduling.availability import window_covering
@@ -154,8 +154,7 @@ def appointment_book(
     would turn that passing access into a lasting one.
     """
     now = now or timezone.now()
-    if booked_by is not None:
-        access.require(booked_by, Action.CHANGE, patient=patient.pk, kind=Kind.SCHEDULING, now=now)
+    access.require_change(booked_by, patient=patient.pk, kind=Kind.SCHEDULING, now=now)
     if start.tzinfo is None:
         raise ValidationFailed(
             "Start time must include a time zone offset.", field_errors={"start": ["Include a UTC offset, e.g. 2026-03-02T09:00:00-05:00."]}
@@ -321,10 +320,8 @@ def appointment_clinical_check(*, appointment: Appointment, by, recording_outcom
     has it, such as the front desk; 404 for a clinician without a grant for this patient). The
     front desk still checks patients in and starts or completes non-procedure visits.
     `by=None` is the system itself (commands, tests of the state machine)."""
-    if by is None:
-        return
     if appointment.visit_type.is_procedure or recording_outcome:
-        access.require(by, Action.CHANGE, patient=appointment.patient_id, kind=Kind.CLINICAL, now=now)
+        access.require_change(by, patient=appointment.patient_id, kind=Kind.CLINICAL, now=now)
 
 
 def appointment_start(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:

@@ -9,11 +9,10 @@ from django.test import Client
 
 from careplans.models import Problem
 from careplans.services import task_create
-from clinic.admin import PatientAdminForm
 from core.models import AuditEvent
 from scheduling.services import appointment_book
 from tests.careplans.conftest import local
-from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, patient_admin_data
 
 pytestmark = pytest.mark.django_db
 
@@ -47,17 +46,7 @@ def test_the_day_sheet_tells_the_front_desk_a_checklist_is_incomplete_not_how_ma
 def test_the_patient_history_does_not_tell_the_front_desk_which_clinical_facts_changed(front_desk_user, anesthesiologist):
     patient = PatientFactory(diabetic=False)
     CareTeamMemberFactory(care_plan=CarePlanFactory(patient=patient), provider=anesthesiologist)
-    form = PatientAdminForm(instance=patient)
-    data = {name: form.initial.get(name) for name in form.fields if form.initial.get(name) not in (None, False)}
-    data.update(
-        {
-            "payer": patient.payer_id or "",
-            "diabetic": "on",
-            "first_name": "Renamed",
-            "consent_events-TOTAL_FORMS": "0",
-            "consent_events-INITIAL_FORMS": "0",
-        }
-    )
+    data = patient_admin_data(patient, first_name="Renamed", anticoagulant="none", diabetic="on")
     response = _client(anesthesiologist.user).post(f"/admin/clinic/patient/{patient.pk}/change/", data)
     assert response.status_code == 302
     patient.refresh_from_db()

@@ -14,7 +14,15 @@ from clinic.models import ConsentEvent, Patient
 from clinic.services import patient_set_consent
 from core.models import AuditEvent
 from scheduling.models import Appointment
-from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, ProviderFactory, RoomFactory, VisitTypeFactory
+from tests.factories import (
+    CarePlanFactory,
+    CareTeamMemberFactory,
+    PatientFactory,
+    ProviderFactory,
+    RoomFactory,
+    VisitTypeFactory,
+    patient_admin_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -83,21 +91,7 @@ def test_consent_change_in_admin_is_recorded_in_history(front_desk_user):
     client = Client()
     client.force_login(front_desk_user)
     url = reverse("admin:clinic_patient_change", args=[patient.pk])
-    data = {
-        "first_name": patient.first_name,
-        "last_name": patient.last_name,
-        "date_of_birth": "1975-06-15",
-        "language": "en",
-        "time_zone": "America/New_York",
-        "mobility": "ambulatory",
-        "phone": str(patient.phone),
-        "email": patient.email,
-        "preferred_channel": "sms",
-        "sms_consent": "on",
-        "member_id": "",
-        "consent_events-TOTAL_FORMS": "0",
-        "consent_events-INITIAL_FORMS": "0",
-    }
+    data = patient_admin_data(patient, sms_consent="on")
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     patient.refresh_from_db()
@@ -113,23 +107,7 @@ def test_a_stale_consent_box_cannot_resubscribe_a_patient_who_opted_out(front_de
     patient_set_consent(patient=patient, channel="sms", granted=False, source="inbound SMS STOP")  # while the form is open
     client = Client()
     client.force_login(front_desk_user)
-    data = {
-        "first_name": patient.first_name,
-        "last_name": patient.last_name,
-        "date_of_birth": "1975-06-15",
-        "language": "en",
-        "time_zone": "America/New_York",
-        "mobility": "ambulatory",
-        "phone": str(patient.phone),
-        "email": patient.email,
-        "preferred_channel": "sms",
-        "sms_consent": "on",
-        "sms_consent_seen": seen,
-        "email_consent_seen": "",
-        "member_id": "",
-        "consent_events-TOTAL_FORMS": "0",
-        "consent_events-INITIAL_FORMS": "0",
-    }
+    data = patient_admin_data(patient, sms_consent="on", sms_consent_seen=seen, email_consent_seen="")
     response = client.post(reverse("admin:clinic_patient_change", args=[patient.pk]), data)
     assert response.status_code == 200 and "Consent changed since this page was opened" in response.content.decode()
     patient.refresh_from_db()
@@ -252,22 +230,7 @@ def test_registering_a_patient_in_the_admin_goes_through_the_service(front_desk_
 def test_a_provider_on_the_team_changes_clinical_facts_in_the_admin(anesthesiologist):
     patient = PatientFactory()
     CareTeamMemberFactory(care_plan=CarePlanFactory(patient=patient), provider=anesthesiologist)
-    data = {
-        "first_name": patient.first_name,
-        "last_name": patient.last_name,
-        "date_of_birth": "1975-06-15",
-        "language": "en",
-        "time_zone": "America/New_York",
-        "mobility": "ambulatory",
-        "phone": str(patient.phone),
-        "email": patient.email,
-        "preferred_channel": "sms",
-        "member_id": "",
-        "anticoagulant": "apixaban",
-        "diabetic": "on",
-        "consent_events-TOTAL_FORMS": "0",
-        "consent_events-INITIAL_FORMS": "0",
-    }
+    data = patient_admin_data(patient, anticoagulant="apixaban", diabetic="on")
     response = _login(anesthesiologist.user).post(reverse("admin:clinic_patient_change", args=[patient.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     patient.refresh_from_db()
@@ -276,22 +239,7 @@ def test_a_provider_on_the_team_changes_clinical_facts_in_the_admin(anesthesiolo
 
 def test_front_desk_posting_clinical_facts_changes_nothing_clinical(front_desk_user):
     patient = PatientFactory()
-    data = {
-        "first_name": "Renamed",
-        "last_name": patient.last_name,
-        "date_of_birth": "1975-06-15",
-        "language": "en",
-        "time_zone": "America/New_York",
-        "mobility": "ambulatory",
-        "phone": str(patient.phone),
-        "email": patient.email,
-        "preferred_channel": "sms",
-        "member_id": "",
-        "anticoagulant": "warfarin",
-        "diabetic": "on",
-        "consent_events-TOTAL_FORMS": "0",
-        "consent_events-INITIAL_FORMS": "0",
-    }
+    data = patient_admin_data(patient, first_name="Renamed", anticoagulant="warfarin", diabetic="on")
     response = _login(front_desk_user).post(reverse("admin:clinic_patient_change", args=[patient.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     patient.refresh_from_db()
