@@ -211,7 +211,12 @@ class Appointment(models.Model):
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     region = models.CharField(max_length=10, choices=SpinalRegion.choices, blank=True)
     laterality = models.CharField(max_length=10, choices=Laterality.choices, blank=True)
+    # The effective outcome of a procedure, which payer rules read: the latest procedure record
+    # (careplans keeps every version and writes the current one here through
+    # appointment_outcome_set).
     relief_percent = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Recorded relief after a procedure (0–100)")
+    relief_weeks = models.PositiveSmallIntegerField(null=True, blank=True, help_text="How long the relief lasted, in weeks")
+    functional_improvement = models.BooleanField(null=True, blank=True, help_text="Documented functional improvement")
     video_url = models.URLField(blank=True)
     notes = models.CharField(max_length=500, blank=True, help_text="Scheduling note (no clinical content)")
     series = models.ForeignKey(AppointmentSeries, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments")

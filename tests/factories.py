@@ -218,3 +218,11 @@ def patient_admin_data(patient, **changes) -> dict:
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def sign_in(client, user):
+    """Sign a staff user into Django's test client (admin and workspace pages). Every test that
+    needs a signed-in browser session calls this, never client.force_login directly, so the one
+    place that knows what a complete sign-in is (a second factor where one is required) is here."""
+    client.force_login(user)
+    return client

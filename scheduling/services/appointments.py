@@ -343,6 +343,33 @@ def appointment_complete(
     return _transition(appointment.pk, to=S.COMPLETED, by=by, now=now, **fields)
 
 
+def appointment_outcome_set(
+    *,
+    appointment: Appointment,
+    relief_percent: int | None,
+    relief_weeks: int | None = None,
+    functional_improvement: bool | None = None,
+    by=None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Set the appointment's effective outcome (what payer rules read), at completion or any time
+    after it: a later value replaces an earlier one. Clinical (see appointment_clinical_check).
+    The history of values is kept by whoever calls this (careplans' procedure records)."""
+    appointment_clinical_check(appointment=appointment, by=by, recording_outcome=True, now=now)
+    errors = {}
+    if relief_percent is not None and not 0 <= relief_percent <= 100:
+        errors["relief_percent"] = ["Enter 0 to 100."]
+    if relief_weeks is not None and not 0 <= relief_weeks <= 520:
+        errors["relief_weeks"] = ["Enter a number of weeks from 0 to 520."]
+    if errors:
+        raise ValidationFailed("The outcome is not valid.", field_errors=errors)
+    appointment.relief_percent = relief_percent
+    appointment.relief_weeks = relief_weeks
+    appointment.functional_improvement = functional_improvement
+    appointment.save(update_fields=["relief_percent", "relief_weeks", "functional_improvement", "updated_at"])
+    return appointment
+
+
 def appointment_cancel(*, appointment: Appointment, reason: str, by=None, now: datetime | None = None) -> Appointment:
     reason = text_clean("reason", reason, max_length=500)
     if not reason:

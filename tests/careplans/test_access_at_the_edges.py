@@ -12,14 +12,14 @@ from careplans.services import task_create
 from core.models import AuditEvent
 from scheduling.services import appointment_book
 from tests.careplans.conftest import local
-from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, patient_admin_data
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, patient_admin_data, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def _client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

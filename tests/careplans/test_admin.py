@@ -26,7 +26,7 @@ from core.errors import NotFound, PermissionDenied
 from scheduling.models import Appointment
 from scheduling.services import appointment_book, appointment_check_in, appointment_complete, appointment_start
 from tests.careplans.conftest import local
-from tests.factories import CarePlanFactory, CareTeamMemberFactory, LocationFactory, UserFactory, VisitTypeFactory
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, LocationFactory, UserFactory, VisitTypeFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def _grow(n, provider):
 @pytest.mark.parametrize("model", ["careplan", "task", "careteammember", "protocol", "protocolstep"])
 def test_changelist_query_count_does_not_grow_with_rows(model, clinic_admin_user, anesthesiologist):
     client = Client()
-    client.force_login(clinic_admin_user)
+    sign_in(client, clinic_admin_user)
     url = reverse(f"admin:careplans_{model}_changelist")
     _grow(2, anesthesiologist)
     client.get(url)
@@ -55,7 +55,7 @@ def test_changelist_query_count_does_not_grow_with_rows(model, clinic_admin_user
 
 def test_protocol_change_page_edits_steps_inline(clinic_admin_user):
     client = Client()
-    client.force_login(clinic_admin_user)
+    sign_in(client, clinic_admin_user)
     protocol = Protocol.objects.get(code="ebp")
     html = client.get(reverse("admin:careplans_protocol_change", args=[protocol.pk])).content.decode()
     assert "Next-day phone check after blood patch" in html and "steps-TOTAL_FORMS" in html
@@ -63,7 +63,7 @@ def test_protocol_change_page_edits_steps_inline(clinic_admin_user):
 
 def test_front_desk_has_no_care_plan_admin(front_desk_user):
     client = Client()
-    client.force_login(front_desk_user)
+    sign_in(client, front_desk_user)
     assert client.get(reverse("admin:careplans_careplan_changelist")).status_code == 403
 
 
@@ -72,7 +72,7 @@ def test_front_desk_has_no_care_plan_admin(front_desk_user):
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -12,6 +12,7 @@ from careplans.models import CarePlan, Goal, Problem, TeamNote
 from careplans.services import careplan_create, goal_add, problem_add, team_note_add
 from core.errors import ValidationFailed
 from core.inputs import NUL_MESSAGE
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ LONG = "x" * 301
 
 def _client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -11,13 +11,14 @@ from careplans.models import Activity, ChecklistItem, Goal, ProcedureRecord, Que
 from careplans.services import questionnaire_link_for, questionnaire_response_create, task_create
 from scheduling.models import Appointment
 from tests.careplans.conftest import local
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -189,7 +190,7 @@ def test_a_provider_adds_a_team_note_and_books_a_series_from_the_plan(client, pl
         per_week=2,
         weeks=1,
     )
-    client.force_login(physical_therapist.user)
+    sign_in(client, physical_therapist.user)
     page = reverse("workspace:patient", args=[plan.patient_id])
     assert "Book series" in client.get(page).content.decode()
     client.post(reverse("workspace:team-note", args=[plan.pk]), {"text": "Walked 20 minutes; please review pain meds."})

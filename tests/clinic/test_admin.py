@@ -22,6 +22,7 @@ from tests.factories import (
     RoomFactory,
     VisitTypeFactory,
     patient_admin_data,
+    sign_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ def _changelist_queries(client, url, django_assert_max_num_queries, limit):
 )
 def test_changelist_query_count_does_not_grow_with_rows(model_name, factory, clinic_admin_user, django_assert_num_queries):
     client = Client()
-    client.force_login(clinic_admin_user)
+    sign_in(client, clinic_admin_user)
     url = reverse(f"admin:clinic_{model_name}_changelist")
     factory.create_batch(2)
     with CaptureQueriesContext(connection) as few:
@@ -54,7 +55,7 @@ def test_changelist_query_count_does_not_grow_with_rows(model_name, factory, cli
 def test_every_admin_changelist_renders_for_a_superuser(django_user_model):
     user = django_user_model.objects.create_superuser("root", "root@clinic.example", "pass-word-123")
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     for model in admin.site._registry:
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert client.get(url).status_code == 200, url
@@ -63,7 +64,7 @@ def test_every_admin_changelist_renders_for_a_superuser(django_user_model):
 def test_patient_search_by_mrn_phone_and_email(clinic_admin_user):
     patient = PatientFactory(last_name="Zamora", phone="+16175550177", email="zamora@patients.example")
     client = Client()
-    client.force_login(clinic_admin_user)
+    sign_in(client, clinic_admin_user)
     url = reverse("admin:clinic_patient_changelist")
     for term in (patient.mrn, "5550177", "zamora@patients", "Zamora"):
         assert patient.mrn in client.get(url, {"q": term}).content.decode(), term
@@ -75,12 +76,12 @@ def test_front_desk_does_not_see_clinical_fields(front_desk_user, coordinator_us
     CareTeamMemberFactory(care_plan=CarePlanFactory(patient=patient), provider=None, user=coordinator_user, role="care_coordinator")
     url = reverse("admin:clinic_patient_change", args=[patient.pk])
     desk = Client()
-    desk.force_login(front_desk_user)
+    sign_in(desk, front_desk_user)
     shown_to_desk = desk.get(url)
     assert shown_to_desk.status_code == 200
     assert "anticoagulant" not in shown_to_desk.content.decode()
     coordinator = Client()
-    coordinator.force_login(coordinator_user)
+    sign_in(coordinator, coordinator_user)
     shown_to_coordinator = coordinator.get(url)
     assert shown_to_coordinator.status_code == 200
     assert "anticoagulant" in shown_to_coordinator.content.decode()
@@ -89,7 +90,7 @@ def test_front_desk_does_not_see_clinical_fields(front_desk_user, coordinator_us
 def test_consent_change_in_admin_is_recorded_in_history(front_desk_user):
     patient = PatientFactory(sms_consent=False)
     client = Client()
-    client.force_login(front_desk_user)
+    sign_in(client, front_desk_user)
     url = reverse("admin:clinic_patient_change", args=[patient.pk])
     data = patient_admin_data(patient, sms_consent="on")
     response = client.post(url, data)
@@ -106,7 +107,7 @@ def test_a_stale_consent_box_cannot_resubscribe_a_patient_who_opted_out(front_de
     seen = patient.sms_consent_at.isoformat()
     patient_set_consent(patient=patient, channel="sms", granted=False, source="inbound SMS STOP")  # while the form is open
     client = Client()
-    client.force_login(front_desk_user)
+    sign_in(client, front_desk_user)
     data = patient_admin_data(patient, sms_consent="on", sms_consent_seen=seen, email_consent_seen="")
     response = client.post(reverse("admin:clinic_patient_change", args=[patient.pk]), data)
     assert response.status_code == 200 and "Consent changed since this page was opened" in response.content.decode()
@@ -116,7 +117,7 @@ def test_a_stale_consent_box_cannot_resubscribe_a_patient_who_opted_out(front_de
 
 def _login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

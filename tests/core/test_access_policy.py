@@ -23,6 +23,7 @@ from tests.factories import (
     ProviderFactory,
     UserFactory,
     VisitTypeFactory,
+    sign_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -288,7 +289,7 @@ def test_alert_only_looks_are_recorded_in_the_api_and_the_admin_as_in_the_worksp
     body = api_for(doctor.user).get(f"/api/v1/careplans/?patient={patient.pk}").json()
     assert [row["title"] for row in body["results"]] == ["Plan seen through an alert"]
     assert list(AuditEvent.objects.values_list("user", "patients")) == [(doctor.user.pk, [patient.pk])]
-    client.force_login(doctor.user)
+    sign_in(client, doctor.user)
     assert client.get(f"/admin/careplans/careplan/{plan.pk}/change/").status_code == 200
     assert AuditEvent.objects.filter(user=doctor.user, object_type="careplans.careplan", object_id=str(plan.pk)).count() == 1
 
@@ -312,6 +313,6 @@ def test_a_clinic_admin_who_is_also_a_provider_cannot_filter_the_whole_clinic_by
     doctor.user.is_staff = True
     doctor.user.save()
     PatientFactory(diabetic=True)  # no grant to the doctor
-    client.force_login(doctor.user)
+    sign_in(client, doctor.user)
     assert client.get("/admin/clinic/patient/?diabetic__exact=1").status_code == 400
     assert client.get("/admin/scheduling/appointment/?relief_percent__gte=50").status_code == 400

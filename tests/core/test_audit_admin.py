@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.models import AuditEvent
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import PatientFactory, UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:core_auditevent_changelist")
@@ -17,7 +17,7 @@ CHANGELIST = reverse("admin:core_auditevent_changelist")
 
 def login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from messaging.models import InboundSms, Message
-from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, sign_in
 from tests.messaging.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ NOW = at(2026, 11, 2, 10)
 
 def login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

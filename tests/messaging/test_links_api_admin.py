@@ -13,7 +13,7 @@ from messaging.services import outbox_waitlist_offer
 from messaging.services.links import link_mint, link_token
 from scheduling.models import AppointmentStatus, WaitlistEntry
 from scheduling.services import appointment_book
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, sign_in
 from tests.messaging.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +137,7 @@ def _changelist_queries(client, url):
 
 def test_admin_changelists_do_not_grow_with_rows(client, django_user_model):
     admin = django_user_model.objects.create_superuser("root", "root@clinic.example", "pw")
-    client.force_login(admin)
+    sign_in(client, admin)
 
     def add(n, status):
         for _ in range(n):
@@ -160,7 +160,7 @@ def test_admin_changelists_do_not_grow_with_rows(client, django_user_model):
 
 def test_admin_resend_action_requeues_failed_messages(client, django_user_model, patient):
     admin = django_user_model.objects.create_superuser("root", "root@clinic.example", "pw")
-    client.force_login(admin)
+    sign_in(client, admin)
     failed = Message.objects.create(patient=patient, channel="sms", purpose="notice", due_at=NOW, idempotency_key="f1", body="b", status="failed",
                                     attempts=5, send_started_at=NOW)  # fmt: skip
     response = client.post("/admin/messaging/failedmessage/", {"action": "resend", "_selected_action": [failed.pk]})

@@ -15,7 +15,7 @@ from messaging.redaction import CLINICAL_PLACEHOLDER, LINK_PLACEHOLDER, mask_lin
 from messaging.services import outbox_enqueue_for_patient
 from messaging.services.links import link_token, link_url
 from scheduling.services import appointment_book
-from tests.factories import CarePlanFactory, CareTeamMemberFactory
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, sign_in
 from tests.messaging.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ LINK = re.compile(r"/[pq]/[\w.:-]{4,}")
 
 def login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

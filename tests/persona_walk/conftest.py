@@ -67,6 +67,7 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
     VisitTypeFactory,
+    sign_in,
     weekly_templates,
 )
 from tests.persona_walk import registry as r
@@ -338,5 +339,5 @@ def world(django_db_setup, django_db_blocker):
 def _client(user) -> Client:
     client = Client(raise_request_exception=False)
     if user is not None:
-        client.force_login(user)
+        sign_in(client, user)
     return client

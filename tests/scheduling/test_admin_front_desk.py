@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from scheduling.models import Appointment
 from scheduling.services import appointment_book
-from tests.factories import PatientFactory, ProviderFactory, UserFactory
+from tests.factories import PatientFactory, ProviderFactory, UserFactory, sign_in
 from tests.scheduling.conftest import next_weekday_at
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def desk(front_desk_user):
     client = Client()
-    client.force_login(front_desk_user)
+    sign_in(client, front_desk_user)
     return client
 
 
@@ -93,19 +93,19 @@ def test_cancel_page_needs_a_reason(desk, working_anesthesiologist, follow_up):
 def test_provider_cannot_open_find_and_book_without_permission(anesthesiologist):
     provider = ProviderFactory(discipline=anesthesiologist.discipline, user=UserFactory(username="no-role-doctor"))  # staff, no role
     client = Client()
-    client.force_login(provider.user)
+    sign_in(client, provider.user)
     assert client.get(reverse("admin:scheduling_find_and_book")).status_code == 403
 
 
 def test_a_provider_with_the_provider_role_opens_find_and_book(anesthesiologist):
     client = Client()
-    client.force_login(anesthesiologist.user)
+    sign_in(client, anesthesiologist.user)
     assert client.get(reverse("admin:scheduling_find_and_book")).status_code == 200
 
 
 def test_an_outsider_is_sent_to_the_admin_login_from_find_and_book(outsider_user):
     client = Client()
-    client.force_login(outsider_user)
+    sign_in(client, outsider_user)
     response = client.get(reverse("admin:scheduling_find_and_book"))
     assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
 
@@ -130,7 +130,7 @@ def test_a_provider_sees_only_their_own_patients_appointments_in_the_admin(worki
     plan = CarePlan.objects.create(patient=mine.patient, title="Plan", period_start=datetime.date.today())
     CareTeamMember.objects.create(care_plan=plan, provider=physical_therapist, role="physical_therapist")
     client = Client()
-    client.force_login(physical_therapist.user)
+    sign_in(client, physical_therapist.user)
     html = client.get(reverse("admin:scheduling_appointment_changelist")).content.decode()
     assert mine.patient.mrn in html and theirs.patient.mrn not in html
     refused = client.get(reverse("admin:scheduling_appointment_change", args=[theirs.pk]))

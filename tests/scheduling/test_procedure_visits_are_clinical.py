@@ -14,7 +14,7 @@ from clinic.models import RoomKind
 from core.errors import NotFound, PermissionDenied
 from scheduling.models import Appointment, AppointmentStatus, ProcedureFamily
 from scheduling.services import appointment_book, appointment_check_in, appointment_complete, appointment_start
-from tests.factories import EquipmentFactory, PatientFactory, RoomFactory, VisitTypeFactory, weekly_templates
+from tests.factories import EquipmentFactory, PatientFactory, RoomFactory, VisitTypeFactory, sign_in, weekly_templates
 from tests.scheduling.conftest import next_weekday_at
 
 pytestmark = pytest.mark.django_db
@@ -66,14 +66,14 @@ def test_front_desk_checks_in_but_may_not_start_or_complete_a_procedure_through_
 def test_front_desk_admin_actions_refuse_to_start_or_complete_a_procedure(front_desk_user, anesthesiologist, checked_in_esi):
     url = reverse("admin:scheduling_appointment_changelist")
     desk = Client()
-    desk.force_login(front_desk_user)
+    sign_in(desk, front_desk_user)
     response = desk.post(url, {"action": "start_visit", "_selected_action": [checked_in_esi.pk]}, follow=True)
     errors = [m.message for m in response.context["messages"] if m.level_tag == "error"]
     assert errors == [f"Appointment #{checked_in_esi.pk}: Clinical information is for clinicians and care coordinators."]
     assert _status(checked_in_esi) == S.CHECKED_IN
 
     doctor = Client()
-    doctor.force_login(anesthesiologist.user)
+    sign_in(doctor, anesthesiologist.user)
     doctor.post(url, {"action": "start_visit", "_selected_action": [checked_in_esi.pk]})
     assert _status(checked_in_esi) == S.IN_PROGRESS
     response = desk.post(url, {"action": "complete_visit", "_selected_action": [checked_in_esi.pk]}, follow=True)

@@ -23,7 +23,7 @@ from django.urls import reverse
 from clinic.models import RoomKind
 from scheduling.models import Appointment, ProcedureFamily, WaitlistEntry
 from scheduling.services import appointment_book
-from tests.factories import EquipmentFactory, PatientFactory, PayerFactory, RoomFactory, VisitTypeFactory, weekly_templates
+from tests.factories import EquipmentFactory, PatientFactory, PayerFactory, RoomFactory, VisitTypeFactory, sign_in, weekly_templates
 from tests.scheduling.conftest import next_weekday_at
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,7 @@ def _through_api(api_for, clinic, case: Case):
 
 def _through_admin(clinic, case: Case):
     client = Client()
-    client.force_login(clinic["users"][case.user])
+    sign_in(client, clinic["users"][case.user])
     if case.door == "book":
         data = _booking(clinic, case.values) | {"visit_type": clinic["esi"].pk}
         return client.post(reverse("admin:scheduling_find_and_book"), data, follow=True)

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from scheduling.waitlist import waitlist_add, waitlist_offer_new_time
-from tests.factories import PatientFactory, VisitTypeFactory
+from tests.factories import PatientFactory, VisitTypeFactory, sign_in
 from tests.scheduling.conftest import next_weekday_at
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_a_new_template_in_the_admin_offers_its_time_to_waiting_patients(
     day = next_weekday_at(9).date()
     urgent, routine = _entry(pt_visit, day, priority=2), _entry(pt_visit, day)
     client = Client()
-    client.force_login(clinic_admin_user)
+    sign_in(client, clinic_admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:scheduling_availabilitytemplate_add"),
