@@ -15,7 +15,8 @@ from django.utils import timezone
 from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Problem, ProcedureRecord, ProtocolStep, QuestionnaireResponse, Task
 from careplans.scoring import score_answers
 from careplans.services import followup_assemble, task_complete, task_create, team_note_add
-from clinic.models import Anticoagulant, Discipline, Location, Patient, Provider
+from clinic.medications import medications_apply, medications_current
+from clinic.models import AnticoagulantDrug, Discipline, Location, Patient, Provider
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, VisitType
 
 PATIENTS = 50
@@ -66,12 +67,12 @@ def seed(*, out=print) -> None:
         if patient.pk in existing:
             continue
         title, problems, family = PLANS[index % len(PLANS)]
-        if index % 7 == 0 and patient.anticoagulant == Anticoagulant.NONE:
-            patient.anticoagulant = rng.choice(
-                [Anticoagulant.WARFARIN, Anticoagulant.CLOPIDOGREL, Anticoagulant.APIXABAN, Anticoagulant.ASPIRIN]
-            )
+        if index % 7 == 0 and not medications_current(patient.pk):
+            # Some on one drug, some on dual antiplatelet therapy (common after a stent).
+            codes = rng.choice([["warfarin"], ["clopidogrel"], ["apixaban"], ["aspirin"], ["aspirin", "clopidogrel"]])
+            medications_apply(patient=patient, drugs=AnticoagulantDrug.objects.filter(code__in=codes), by=None, now=now)
             patient.diabetic = index % 5 == 0
-            patient.save(update_fields=["anticoagulant", "diabetic"])
+            patient.save(update_fields=["diabetic"])
         start = (now - timedelta(days=150 + index)).date()
         plan = CarePlan.objects.create(
             patient=patient,

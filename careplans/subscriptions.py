@@ -15,12 +15,15 @@ from careplans.events import registry as careplans_events
 from careplans.models import RoleQueue, Task
 from careplans.selectors import checklist_state_for_appointments
 from careplans.services import task_create
+from careplans.services.checklists import checklists_refresh_anticoagulant
+from clinic.events import ClinicHappened
+from clinic.events import registry as clinic_events
 from core.events import Phase
 from messaging.events import MessagingHappened
 from messaging.events import registry as messaging_events
 from scheduling import events as scheduling
 from scheduling.events import AppointmentHappened
-from scheduling.models import Appointment, AppointmentStatus
+from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,20 @@ def _front_desk_task(*, patient, title: str, text: str, source: str, dedupe_key:
     )
 
 
+def _medications_changed(*, patient_id: int, by, now, **_) -> None:
+    # Upcoming procedures' anticoagulant reviews follow the new list (same transaction), and
+    # assembly re-runs after commit so a hold task appears or withdraws with the drugs.
+    checklists_refresh_anticoagulant(patient_id=patient_id, by=by, now=now)
+
+
+def _medications_reassemble(*, patient_id: int, now, **_) -> None:
+    upcoming = Appointment.objects.filter(
+        patient_id=patient_id, visit_type__is_procedure=True, start__gt=now, status__in=TIME_HOLDING
+    ).values_list("pk", flat=True)
+    for appointment_id in upcoming:
+        _enqueue(appointment_id, str(AppointmentHappened.BOOKED))
+
+
 def _checklist_state(states: dict, *, appointment_ids, **_) -> dict:
     return {**states, **checklist_state_for_appointments(appointment_ids=appointment_ids)}
 
@@ -77,6 +94,12 @@ def connect() -> None:
     scheduling.registry.add_filter(scheduling.CHECKLIST_STATE, _checklist_state, uid="careplans.checklists")
     careplans_events.subscribe(
         CareplansHappened.PROCEDURE_RECORDED, _procedure_recorded, phase=Phase.AFTER_COMMIT, uid="careplans.followup.recorded"
+    )
+    clinic_events.subscribe(
+        ClinicHappened.MEDICATIONS_CHANGED, _medications_changed, phase=Phase.IN_TRANSACTION, uid="careplans.checklists.medications"
+    )
+    clinic_events.subscribe(
+        ClinicHappened.MEDICATIONS_CHANGED, _medications_reassemble, phase=Phase.AFTER_COMMIT, uid="careplans.followup.medications"
     )
     messaging_events.subscribe(
         MessagingHappened.PATIENT_NEEDS_FRONT_DESK, _front_desk_task, phase=Phase.IN_TRANSACTION, uid="careplans.front_desk_task"

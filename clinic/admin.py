@@ -2,8 +2,28 @@ from django import forms
 from django.contrib import admin
 
 from clinic import admin_users  # noqa: F401 - registers the user admin
-from clinic.models import ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
-from clinic.services import CLINICAL_FIELDS, CONSENT_FIELDS, UPDATABLE_FIELDS, patient_create, patient_update, patient_update_errors
+from clinic.medications import medications_current
+from clinic.models import (
+    AnticoagulantDrug,
+    ConsentEvent,
+    Discipline,
+    Equipment,
+    Location,
+    Patient,
+    PatientMedication,
+    Payer,
+    Provider,
+    Room,
+)
+from clinic.services import (
+    CLINICAL_FIELDS,
+    CONSENT_FIELDS,
+    RELATED_FIELDS,
+    UPDATABLE_FIELDS,
+    patient_create,
+    patient_update,
+    patient_update_errors,
+)
 from core.admin_access import PolicyAdmin, RefusalAsFormErrors
 
 admin.site.site_header = "Pain clinic"
@@ -82,13 +102,23 @@ class PatientAdminForm(forms.ModelForm):
 
     sms_consent_seen = forms.CharField(required=False, widget=forms.HiddenInput)
     email_consent_seen = forms.CharField(required=False, widget=forms.HiddenInput)
+    anticoagulants = forms.ModelMultipleChoiceField(
+        queryset=AnticoagulantDrug.objects.filter(active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Anticoagulants and antiplatelets",
+        help_text="Everything the patient takes now; the pre-procedure checklist holds each one as the procedure's risk requires.",
+    )
 
     class Meta:
         model = Patient
-        fields = sorted(UPDATABLE_FIELDS)  # what clinic.services.patient_update accepts; the fieldsets order them
+        # What clinic.services.patient_update accepts (the drug list is a relation, added above).
+        fields = sorted(UPDATABLE_FIELDS - RELATED_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and "anticoagulants" in self.fields:
+            self.fields["anticoagulants"].initial = [drug.pk for drug in medications_current(self.instance.pk)]
         for channel in ("sms", "email"):
             at = getattr(self.instance, f"{channel}_consent_at", None)
             self.fields[f"{channel}_consent_seen"].initial = at.isoformat() if at else ""
@@ -109,9 +139,27 @@ class PatientAdminForm(forms.ModelForm):
         return {f: self.data[f"{f}_seen"] for f in CONSENT_FIELDS if f"{f}_seen" in self.data}
 
 
+class AnticoagulantFilter(admin.SimpleListFilter):
+    """Patients taking a drug now (?anticoagulant=<code>, the parameter the single-drug field
+    had). Clinical: only listed for users who see clinical data (PatientAdmin.get_list_filter)."""
+
+    title = "anticoagulant"
+    parameter_name = "anticoagulant"
+
+    def lookups(self, request, model_admin):
+        return list(AnticoagulantDrug.objects.filter(active=True).values_list("code", "name"))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            current = PatientMedication.objects.filter(drug__code=self.value(), stopped_at__isnull=True)
+            return queryset.filter(pk__in=current.values("patient_id"))
+        return queryset
+
+
 @admin.register(Patient)
 class PatientAdmin(RefusalAsFormErrors, PolicyAdmin):
-    clinical_fields = CLINICAL_FIELDS
+    # "anticoagulant" (the filter's parameter) and "medications" are clinical paths too.
+    clinical_fields = (*CLINICAL_FIELDS, "anticoagulant", "medications")
     form = PatientAdminForm
     list_display = [
         "mrn",
@@ -135,6 +183,20 @@ class PatientAdmin(RefusalAsFormErrors, PolicyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("payer")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if self.sees_clinical(request, obj):
+            return form
+        # A declared form field is part of the form whatever the fieldsets say: drop it, so a
+        # posted drug list from someone without clinical access is ignored like any unknown field.
+        without_drugs = type(form.__name__, (form,), {})
+        without_drugs.base_fields.pop("anticoagulants", None)
+        return without_drugs
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return [*filters, AnticoagulantFilter] if self.sees_clinical(request) else filters
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -194,6 +256,19 @@ class ConsentEventAdmin(PatientScopedAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AnticoagulantDrug)
+class AnticoagulantDrugAdmin(admin.ModelAdmin):
+    """Reference data the clinic admin keeps: hold hours per procedure-risk tier (ASRA 2018
+    defaults). Retire a drug (active off) rather than delete it: patients' history names it."""
+
+    list_display = ["name", "drug_class", "hold_hours_low", "hold_hours_intermediate", "hold_hours_high", "restart_hours", "active"]
+    list_filter = ["drug_class", "active"]
+    search_fields = ["name", "code"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -159,15 +159,55 @@ class Mobility(models.TextChoices):
     BEDRIDDEN = "bedridden", "Bedridden (e.g. CSF leak)"
 
 
-class Anticoagulant(models.TextChoices):
-    NONE = "none", "None"
-    WARFARIN = "warfarin", "Warfarin"
-    CLOPIDOGREL = "clopidogrel", "Clopidogrel"
-    RIVAROXABAN = "rivaroxaban", "Rivaroxaban"
-    APIXABAN = "apixaban", "Apixaban"
-    ENOXAPARIN = "enoxaparin", "Enoxaparin (therapeutic)"
-    ASPIRIN = "aspirin", "Aspirin"
+class ProcedureRiskTier(models.TextChoices):
+    """Bleeding-risk tiers of pain procedures (ASRA 2018 pain guideline, Narouze et al.): the hold
+    before a procedure depends on the drug and on the tier of the procedure."""
+
+    LOW = "low", "Low risk"
+    INTERMEDIATE = "intermediate", "Intermediate risk"
+    HIGH = "high", "High risk"
+
+
+class DrugClass(models.TextChoices):
+    VITAMIN_K_ANTAGONIST = "vka", "Vitamin K antagonist"
+    P2Y12_INHIBITOR = "p2y12", "P2Y12 inhibitor (antiplatelet)"
+    ASPIRIN = "aspirin", "Aspirin / NSAID"
+    FACTOR_XA_INHIBITOR = "xa", "Direct factor Xa inhibitor"
+    THROMBIN_INHIBITOR = "thrombin", "Direct thrombin inhibitor"
+    HEPARIN = "heparin", "Low-molecular-weight heparin"
     OTHER = "other", "Other"
+
+
+class AnticoagulantDrug(models.Model):
+    """A drug that affects bleeding, with the hold before a procedure per risk tier and the
+    restart interval after it. Data the clinic admin edits; the defaults are ASRA 2018's (a data
+    migration). A blank hold means no default hold at that tier (the checklist still asks the
+    clinician to review the drug)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    drug_class = models.CharField(max_length=20, choices=DrugClass.choices)
+    hold_hours_low = models.PositiveIntegerField(null=True, blank=True, help_text="Hours to hold before a low-risk procedure")
+    hold_hours_intermediate = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Hours to hold before an intermediate-risk procedure"
+    )
+    hold_hours_high = models.PositiveIntegerField(null=True, blank=True, help_text="Hours to hold before a high-risk procedure")
+    restart_hours = models.PositiveIntegerField(null=True, blank=True, help_text="Earliest restart, hours after the procedure")
+    note = models.CharField(max_length=200, blank=True, help_text="Shown on the checklist, e.g. check INR, renal function")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def hold_hours(self, tier: str) -> int | None:
+        return {
+            ProcedureRiskTier.LOW: self.hold_hours_low,
+            ProcedureRiskTier.INTERMEDIATE: self.hold_hours_intermediate,
+            ProcedureRiskTier.HIGH: self.hold_hours_high,
+        }.get(tier)
 
 
 MRN_SEQUENCE = "clinic_patient_mrn_seq"
@@ -202,7 +242,7 @@ class Patient(models.Model):
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, null=True, blank=True, related_name="patients")
     member_id = models.CharField(max_length=40, blank=True)
     # Clinical facts the pre-procedure checklist reads (providers only; front desk does not see them).
-    anticoagulant = models.CharField(max_length=20, choices=Anticoagulant.choices, default=Anticoagulant.NONE)
+    # Current anticoagulants and antiplatelets are PatientMedication rows (any number of them).
     diabetic = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -242,3 +282,26 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {'granted' if self.granted else 'withdrawn'} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PatientMedication(models.Model):
+    """A drug the patient takes that the pre-procedure checklist must review. Current while
+    `stopped_at` is empty; stopping keeps the row (the history of what was known when)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medications")
+    drug = models.ForeignKey(AnticoagulantDrug, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["patient", "drug__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "drug"], condition=models.Q(stopped_at__isnull=True), name="patient_medication_one_current_per_drug"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.drug} ({'current' if self.stopped_at is None else 'stopped'})"

@@ -8,13 +8,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.medications import medications_apply, medications_check_registration, patient_medications_set
 from clinic.models import Channel, ConsentEvent, Patient
 from core import access
 from core.access import Action, Kind
 from core.errors import PermissionDenied, ValidationFailed
 
 CONSENT_FIELDS = {"sms_consent": Channel.SMS, "email_consent": Channel.EMAIL}
-CLINICAL_FIELDS = ("anticoagulant", "diabetic")
+# "anticoagulants" is the list of current drugs (clinic.medications), not a column.
+CLINICAL_FIELDS = ("anticoagulants", "diabetic")
+RELATED_FIELDS = frozenset({"anticoagulants"})
 # What a patient update may change; the MRN, consent timestamps and audit times are the system's.
 UPDATABLE_FIELDS = frozenset(
     {
@@ -51,12 +54,16 @@ def patient_create(
     now = now or timezone.now()
     sms_consent = bool(fields.pop("sms_consent", False))
     email_consent = bool(fields.pop("email_consent", False))
+    drugs = fields.pop("anticoagulants", None) or []
     patient = Patient(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, **fields)
     patient.full_clean(exclude=["mrn"])
     patient.save()
     for channel, granted in ((Channel.SMS, sms_consent), (Channel.EMAIL, email_consent)):
         if granted:
             patient_set_consent(patient=patient, channel=channel, granted=True, source="registration", by=created_by, now=now)
+    if drugs:
+        medications_check_registration(created_by)
+        medications_apply(patient=patient, drugs=drugs, by=created_by, now=now)
     patient.refresh_from_db(fields=["mrn"])
     return patient
 
@@ -123,7 +130,7 @@ def patient_update(
     errors = patient_update_errors(patient=locked, changes=changes, consent_seen=consent_seen)
     if errors:
         raise ValidationFailed("The patient was not changed.", field_errors=errors)
-    plain = {f: v for f, v in changes.items() if f not in CONSENT_FIELDS}
+    plain = {f: v for f, v in changes.items() if f not in CONSENT_FIELDS and f not in RELATED_FIELDS}
     for field, value in plain.items():
         setattr(locked, field, value)
     try:
@@ -131,6 +138,8 @@ def patient_update(
     except DjangoValidationError as error:
         raise ValidationFailed("The patient was not changed.", field_errors=error.message_dict) from None
     locked.save(update_fields=[*plain, "updated_at"])
+    if "anticoagulants" in changes:
+        patient_medications_set(patient=locked, drugs=changes["anticoagulants"] or [], by=by, now=now)
     for field, channel in CONSENT_FIELDS.items():
         if field in changes:
             patient_set_consent(patient=locked, channel=channel, granted=bool(changes[field]), source=source, by=by, now=now)

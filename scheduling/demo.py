@@ -18,6 +18,7 @@ from core.errors import DomainError
 from scheduling.availability import provider_windows
 from scheduling.bundles import bundle_book
 from scheduling.models import (
+    DEFAULT_RISK_BY_FAMILY,
     Appointment,
     AppointmentStatus,
     AvailabilityTemplate,
@@ -152,6 +153,7 @@ def seed_catalogue() -> dict[str, VisitType]:
                 room_kind=kind,
                 is_procedure=bool(family),
                 procedure_family=family,
+                procedure_risk=DEFAULT_RISK_BY_FAMILY.get(family, ""),
                 telehealth=tele,
                 telehealth_capable=tele_ok,
                 requires_driver=driver,

@@ -13,7 +13,7 @@ from django.contrib.postgres.fields import ArrayField, RangeBoundary, RangeOpera
 from django.db import models
 from django.db.models import F, Func, Q
 
-from clinic.models import Discipline, Equipment, Location, Patient, Payer, Provider, Room, RoomKind
+from clinic.models import Discipline, Equipment, Location, Patient, Payer, ProcedureRiskTier, Provider, Room, RoomKind
 
 
 class TsTzRange(Func):
@@ -33,6 +33,20 @@ class ProcedureFamily(models.TextChoices):
     SCS_REMOVAL = "scs_removal", "SCS trial lead removal"
 
 
+# The bleeding-risk tier a new procedure visit type starts with (ASRA 2018); the clinic admin
+# may change it per visit type.
+DEFAULT_RISK_BY_FAMILY = {
+    ProcedureFamily.EBP: ProcedureRiskTier.INTERMEDIATE,
+    ProcedureFamily.ESI: ProcedureRiskTier.INTERMEDIATE,
+    ProcedureFamily.FACET: ProcedureRiskTier.INTERMEDIATE,
+    ProcedureFamily.MBB: ProcedureRiskTier.INTERMEDIATE,
+    ProcedureFamily.RFA: ProcedureRiskTier.INTERMEDIATE,
+    ProcedureFamily.SCS_TRIAL: ProcedureRiskTier.HIGH,
+    ProcedureFamily.NERVE_BLOCK: ProcedureRiskTier.LOW,
+    ProcedureFamily.SCS_REMOVAL: ProcedureRiskTier.LOW,
+}
+
+
 class VisitType(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
@@ -44,6 +58,12 @@ class VisitType(models.Model):
     required_equipment = models.ManyToManyField(Equipment, blank=True, related_name="visit_types")
     is_procedure = models.BooleanField(default=False)
     procedure_family = models.CharField(max_length=20, choices=ProcedureFamily.choices, blank=True, default="")
+    procedure_risk = models.CharField(
+        max_length=12,
+        choices=ProcedureRiskTier.choices,
+        blank=True,
+        help_text="Bleeding-risk tier (ASRA 2018) that sets anticoagulant holds; a procedure left blank is treated as high risk",
+    )
     telehealth = models.BooleanField(default=False, help_text="Held by video; gets a video link and a virtual room")
     telehealth_capable = models.BooleanField(default=False)
     requires_driver = models.BooleanField(default=False)
@@ -59,6 +79,11 @@ class VisitType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def bleeding_risk(self) -> str:
+        """The tier the checklist applies: unset on a procedure means high (the safe side)."""
+        return self.procedure_risk or ProcedureRiskTier.HIGH
 
     def prep_text(self, language: str) -> str:
         return (self.prep_text_es if language == "es" else "") or self.prep_text_en

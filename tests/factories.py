@@ -7,9 +7,11 @@ import datetime
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from clinic.demo import make_npi
-from clinic.models import Discipline, Equipment, Location, Patient, Payer, Provider, Room, RoomKind
+from clinic.medications import medications_apply
+from clinic.models import AnticoagulantDrug, Discipline, Equipment, Location, Patient, Payer, Provider, Room, RoomKind
 from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER
 
 
@@ -107,6 +109,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
 class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Patient
+        skip_postgeneration_save = True
 
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
@@ -115,12 +118,26 @@ class PatientFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"patient{n}@patients.example")
     time_zone = "America/New_York"
 
+    @factory.post_generation
+    def anticoagulant(self, create, extracted, **kwargs):
+        """`anticoagulant="warfarin"` or a list of drug codes: the patient's current drugs."""
+        if create and extracted and extracted != "none":
+            set_drugs(self, *([extracted] if isinstance(extracted, str) else extracted))
+
+
+def set_drugs(patient, *codes: str) -> None:
+    """Make these drug codes (clinic.AnticoagulantDrug, shipped by a migration) the patient's
+    current list, as the system (no access check)."""
+    drugs = list(AnticoagulantDrug.objects.filter(code__in=codes))
+    assert len(drugs) == len(set(codes)), f"unknown drug code in {codes}"
+    medications_apply(patient=patient, drugs=drugs, by=None, now=timezone.now())
+
 
 ROLE_USERS = {"frontdesk": FRONT_DESK, "coordinator": CARE_COORDINATOR, "clinicadmin": CLINIC_ADMIN}
 
 
 # --- scheduling ------------------------------------------------------------------------------
-from scheduling.models import AvailabilityTemplate, VisitType  # noqa: E402
+from scheduling.models import DEFAULT_RISK_BY_FAMILY, AvailabilityTemplate, VisitType  # noqa: E402
 
 
 class VisitTypeFactory(factory.django.DjangoModelFactory):
@@ -135,6 +152,8 @@ class VisitTypeFactory(factory.django.DjangoModelFactory):
     duration_minutes = 30
     room_kind = RoomKind.CONSULT
     min_notice_minutes = 0
+    procedure_family = ""
+    procedure_risk = factory.LazyAttribute(lambda o: DEFAULT_RISK_BY_FAMILY.get(o.procedure_family, ""))
 
     @factory.post_generation
     def required_equipment(self, create, extracted, **kwargs):

@@ -1,5 +1,6 @@
-"""Pre-procedure checklists: items with ASRA hold days for the patient's recorded anticoagulant,
-marking items, and the 24-hour alert for incomplete checklists."""
+"""Pre-procedure checklists: items with ASRA hold times for each drug the patient takes, by the
+procedure's bleeding-risk tier; marking items; the 24-hour alert for incomplete checklists; and
+recomputing the anticoagulant review when the medication list changes before the procedure."""
 
 from __future__ import annotations
 
@@ -11,50 +12,85 @@ from django.utils import timezone
 
 from careplans.models import OPEN_TASK_STATUSES, ChecklistItem, RoleQueue, Task
 from careplans.services.tasks import task_complete, task_create
-from clinic.models import Anticoagulant
+from clinic.medications import medications_current
+from clinic.models import AnticoagulantDrug, ProcedureRiskTier
 from core.errors import IllegalTransition, ValidationFailed
 from scheduling.models import TIME_HOLDING, Appointment
-
-# ASRA 2018 (Narouze et al.) hold times before interventional spine/pain procedures, in days.
-# Defaults only: the prescriber and proceduralist decide for each patient.
-ASRA_HOLD_DAYS: dict[str, Decimal] = {
-    Anticoagulant.WARFARIN: Decimal(5),
-    Anticoagulant.CLOPIDOGREL: Decimal(7),
-    Anticoagulant.RIVAROXABAN: Decimal(3),
-    Anticoagulant.APIXABAN: Decimal(3),
-    Anticoagulant.ENOXAPARIN: Decimal(1),  # therapeutic dose: 24 hours
-    Anticoagulant.ASPIRIN: Decimal(6),  # primary prevention, high-risk procedure
-}
-HOLD_NOTES = {
-    Anticoagulant.WARFARIN: "; check INR is normal before the procedure",
-    Anticoagulant.ENOXAPARIN: " (24 hours, therapeutic dose)",
-    Anticoagulant.ASPIRIN: " if taken for primary prevention (high-risk procedure)",
-}
 
 # Checklist items whose answer does not depend on the day: they carry over to a rescheduled
 # procedure. Consent, driver, NPO and pregnancy belong to the day and are asked again.
 CARRY_OVER_CODES = {ChecklistItem.Code.ANTICOAGULANT, ChecklistItem.Code.CONTRAST_ALLERGY, ChecklistItem.Code.NUTRITION_SCREEN}
 
 
+def anticoagulant_holds(drugs: list[AnticoagulantDrug], tier: str) -> list[tuple[AnticoagulantDrug, int | None]]:
+    """Each drug with its hold in hours before a procedure of this tier (None: no default hold)."""
+    return [(drug, drug.hold_hours(tier)) for drug in drugs]
+
+
+def needs_anticoagulant_hold(patient_id: int, appointment: Appointment) -> bool:
+    """Whether any current drug has a hold before this procedure's tier: what a protocol step
+    "when anticoagulated" asks. Aspirin before a low-risk nerve block is no hold."""
+    tier = appointment.visit_type.bleeding_risk
+    return any(hours for _, hours in anticoagulant_holds(medications_current(patient_id), tier))
+
+
+def _duration(hours: int) -> str:
+    if hours % 24:
+        return f"{hours} hours"
+    days = hours // 24
+    return "24 hours" if days == 1 else f"{days} days"
+
+
+def anticoagulant_detail(appointment: Appointment, drugs: list[AnticoagulantDrug]) -> tuple[str, Decimal | None]:
+    """The checklist line for the drugs, and the longest hold in days (None without any hold).
+    Each drug with a hold shows its last-dose time in the location's zone."""
+    if not drugs:
+        return "No anticoagulant recorded: confirm with the patient.", None
+    tier = appointment.visit_type.bleeding_risk
+    tier_label = ProcedureRiskTier(tier).label.lower()
+    local_start = timezone.localtime(appointment.start, appointment.location.zone)
+    parts, longest = [], 0
+    for drug, hours in anticoagulant_holds(drugs, tier):
+        note = f"; {drug.note}" if drug.note else ""
+        if not hours:
+            parts.append(f"{drug.name}: no default hold before a {tier_label} procedure; review with the prescriber{note}.")
+            continue
+        last_dose = (local_start - timedelta(hours=hours)).strftime("%a %d %b %H:%M")
+        parts.append(f"Hold {drug.name.lower()} {_duration(hours)} before (last dose by {last_dose}){note}.")
+        longest = max(longest, hours)
+    return " ".join(parts)[:300], ((Decimal(longest) / 24).quantize(Decimal("0.1")) if longest else None)
+
+
 def checklist_values(code: str, appointment: Appointment) -> dict:
-    patient = appointment.patient
     values: dict = {"label": ChecklistItem.Code(code).label, "detail": "", "hold_days": None}
     if code == ChecklistItem.Code.ANTICOAGULANT:
-        drug = patient.anticoagulant
-        days = ASRA_HOLD_DAYS.get(drug)
-        if drug == Anticoagulant.NONE:
-            values["detail"] = "No anticoagulant recorded: confirm with the patient."
-        elif days is None:
-            values["detail"] = f"{Anticoagulant(drug).label}: agree the hold with the prescriber (no default hold time)."
-        else:
-            local_start = timezone.localtime(appointment.start, appointment.location.zone)
-            last_dose = (local_start - timedelta(days=float(days))).strftime("%a %d %b %H:%M")
-            unit = "24 hours" if days == 1 else f"{days.normalize():f} days"
-            values["detail"] = (
-                f"Hold {Anticoagulant(drug).label.lower()} {unit} before (last dose by {last_dose}){HOLD_NOTES.get(drug, '')}."
-            )
-            values["hold_days"] = days
+        values["detail"], values["hold_days"] = anticoagulant_detail(appointment, medications_current(appointment.patient_id))
     return values
+
+
+def checklists_refresh_anticoagulant(*, patient_id: int, by=None, now: datetime | None = None) -> int:
+    """The patient's medication list changed: every upcoming procedure's anticoagulant review is
+    recomputed, and one already marked done is asked again (it reviewed another list). Runs in
+    the caller's transaction (the medication change). Returns how many items changed."""
+    now = now or timezone.now()
+    items = ChecklistItem.objects.select_for_update().filter(
+        appointment__patient_id=patient_id,
+        appointment__status__in=TIME_HOLDING,
+        appointment__start__gt=now,
+        code=ChecklistItem.Code.ANTICOAGULANT,
+    )
+    drugs = medications_current(patient_id)
+    changed = 0
+    for item in items.select_related("appointment__visit_type", "appointment__location"):
+        detail, hold_days = anticoagulant_detail(item.appointment, drugs)
+        if (detail, hold_days) == (item.detail, item.hold_days) and item.status == ChecklistItem.Status.PENDING:
+            continue
+        item.detail, item.hold_days = detail, hold_days
+        item.status, item.done_at, item.done_by = ChecklistItem.Status.PENDING, None, None
+        item.note = "Medication list changed: review again."
+        item.save(update_fields=["detail", "hold_days", "status", "done_at", "done_by", "note"])
+        changed += 1
+    return changed
 
 
 def checklist_item_mark(*, item: ChecklistItem, status: str, by=None, note: str = "", now: datetime | None = None) -> ChecklistItem:

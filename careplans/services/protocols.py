@@ -35,11 +35,10 @@ from careplans.models import (
     Task,
     TaskEvent,
 )
-from careplans.services.checklists import CARRY_OVER_CODES, checklist_values
+from careplans.services.checklists import CARRY_OVER_CODES, checklist_values, needs_anticoagulant_hold
 from careplans.services.plans import activity_link_appointment, activity_record_progress
 from careplans.services.questionnaires import instructions_link_for, questionnaire_request_create
 from careplans.services.tasks import active_plan_id, task_cancel, task_create
-from clinic.models import Anticoagulant
 from core import access
 from core.access import Kind
 from core.errors import IllegalTransition, ValidationFailed
@@ -89,9 +88,10 @@ def _applies(step: ProtocolStep, appointment: Appointment, complications: list[s
         return False
     if step.when_diabetic is not None and patient.diabetic != step.when_diabetic:
         return False
-    anticoagulated = patient.anticoagulant != Anticoagulant.NONE
-    if step.when_anticoagulated is not None and anticoagulated != step.when_anticoagulated:
-        return False
+    if step.when_anticoagulated is not None:
+        # "Anticoagulated" for this procedure: some current drug has a hold at its risk tier.
+        if needs_anticoagulant_hold(patient.pk, appointment) != step.when_anticoagulated:
+            return False
     return True
 
 

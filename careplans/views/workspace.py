@@ -40,6 +40,7 @@ from careplans.services import (
     task_start,
     team_note_add,
 )
+from clinic.medications import medications_current
 from clinic.models import Location, Provider
 from core import access
 from core.access import Kind
@@ -215,7 +216,16 @@ def patient_view(request, pk: int):
     return render(
         request,
         "workspace/patient.html",
-        {**record, "pain_chart": pain, "function_chart": function, "timeline": timeline, "zone": zone, "now": now},
+        {
+            **record,
+            # Read after patient_record_for_user checked clinical access to this patient.
+            "medications": medications_current(record["patient"].pk),
+            "pain_chart": pain,
+            "function_chart": function,
+            "timeline": timeline,
+            "zone": zone,
+            "now": now,
+        },
     )
 
 

@@ -46,7 +46,7 @@ def test_the_day_sheet_tells_the_front_desk_a_checklist_is_incomplete_not_how_ma
 def test_the_patient_history_does_not_tell_the_front_desk_which_clinical_facts_changed(front_desk_user, anesthesiologist):
     patient = PatientFactory(diabetic=False)
     CareTeamMemberFactory(care_plan=CarePlanFactory(patient=patient), provider=anesthesiologist)
-    data = patient_admin_data(patient, first_name="Renamed", anticoagulant="none", diabetic="on")
+    data = patient_admin_data(patient, first_name="Renamed", diabetic="on")
     response = _client(anesthesiologist.user).post(f"/admin/clinic/patient/{patient.pk}/change/", data)
     assert response.status_code == 302
     patient.refresh_from_db()

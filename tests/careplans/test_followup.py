@@ -2,6 +2,7 @@
 withdrawal on cancel and moving on reschedule."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -15,7 +16,6 @@ from careplans.services import (
     followup_sweep,
     procedure_record_set,
 )
-from clinic.models import Anticoagulant
 from scheduling.services import (
     appointment_book,
     appointment_cancel,
@@ -25,6 +25,7 @@ from scheduling.services import (
     appointment_start,
 )
 from tests.careplans.conftest import local
+from tests.factories import set_drugs
 
 pytestmark = pytest.mark.django_db
 
@@ -63,22 +64,26 @@ def test_default_protocols_ship_with_a_fresh_install():
     assert ProtocolStep.objects.filter(protocol__code="dural-puncture", when_complication="dural_puncture").exists()
 
 
+# ASRA 2018 holds before an intermediate-risk procedure (an ESI), as shipped.
 @pytest.mark.parametrize(
     "drug,days,text",
     [
-        (Anticoagulant.WARFARIN, 5, "5 days"),
-        (Anticoagulant.CLOPIDOGREL, 7, "7 days"),
-        (Anticoagulant.RIVAROXABAN, 3, "3 days"),
-        (Anticoagulant.APIXABAN, 3, "3 days"),
-        (Anticoagulant.ENOXAPARIN, 1, "24 hours"),
-        (Anticoagulant.ASPIRIN, 6, "6 days"),
+        ("warfarin", 5, "5 days"),
+        ("clopidogrel", 7, "7 days"),
+        ("prasugrel", 7, "7 days"),
+        ("ticagrelor", 5, "5 days"),
+        ("rivaroxaban", 3, "3 days"),
+        ("apixaban", 3, "3 days"),
+        ("edoxaban", 3, "3 days"),
+        ("dabigatran", 5, "5 days"),
+        ("enoxaparin-therapeutic", 1, "24 hours"),
+        ("enoxaparin-prophylactic", Decimal("0.5"), "12 hours"),
     ],
 )
 def test_booking_a_procedure_builds_the_checklist_with_asra_hold_days(
     drug, days, text, patient, working_anesthesiologist, esi, eager_celery, django_capture_on_commit_callbacks, outbox
 ):
-    patient.anticoagulant = drug
-    patient.save()
+    set_drugs(patient, drug)
     appointment = book(patient, working_anesthesiologist, esi, local(10), django_capture_on_commit_callbacks)
     items = {i.code: i for i in ChecklistItem.objects.filter(appointment=appointment)}
     assert set(items) == {"anticoagulant", "consent", "driver", "npo", "pregnancy", "contrast_allergy"}
@@ -164,8 +169,7 @@ def test_dural_puncture_adds_a_csf_leak_check_within_24_hours_once(
 def test_cancelled_procedure_withdraws_open_work(
     patient, working_anesthesiologist, esi, eager_celery, django_capture_on_commit_callbacks, outbox
 ):
-    patient.anticoagulant = Anticoagulant.WARFARIN
-    patient.save()
+    set_drugs(patient, "warfarin")
     appointment = book(patient, working_anesthesiologist, esi, local(12), django_capture_on_commit_callbacks)
     assert Task.objects.filter(appointment=appointment, status="requested").count() == 1
     with django_capture_on_commit_callbacks(execute=True):
@@ -178,8 +182,7 @@ def test_cancelled_procedure_withdraws_open_work(
 def test_rescheduled_procedure_moves_open_work_and_keeps_done_checks(
     patient, working_anesthesiologist, esi, eager_celery, django_capture_on_commit_callbacks, outbox
 ):
-    patient.anticoagulant = Anticoagulant.CLOPIDOGREL
-    patient.save()
+    set_drugs(patient, "clopidogrel")
     old = book(patient, working_anesthesiologist, esi, local(15), django_capture_on_commit_callbacks)
     checklist_item_mark(item=ChecklistItem.objects.get(appointment=old, code="anticoagulant"), status="done")
     checklist_item_mark(item=ChecklistItem.objects.get(appointment=old, code="driver"), status="done")

@@ -3,7 +3,7 @@ and patients in the admin and the API."""
 
 from __future__ import annotations
 
-from clinic.models import ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
+from clinic.models import AnticoagulantDrug, ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
 from tests.persona_walk.registry import NOT_YOUR_PATIENT, Row, admin_app_index_row, admin_model_rows, autocomplete_row
 
 
@@ -18,6 +18,7 @@ ADMIN = [
     *admin_model_rows(Equipment, _obj(Equipment)),
     *admin_model_rows(Room, _obj(Room)),
     *admin_model_rows(Payer, _obj(Payer)),
+    *admin_model_rows(AnticoagulantDrug, lambda world: AnticoagulantDrug.objects.get(code="apixaban")),
     *admin_model_rows(Provider, _obj(Provider)),
     *admin_model_rows(Patient, lambda world: world.patient),
     *admin_model_rows(ConsentEvent, _obj(ConsentEvent)),
@@ -37,8 +38,8 @@ ADMIN = [
         )
         for query in (
             "diabetic__exact=1",
-            "anticoagulant__exact=apixaban",
             "anticoagulant=apixaban",
+            "medications__drug__code=apixaban",
         )
     ],
     autocomplete_row(Patient, "payer"),

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from careplans.services import task_create
-from clinic.models import ConsentEvent, Patient
+from clinic.medications import medications_current
+from clinic.models import AnticoagulantDrug, ConsentEvent, Patient, PatientMedication
 from clinic.services import patient_set_consent
 from core.models import AuditEvent
 from scheduling.models import Appointment
@@ -231,20 +232,28 @@ def test_registering_a_patient_in_the_admin_goes_through_the_service(front_desk_
 def test_a_provider_on_the_team_changes_clinical_facts_in_the_admin(anesthesiologist):
     patient = PatientFactory()
     CareTeamMemberFactory(care_plan=CarePlanFactory(patient=patient), provider=anesthesiologist)
-    data = patient_admin_data(patient, anticoagulant="apixaban", diabetic="on")
+    drugs = AnticoagulantDrug.objects.filter(code__in=["aspirin", "clopidogrel"])
+    data = patient_admin_data(patient, anticoagulants=[d.pk for d in drugs], diabetic="on")
     response = _login(anesthesiologist.user).post(reverse("admin:clinic_patient_change", args=[patient.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     patient.refresh_from_db()
-    assert (patient.anticoagulant, patient.diabetic) == ("apixaban", True)
+    assert (sorted(d.code for d in medications_current(patient.pk)), patient.diabetic) == (["aspirin", "clopidogrel"], True)
+    # Taking one off keeps it as history, stopped by this provider.
+    data = patient_admin_data(patient, anticoagulants=[drugs.get(code="clopidogrel").pk], diabetic="on")
+    assert _login(anesthesiologist.user).post(reverse("admin:clinic_patient_change", args=[patient.pk]), data).status_code == 302
+    assert [d.code for d in medications_current(patient.pk)] == ["clopidogrel"]
+    stopped = PatientMedication.objects.get(patient=patient, drug__code="aspirin")
+    assert stopped.stopped_at is not None and stopped.stopped_by == anesthesiologist.user
 
 
 def test_front_desk_posting_clinical_facts_changes_nothing_clinical(front_desk_user):
     patient = PatientFactory()
-    data = patient_admin_data(patient, first_name="Renamed", anticoagulant="warfarin", diabetic="on")
+    warfarin = AnticoagulantDrug.objects.get(code="warfarin")
+    data = patient_admin_data(patient, first_name="Renamed", anticoagulants=[warfarin.pk], diabetic="on")
     response = _login(front_desk_user).post(reverse("admin:clinic_patient_change", args=[patient.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     patient.refresh_from_db()
-    assert (patient.first_name, patient.anticoagulant, patient.diabetic) == ("Renamed", "none", False)
+    assert (patient.first_name, medications_current(patient.pk), patient.diabetic) == ("Renamed", [], False)
 
 
 @pytest.mark.parametrize("persona", ["front_desk_user", "clinic_admin_user"])

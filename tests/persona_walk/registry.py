@@ -66,7 +66,8 @@ RELIEF = 73
 CANARY_PATTERNS = {
     "relief": re.compile(rf"(?<!name=\")relief_percent[^\w=%&].{{0,300}}?(?<![\d.]){RELIEF}(?![\d.])|Relief[^<]{{0,20}}{RELIEF}\s*%", re.S),
     "anticoagulant": re.compile(
-        r'value="apixaban" selected|"anticoagulant":\s*"apixaban"|Anticoagulant:\s*(?:</label>\s*)?(?:<[^>]+>\s*)*Apixaban', re.S | re.I
+        r'name="anticoagulants"[^>]*checked[^>]*>\s*Apixaban|"anticoagulants?":\s*\[?"apixaban"|Anticoagulants?:\s*(?:</label>\s*)?(?:<[^>]+>\s*)*Apixaban',
+        re.S | re.I,
     ),
     "diabetic": re.compile(r'name="diabetic"[^>]*checked|field-diabetic.{0,300}?icon-yes|"diabetic":\s*true|Diabetic:\s*yes', re.S | re.I),
 }
