@@ -266,9 +266,29 @@ class AnticoagulantDrugAdmin(admin.ModelAdmin):
     """Reference data the clinic admin keeps: hold hours per procedure-risk tier (ASRA 2018
     defaults). Retire a drug (active off) rather than delete it: patients' history names it."""
 
-    list_display = ["name", "drug_class", "hold_hours_low", "hold_hours_intermediate", "hold_hours_high", "restart_hours", "active"]
+    list_display = ["name", "drug_class", "low", "intermediate", "high", "restart", "active"]
     list_filter = ["drug_class", "active"]
     search_fields = ["name", "code"]
+
+    @staticmethod
+    def _hours(value: int | None) -> str:
+        return "no hold" if value is None else f"{value} h"
+
+    @admin.display(description="Hold: low risk", ordering="hold_hours_low")
+    def low(self, obj):
+        return self._hours(obj.hold_hours_low)
+
+    @admin.display(description="Hold: intermediate", ordering="hold_hours_intermediate")
+    def intermediate(self, obj):
+        return self._hours(obj.hold_hours_intermediate)
+
+    @admin.display(description="Hold: high risk", ordering="hold_hours_high")
+    def high(self, obj):
+        return self._hours(obj.hold_hours_high)
+
+    @admin.display(description="Restart after", ordering="restart_hours")
+    def restart(self, obj):
+        return "—" if obj.restart_hours is None else f"{obj.restart_hours} h"
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -28,6 +28,7 @@ class VisitTypeAdmin(admin.ModelAdmin):
         "buffer_after_minutes",
         "room_kind",
         "is_procedure",
+        "procedure_risk",
         "telehealth",
         "active",
     ]
