@@ -29,6 +29,7 @@ from careplans.models.protocols import (
 from careplans.models.questionnaires import QuestionnaireRequest, QuestionnaireResponse
 from careplans.models.tasks import (
     DISCIPLINE_QUEUE,
+    CRISIS_SOURCES,
     OPEN_TASK_STATUSES,
     RoleQueue,
     Task,
@@ -38,6 +39,7 @@ from careplans.models.tasks import (
 
 __all__ = [
     "DISCIPLINE_QUEUE",
+    "CRISIS_SOURCES",
     "OPEN_TASK_STATUSES",
     "Activity",
     "CarePlan",
