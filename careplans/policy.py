@@ -30,8 +30,7 @@ from careplans.models import (
     TeamNote,
 )
 from core import access
-from core.access import Kind
-from core.access import CLINICAL_ROLES
+from core.access import CLINICAL_ROLES, Kind
 from core.roles import CARE_COORDINATOR, FRONT_DESK, ON_CALL, user_roles
 
 ALERT_PRIORITIES = [Task.Priority.URGENT, Task.Priority.ASAP, Task.Priority.STAT]

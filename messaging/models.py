@@ -44,7 +44,12 @@ class Message(models.Model):
     # while the message goes to staff_recipient at to_address.
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="messages")
     staff_recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="staff_alerts", help_text="Staff alerts only"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff_alerts",
+        help_text="Staff alerts only",
     )
     to_address = models.CharField(
         max_length=254, blank=True, help_text="Staff alerts only: the phone (E.164) or email the alert goes to, fixed when planned"

@@ -28,8 +28,8 @@ from careplans.models.protocols import (
 )
 from careplans.models.questionnaires import QuestionnaireRequest, QuestionnaireResponse
 from careplans.models.tasks import (
-    DISCIPLINE_QUEUE,
     CRISIS_SOURCES,
+    DISCIPLINE_QUEUE,
     OPEN_TASK_STATUSES,
     RoleQueue,
     Task,

@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from careplans.models import CRISIS_SOURCES, DISCIPLINE_QUEUE, OPEN_TASK_STATUSES, CareTeamMember, Task, TaskEvent
+from careplans.models import CRISIS_SOURCES, DISCIPLINE_QUEUE, CareTeamMember, Task, TaskEvent
 from clinic.models import Provider
 from core.roles import CARE_COORDINATOR, ON_CALL, PROVIDER
 from messaging import tasks as messaging_tasks
@@ -108,10 +108,7 @@ def _escalation_contacts(task: Task) -> list[StaffContact]:
     contacts = _provider_contacts(leads)
     if not contacts and settings.MEDICAL_DIRECTOR_USERNAME:
         director = (
-            get_user_model()
-            .objects.filter(username=settings.MEDICAL_DIRECTOR_USERNAME, is_active=True)
-            .select_related("provider")
-            .first()
+            get_user_model().objects.filter(username=settings.MEDICAL_DIRECTOR_USERNAME, is_active=True).select_related("provider").first()
         )
         if director is not None:
             contacts = [_contact(director, getattr(director, "provider", None))]
@@ -142,8 +139,8 @@ def crisis_tasks_escalate(*, now: datetime | None = None) -> int:
     escalated = 0
     for task_id in list(due):
         with transaction.atomic():
-            task = Task.objects.select_for_update().select_related("patient").get(pk=task_id)
-            if task.status not in OPEN_TASK_STATUSES or task.status != Task.Status.REQUESTED:
+            task = Task.objects.select_for_update(of=("self",)).select_related("patient").get(pk=task_id)
+            if task.status != Task.Status.REQUESTED:  # accepted, started, done or withdrawn meanwhile
                 continue
             if TaskEvent.objects.filter(task=task, action=TaskEvent.Action.ESCALATED, detail=ESCALATED_DETAIL).exists():
                 continue

@@ -87,7 +87,9 @@ def _answered_page(request, response):
     with translation.override(response.patient.language):
         if response_shows_crisis_resources(response):
             return render(request, "workspace/crisis_resources.html", _clinic())
-        return render(request, "workspace/public_message.html", {"message": gettext("Thank you. Your answers have been sent to your care team.")})
+        return render(
+            request, "workspace/public_message.html", {"message": gettext("Thank you. Your answers have been sent to your care team.")}
+        )
 
 
 @never_cache
