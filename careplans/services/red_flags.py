@@ -46,7 +46,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"\b(leg|legs|back) (pain|hurts?|is killing)",
             r"\bpain (in|down) my (leg|legs|back)",
             r"\bdolor (de|en) (la |las |mi |mis )?(pierna|piernas|espalda)",
-            r"\bme duele(n)? (la |las |mi |mis )?(pierna|piernas|espalda)",
+            r"\bme duele(n)? (mucho |bastante )?(la |las |mi |mis )?(pierna|piernas|espalda)",
         ),
     ),
     RedFlag(
@@ -127,7 +127,8 @@ def red_flags_in_text(text: str) -> list[str]:
 
 
 def ebp_red_flag_window_appointment(*, patient_id: int, now: datetime | None = None) -> Appointment | None:
-    """The patient's latest epidural blood patch completed within RED_FLAG_WINDOW before now."""
+    """The patient's latest completed epidural blood patch that started within RED_FLAG_WINDOW
+    before now (completed means it has happened, whatever its booked start)."""
     now = now or timezone.now()
     return (
         Appointment.objects.filter(
@@ -135,7 +136,6 @@ def ebp_red_flag_window_appointment(*, patient_id: int, now: datetime | None = N
             status=AppointmentStatus.COMPLETED,
             visit_type__procedure_family=ProcedureFamily.EBP,
             start__gte=now - RED_FLAG_WINDOW,
-            start__lte=now,
         )
         .select_related("provider__user", "patient")
         .order_by("-start")
@@ -148,7 +148,7 @@ def is_in_red_flag_window(appointment: Appointment, *, now: datetime | None = No
     return (
         appointment.visit_type.procedure_family == ProcedureFamily.EBP
         and appointment.status == AppointmentStatus.COMPLETED
-        and now - RED_FLAG_WINDOW <= appointment.start <= now
+        and now - RED_FLAG_WINDOW <= appointment.start
     )
 
 
