@@ -8,9 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0004_crisis_provider_alert_phone'),
         ('messaging', '0002_default_reminder_plan'),
-        ('scheduling', '0007_appointment_outcome'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

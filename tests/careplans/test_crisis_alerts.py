@@ -28,7 +28,7 @@ from core.roles import ON_CALL
 from messaging.channels.sms import TestBackend
 from messaging.models import Message
 from messaging.redaction import CLINICAL_PLACEHOLDER, message_text
-from tests.factories import CarePlanFactory, DisciplineFactory, PatientFactory, ProviderFactory, UserFactory
+from tests.factories import CarePlanFactory, DisciplineFactory, PatientFactory, ProviderFactory, UserFactory, sign_in
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 # 02:00 in the patient's zone: deep in quiet hours (08:00-21:00 allowed).
@@ -216,6 +216,20 @@ def test_front_desk_sees_no_alert_text(patient, plan, phoned_psychologist, front
     questionnaire_response_create(patient=patient, questionnaire="PHQ-9", answers=ITEM9, now=NIGHT)
     alert = staff_alerts().first()
     assert message_text(front_desk_user, alert, "body") == CLINICAL_PLACEHOLDER
+
+
+def test_front_desk_and_clinic_admin_do_not_see_that_an_alert_went_out(
+    client, patient, plan, phoned_psychologist, front_desk_user, clinic_admin_user
+):
+    questionnaire_response_create(patient=patient, questionnaire="PHQ-9", answers=ITEM9, now=NIGHT)
+    alert = staff_alerts().first()
+    for user in (front_desk_user, clinic_admin_user):
+        sign_in(client, user)
+        listing = client.get("/admin/messaging/message/?purpose=staff_alert")
+        assert listing.status_code == 200 and f"/admin/messaging/message/{alert.pk}/change/" not in listing.content.decode()
+        assert client.get(f"/admin/messaging/message/{alert.pk}/change/").status_code == 302  # "does not exist"
+    sign_in(client, phoned_psychologist.user)
+    assert client.get(f"/admin/messaging/message/{alert.pk}/change/").status_code == 200
 
 
 # --- the patient's page -------------------------------------------------------------------------
