@@ -78,7 +78,9 @@ def questionnaire_answer_view(request, token: str):
 
 
 def _clinic() -> dict:
-    return {"clinic_name": settings.CLINIC_NAME, "clinic_phone": settings.CLINIC_PHONE}
+    # tel: links take the number without spaces; the page shows it as the clinic writes it.
+    phone = settings.CLINIC_PHONE
+    return {"clinic_name": settings.CLINIC_NAME, "clinic_phone": phone, "clinic_tel": "".join(phone.split())}
 
 
 def _answered_page(request, response):

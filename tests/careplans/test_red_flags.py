@@ -166,7 +166,7 @@ def test_ticking_a_red_flag_raises_the_urgent_task_and_tells_the_patient_to_call
     page = client.post(ebp_page(done_ebp), {"flag": ["leg_weakness_numbness", "fever"]})
     text = page.content.decode()
     assert page.status_code == 200
-    assert 'Call Riverside Pain Clinic now at <a href="tel:+1 617-555-0100"><strong>+1 617-555-0100</strong></a>' in text
+    assert 'Call Riverside Pain Clinic now at <a href="tel:+1617-555-0100"><strong>+1 617-555-0100</strong></a>' in text
     assert 'call <a href="tel:911"><strong>911</strong></a>' in text
     task = Task.objects.get(source="red_flag")
     assert (task.assignee_role, task.priority, task.appointment) == ("anesthesiology", "urgent", done_ebp)
@@ -186,6 +186,7 @@ def test_the_red_flag_page_is_in_the_patients_language(client, patient, done_ebp
     assert "¿Síntomas nuevos?" in client.get(ebp_page(done_ebp)).content.decode()
     text = client.post(ebp_page(done_ebp), {"flag": "fever"}).content.decode()
     assert "Llámenos ahora" in text and 'llame al <a href="tel:911"><strong>911</strong></a>' in text
+    assert 'Llame ahora a Riverside Pain Clinic al <a href="tel:+1617-555-0100"><strong>+1 617-555-0100</strong></a>' in text
 
 
 def test_unknown_flags_are_ignored_not_an_error(client, done_ebp):
