@@ -17,6 +17,7 @@ from django.db import connection
 from careplans.models import Task, TaskEvent
 from careplans.selectors import tasks_for_user
 from careplans.services import (
+    crisis_alert_raise,
     crisis_tasks_escalate,
     questionnaire_link_for,
     questionnaire_request_create,
@@ -96,8 +97,6 @@ def test_item_9_plans_urgent_sms_and_email_to_the_psychologist_and_on_call_due_a
 
 def test_answering_twice_or_a_retried_plan_alerts_once(patient, plan, phoned_psychologist, on_call):
     questionnaire_response_create(patient=patient, questionnaire="PHQ-9", answers=ITEM9, now=NIGHT)
-    from careplans.services import crisis_alert_raise
-
     crisis_alert_raise(task=Task.objects.get(source="questionnaire"), now=NIGHT)
     assert staff_alerts().count() == 4
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
-from careplans.models import Task
+from careplans.models import ProtocolStep, Task
 from careplans.services import instructions_link_for, red_flags_in_text
 from careplans.services.red_flags import RED_FLAG_CODES
 from core.roles import ON_CALL
@@ -149,8 +149,6 @@ def test_on_call_is_alerted_too(patient, done_ebp):
 
 
 def ebp_page(done_ebp):
-    from careplans.models import ProtocolStep
-
     step = ProtocolStep.objects.filter(protocol__code="ebp", kind=ProtocolStep.Kind.PATIENT_MESSAGE).first()
     return instructions_link_for(step, appointment=done_ebp)
 
@@ -195,8 +193,6 @@ def test_unknown_flags_are_ignored_not_an_error(client, done_ebp):
 
 
 def test_a_link_without_an_ebp_in_the_window_shows_no_form_and_takes_no_report(client, done_ebp):
-    from careplans.models import ProtocolStep
-
     step = ProtocolStep.objects.filter(kind=ProtocolStep.Kind.PATIENT_MESSAGE).first()
     assert "New symptoms?" not in client.get(instructions_link_for(step)).content.decode()
     assert client.post(instructions_link_for(step), {"flag": "fever"}).status_code == 400
