@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format benchmark stop clean
+.PHONY: run test lint format benchmark messages stop clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version 2>&1))."; exit 1; }
@@ -32,6 +32,12 @@ format: $(VENV)/.dev
 
 benchmark: $(VENV)/.dev
 	$(BIN)/python benchmarks/run_all.py
+
+# Patient-page translations: refresh locale/es/LC_MESSAGES/django.po from the code, then compile
+# the .mo that is committed next to it (needs GNU gettext: apt-get install gettext).
+messages: $(VENV)/.runtime
+	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=tests --ignore=benchmarks --no-location
+	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 stop:
 	@$(BIN)/python -c 'from config import embedded; embedded.stop_postgres(); embedded.stop_redis()'

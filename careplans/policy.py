@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
 from careplans.models import (
+    CRISIS_SOURCES,
     DISCIPLINE_QUEUE,
     OPEN_TASK_STATUSES,
     Activity,
@@ -28,8 +30,8 @@ from careplans.models import (
     TeamNote,
 )
 from core import access
-from core.access import Kind
-from core.roles import CARE_COORDINATOR, FRONT_DESK, user_roles
+from core.access import CLINICAL_ROLES, Kind
+from core.roles import CARE_COORDINATOR, FRONT_DESK, ON_CALL, user_roles
 
 ALERT_PRIORITIES = [Task.Priority.URGENT, Task.Priority.ASAP, Task.Priority.STAT]
 
@@ -49,7 +51,18 @@ def queues_for_user(user) -> list[str]:
     provider = access.provider_of(user)
     if provider is not None and (queue := DISCIPLINE_QUEUE.get(provider.discipline.code)):
         queues.append(queue)
+    if ON_CALL in roles and roles & CLINICAL_ROLES:
+        queues.append(RoleQueue.ON_CALL)
     return queues
+
+
+def covers_crises(user) -> bool:
+    """On-call clinicians and the medical director are alerted of every crisis task
+    (careplans.services.crisis), so they may open one whoever holds it."""
+    if not access.may_ever(user, Kind.CLINICAL):
+        return False
+    director = settings.MEDICAL_DIRECTOR_USERNAME
+    return ON_CALL in user_roles(user) or bool(director and user.get_username() == director)
 
 
 def _care_team(user, now: datetime) -> Q:
@@ -64,11 +77,14 @@ def _coordinator_queue(user, now: datetime) -> Q:
 
 
 def _alerts(user, now: datetime) -> Q:
-    """Open urgent/STAT tasks assigned to the user or sitting in a queue they work from."""
+    """Open urgent/STAT tasks assigned to the user or sitting in a queue they work from, and open
+    crisis tasks for those who cover crises."""
     provider = access.provider_of(user)
     mine = Q(assignee_role__in=[q for q in queues_for_user(user) if q in CLINICAL_QUEUES])
     if provider is not None:
         mine |= Q(assignee_provider=provider)
+    if covers_crises(user):
+        mine |= Q(source__in=CRISIS_SOURCES)
     alerts = Task.objects.filter(mine, patient=OuterRef("pk"), status__in=OPEN_TASK_STATUSES, priority__in=ALERT_PRIORITIES)
     return Q(Exists(alerts))
 

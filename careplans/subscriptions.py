@@ -14,7 +14,7 @@ from careplans.events import CareplansHappened
 from careplans.events import registry as careplans_events
 from careplans.models import RoleQueue, Task
 from careplans.selectors import checklist_state_for_appointments
-from careplans.services import task_create
+from careplans.services import ebp_red_flag_window_appointment, red_flags_in_text, red_flags_report, task_create
 from careplans.services.checklists import checklists_refresh_anticoagulant
 from clinic.events import ClinicHappened
 from clinic.events import registry as clinic_events
@@ -59,6 +59,13 @@ def _procedure_recorded(*, appointment, **_) -> None:
 
 
 def _front_desk_task(*, patient, title: str, text: str, source: str, dedupe_key: str, now, **_) -> None:
+    """A patient asked for a person. A text mentioning a red flag within two weeks of an epidural
+    blood patch is anesthesiology's urgent work, not a routine front-desk callback; messaging
+    cannot tell (it knows no procedures), so care plans decide here."""
+    if source == "inbound_sms" and patient is not None and (flags := red_flags_in_text(text)):
+        if (ebp := ebp_red_flag_window_appointment(patient_id=patient.pk, now=now)) is not None:
+            red_flags_report(appointment=ebp, flags=flags, source=source, text=text, dedupe_key=f"red-flag:{dedupe_key}", now=now)
+            return
     task_create(
         title=title,
         patient=patient,

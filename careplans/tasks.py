@@ -24,3 +24,8 @@ def raise_incomplete_checklists() -> None:
 @shared_task(ignore_result=True)
 def sweep_followups() -> None:
     services.followup_sweep()
+
+
+@shared_task(ignore_result=True)
+def escalate_crisis_tasks() -> None:
+    services.crisis_tasks_escalate()

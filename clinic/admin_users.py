@@ -8,6 +8,8 @@ them walk around that policy, so for anyone who is not a superuser this admin:
   granted by a superuser only;
 - refuses (a form error) changing one's OWN groups, staff or active status;
 - refuses adding or removing a clinical role group (Provider, Care coordinator) for anyone;
+  the On-call rota is not one: they put clinicians on call and take them off (a member who is
+  not a clinician is refused for everyone, superusers included);
 - refuses setting another user's password (403): a password set by the clinic admin is a password
   the clinic admin can sign in with, e.g. as a provider;
 - does not let them change or delete a superuser's account (view only).
@@ -25,6 +27,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.access import CLINICAL_ROLES
+from core.roles import ON_CALL
 
 User = get_user_model()
 
@@ -47,7 +50,7 @@ class ClinicUserAdmin(UserAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        if request.user.is_superuser or obj is None:
+        if obj is None:
             # The add form only asks for a username and a password; groups are set on the change page.
             return form
         acting_user = request.user
@@ -55,7 +58,9 @@ class ClinicUserAdmin(UserAdmin):
         class GuardedUserChangeForm(form):
             def clean(self):
                 cleaned = super().clean()
-                _refuse_escalation(self, acting_user, obj)
+                if not acting_user.is_superuser:
+                    _refuse_escalation(self, acting_user, obj)
+                _on_call_only_for_clinicians(self)
                 return cleaned
 
         return GuardedUserChangeForm
@@ -96,6 +101,24 @@ def _refuse_escalation(form, acting_user, target) -> None:
                     params={"roles": ", ".join(touched)},
                 ),
             )
+
+
+def _on_call_only_for_clinicians(form) -> None:
+    """The On-call rota alerts its members of crisis answers and lets them open crisis tasks;
+    only a clinician (Provider or Care coordinator) can act on one, so only they may be in it.
+    Putting an existing clinician on call opens no record their role does not already open, which
+    is why the clinic admin may do it (and superusers are held to the same rule)."""
+    if "groups" not in form.cleaned_data:
+        return
+    after = _group_names(form.cleaned_data["groups"])
+    if ON_CALL in after and not after & CLINICAL_ROLES:
+        form.add_error(
+            "groups",
+            ValidationError(
+                "Only a clinician (%(roles)s) can be on call: the rota receives crisis alerts that need one.",
+                params={"roles": ", ".join(sorted(CLINICAL_ROLES))},
+            ),
+        )
 
 
 admin.site.unregister(User)

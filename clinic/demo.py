@@ -26,7 +26,7 @@ from clinic.models import (
     Room,
     RoomKind,
 )
-from clinic.roles import PROVIDER
+from clinic.roles import ON_CALL, PROVIDER
 from clinic.validators import luhn_ok
 
 DISCIPLINES = [
@@ -210,6 +210,8 @@ def seed(*, out=print) -> None:
             user.set_password(DEMO_PASSWORD)
             user.save()
             user.groups.add(groups[PROVIDER])
+            if index == 0:  # the demo's "provider" covers crises: on call, with an alert phone
+                user.groups.add(groups[ON_CALL])
         Provider.objects.get_or_create(
             user=user,
             defaults={
@@ -220,6 +222,7 @@ def seed(*, out=print) -> None:
                 "npi": make_npi(100 + index),
                 "home_location": location,
                 "color": COLOURS[index % len(COLOURS)],
+                "alert_phone": "+16175550190" if index == 0 else "",
             },
         )
     _seed_patients()

@@ -123,6 +123,8 @@ class Provider(models.Model):
     home_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="providers", null=True, blank=True)
     active = models.BooleanField(default=True)
     color = models.CharField(max_length=7, default="#1f77b4", validators=[validate_hex_colour])
+    # Staff alerts (crisis answers, red flags) go to this number by SMS; never shown to patients.
+    alert_phone = PhoneNumberField(blank=True, help_text="Mobile for urgent clinical alerts (SMS), E.164")
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -1,4 +1,4 @@
-"""The four staff roles and exactly the permissions each needs.
+"""The staff roles and exactly the permissions each needs.
 
 Groups are created by a data migration (clinic/migrations/0002_roles.py); their permissions are
 re-applied after every migrate from this one table, because permissions for models of later
@@ -7,7 +7,7 @@ apps only exist once migrate has finished. Entries that do not exist (yet) are s
 
 from __future__ import annotations
 
-from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER, ROLES  # noqa: F401 - the names live in core
+from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, ON_CALL, PROVIDER, ROLES  # noqa: F401 - the names live in core
 
 
 def _crud(app: str, model: str, actions: str = "vacd") -> list[str]:
@@ -97,6 +97,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # No API token permissions: a token minted in the admin for a provider is a way to read
         # charts as that provider. Tokens are a superuser matter until proper token management.
     ],
+    # The on-call rota: membership only (crisis alerts, a look at open STAT tasks, through
+    # careplans.policy); its members' permissions come from their clinical role.
+    ON_CALL: [],
 }
 
 

@@ -6,6 +6,9 @@ BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 20.0},
     # Overdue care tasks: tell the assignee, then (after a grace by priority) the care coordinators.
     "careplans-escalate-overdue-tasks": {"task": "careplans.tasks.escalate_overdue_tasks", "schedule": 300.0},
+    # Crisis tasks (PHQ-9 item 9, EBP red flags) nobody accepted in CRISIS_ESCALATE_MINUTES alert
+    # the lead physician or the medical director; every minute, so the delay is at most one more.
+    "careplans-escalate-crisis-tasks": {"task": "careplans.tasks.escalate_crisis_tasks", "schedule": 60.0},
     # Procedures within 24 h whose pre-procedure checklist is incomplete raise an urgent task.
     "careplans-raise-incomplete-checklists": {"task": "careplans.tasks.raise_incomplete_checklists", "schedule": 900.0},
     # Re-runs follow-up assembly for appointment events whose Celery task never ran (broker lost).

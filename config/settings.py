@@ -224,6 +224,12 @@ VIDEO_BASE_URL = env_str("VIDEO_BASE_URL", "https://video.clinic.example/room")
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Pain Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+1 617-555-0100")
+# Crisis alerts (PHQ-9 item 9, EBP red flags): the after-hours phone texted when no on-call
+# clinician has a phone of their own, the medical director alerted when a crisis task has no
+# care-plan lead physician to escalate to, and how long a crisis task may wait unaccepted.
+ON_CALL_PHONE = env_str("ON_CALL_PHONE", "")
+MEDICAL_DIRECTOR_USERNAME = env_str("MEDICAL_DIRECTOR_USERNAME", "")
+CRISIS_ESCALATE_MINUTES = env_int("CRISIS_ESCALATE_MINUTES", 15)
 QUIET_HOURS_START = env_str("QUIET_HOURS_START", "08:00")  # patient-local HH:MM: messages go out from here…
 QUIET_HOURS_END = env_str("QUIET_HOURS_END", "21:00")  # …until here (FCC healthcare exemption); start == end turns quiet hours off
 SMS_MAX_PER_DAY = env_int("SMS_MAX_PER_DAY", 1)  # per patient and local day, urgent messages excepted

@@ -1,4 +1,4 @@
-"""The four staff roles (auth groups). Names only; clinic.roles holds the permission table and
+"""The staff roles (auth groups). Names only; clinic.roles holds the permission table and
 core.access decides what each role may see."""
 
 from __future__ import annotations
@@ -7,7 +7,11 @@ FRONT_DESK = "Front desk"
 PROVIDER = "Provider"
 CARE_COORDINATOR = "Care coordinator"
 CLINIC_ADMIN = "Clinic admin"
-ROLES = (FRONT_DESK, PROVIDER, CARE_COORDINATOR, CLINIC_ADMIN)
+# A rota, not a role of its own: clinicians in it are alerted (SMS + email) of crisis answers and
+# red flags whoever the patient's team is, and may look at open STAT tasks. It grants no
+# permission and opens no record by itself, so the clinic admin sets its members.
+ON_CALL = "On-call"
+ROLES = (FRONT_DESK, PROVIDER, CARE_COORDINATOR, CLINIC_ADMIN, ON_CALL)
 
 
 def user_roles(user) -> set[str]:

@@ -3,9 +3,10 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 from clinic.admin import PatientScopedAdmin
+from core import access
 from core.access import Kind
 from core.admin_access import PolicyInline
-from messaging.models import FailedMessage, InboundSms, Message, MessageStatus, ReminderRule
+from messaging.models import FailedMessage, InboundSms, Message, MessageStatus, Purpose, ReminderRule
 from messaging.redaction import mask_links, message_text
 from messaging.services.transitions import message_resend
 from scheduling.admin import AppointmentAdmin
@@ -69,6 +70,14 @@ class _MessageAdminBase(PatientScopedAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     actions = [resend]
+
+    def get_queryset(self, request):
+        # That an urgent alert went to clinicians about a patient is a clinical fact (a crisis
+        # answer, a red flag): the front desk and the clinic admin do not see those rows at all.
+        qs = super().get_queryset(request)
+        if not access.may_ever(request.user, Kind.CLINICAL):
+            qs = qs.exclude(purpose=Purpose.STAFF_ALERT)
+        return qs
 
     def has_add_permission(self, request) -> bool:
         return False

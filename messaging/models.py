@@ -7,6 +7,7 @@ losing it loses no message (the dispatcher re-claims rows whose lease expired).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -23,6 +24,7 @@ class Purpose(models.TextChoices):
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
     QUESTIONNAIRE = "questionnaire", "Questionnaire link"
     NOTICE = "notice", "Other notice"
+    STAFF_ALERT = "staff_alert", "Urgent alert to staff"
 
 
 class MessageStatus(models.TextChoices):
@@ -38,7 +40,20 @@ class MessageStatus(models.TextChoices):
 class Message(models.Model):
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="messages")
     waitlist_entry = models.ForeignKey(WaitlistEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    # For a staff alert: the patient the alert concerns (their record keeps who was told, when),
+    # while the message goes to staff_recipient at to_address.
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="messages")
+    staff_recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff_alerts",
+        help_text="Staff alerts only",
+    )
+    to_address = models.CharField(
+        max_length=254, blank=True, help_text="Staff alerts only: the phone (E.164) or email the alert goes to, fixed when planned"
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     # Minutes before the appointment the plan asked for (0 for immediate notices); part of the
@@ -73,6 +88,10 @@ class Message(models.Model):
                 fields=["appointment", "purpose", "channel", "offset_minutes"],
                 condition=Q(appointment__isnull=False),
                 name="message_unique_plan_slot",
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose="staff_alert", urgent=True) & ~Q(to_address="") | (~Q(purpose="staff_alert") & Q(to_address="")),
+                name="message_staff_alert_has_address",
             ),
         ]
         indexes = [

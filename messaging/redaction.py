@@ -24,7 +24,9 @@ CLINICAL_PLACEHOLDER = "(clinical message: shown to the care team only)"
 # and a notice is a care-plan protocol's patient message (e.g. the post-steroid glucose warning
 # sent only to diabetic patients). Reminders, confirmations, reschedules, cancellations, video
 # links and waitlist offers are scheduling messages.
-CLINICAL_PURPOSES = frozenset({Purpose.QUESTIONNAIRE, Purpose.NOTICE})
+# A staff alert carries no clinical detail, but that one was raised for this patient is a
+# clinical fact.
+CLINICAL_PURPOSES = frozenset({Purpose.QUESTIONNAIRE, Purpose.NOTICE, Purpose.STAFF_ALERT})
 TEXT_FIELDS = ("subject", "body", "html_body", "last_error")
 CLINICAL_TEXT_FIELDS = ("subject", "body", "html_body")
 

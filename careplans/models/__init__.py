@@ -28,6 +28,7 @@ from careplans.models.protocols import (
 )
 from careplans.models.questionnaires import QuestionnaireRequest, QuestionnaireResponse
 from careplans.models.tasks import (
+    CRISIS_SOURCES,
     DISCIPLINE_QUEUE,
     OPEN_TASK_STATUSES,
     RoleQueue,
@@ -38,6 +39,7 @@ from careplans.models.tasks import (
 
 __all__ = [
     "DISCIPLINE_QUEUE",
+    "CRISIS_SOURCES",
     "OPEN_TASK_STATUSES",
     "Activity",
     "CarePlan",

@@ -20,6 +20,7 @@ class RoleQueue(models.TextChoices):
     PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
     PSYCHOLOGY = "psychology", "Psychology"
     NUTRITION = "nutrition", "Nutrition"
+    ON_CALL = "on_call", "On-call clinician"
 
 
 # Discipline codes (clinic.Discipline.code) to the role queue their providers work from.
@@ -54,6 +55,7 @@ class Task(models.Model):
         CHECKLIST = "checklist", "Pre-procedure checklist"
         ESCALATION = "escalation", "Escalation"
         PATIENT_LINK = "patient_link", "Patient link request"
+        RED_FLAG = "red_flag", "Red flag reported by the patient"
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -115,6 +117,9 @@ class Task(models.Model):
 
 
 OPEN_TASK_STATUSES = [Task.Status.REQUESTED, Task.Status.ACCEPTED, Task.Status.IN_PROGRESS, Task.Status.ON_HOLD]
+# Tasks raised by a patient's crisis answer (PHQ-9 item 9) or a red flag after an EBP: their
+# alerts go to phones at once and climb when nobody accepts them (careplans.services.crisis).
+CRISIS_SOURCES = [Task.Source.QUESTIONNAIRE, Task.Source.RED_FLAG]
 
 
 class TaskEventAction(models.TextChoices):

@@ -2,6 +2,7 @@
 apps (scheduling, messaging) call these; nothing else changes care-plan state."""
 
 from careplans.services.checklists import checklist_item_mark, checklists_raise_incomplete  # noqa: F401
+from careplans.services.crisis import crisis_alert_raise, crisis_tasks_escalate  # noqa: F401
 from careplans.services.plans import (  # noqa: F401
     activity_add,
     activity_book_bundle,
@@ -27,12 +28,20 @@ from careplans.services.protocols import (  # noqa: F401
     procedure_record_set,
 )
 from careplans.services.questionnaires import (  # noqa: F401
+    instructions_for_token,
     instructions_link_for,
     instructions_step_for_token,
     questionnaire_link_for,
     questionnaire_request_create,
     questionnaire_request_for_token,
     questionnaire_response_create,
+    response_shows_crisis_resources,
+)
+from careplans.services.red_flags import (  # noqa: F401
+    RED_FLAGS,
+    ebp_red_flag_window_appointment,
+    red_flags_in_text,
+    red_flags_report,
 )
 from careplans.services.tasks import (  # noqa: F401
     task_accept,

@@ -205,7 +205,7 @@ def _run_step(step: ProtocolStep, protocol: Protocol, appointment: Appointment, 
                 purpose=purpose,
                 due_at=max(due, now),
                 dedupe_key=key,
-                link_path=instructions_link_for(step),
+                link_path=instructions_link_for(step, appointment=appointment),
                 urgent=step.priority in (Task.Priority.STAT, Task.Priority.ASAP),
                 now=now,
             )

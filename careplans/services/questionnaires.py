@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from careplans.models import CarePlan, CareTeamMember, ProtocolStep, QuestionnaireRequest, QuestionnaireResponse, RoleQueue, Task
 from careplans.scoring import INSTRUMENTS, score_answers
+from careplans.services.crisis import crisis_alert_raise
 from careplans.services.tasks import active_plan_id, task_create
 from core.errors import Conflict, NotFound, ValidationFailed
 from messaging import services as messaging_services
@@ -33,17 +34,33 @@ def questionnaire_link_for(request: QuestionnaireRequest) -> str:
 INSTRUCTIONS_SALT = "careplans.instructions-link"
 
 
-def instructions_link_for(step) -> str:
-    """Path of the public page showing a protocol step's patient instructions (not patient data)."""
-    return f"/q/i/{signing.Signer(salt=INSTRUCTIONS_SALT).sign_object({'s': step.pk})}/"
+def instructions_link_for(step, appointment=None) -> str:
+    """Path of the public page showing a protocol step's patient instructions. With the
+    appointment the step follows, the page can also take the patient's report of new symptoms
+    (after an EBP: careplans.services.red_flags); the token carries ids only, signed."""
+    payload = {"s": step.pk} if appointment is None else {"s": step.pk, "a": appointment.pk}
+    return f"/q/i/{signing.Signer(salt=INSTRUCTIONS_SALT).sign_object(payload)}/"
 
 
-def instructions_step_for_token(*, token: str):
+def instructions_for_token(*, token: str) -> tuple[ProtocolStep, Appointment | None]:
+    """The step behind an instructions link and the appointment it follows (None for links made
+    before links carried it). NotFound for a forged link."""
     try:
         data = signing.Signer(salt=INSTRUCTIONS_SALT).unsign_object(token)
-        return ProtocolStep.objects.get(pk=int(data["s"]), kind=ProtocolStep.Kind.PATIENT_MESSAGE)
-    except (signing.BadSignature, ProtocolStep.DoesNotExist, KeyError, TypeError, ValueError):
+        step = ProtocolStep.objects.get(pk=int(data["s"]), kind=ProtocolStep.Kind.PATIENT_MESSAGE)
+        appointment_id = data.get("a")
+        appointment = (
+            Appointment.objects.select_related("patient", "visit_type", "provider__user").get(pk=int(appointment_id))
+            if appointment_id is not None
+            else None
+        )
+    except (signing.BadSignature, ProtocolStep.DoesNotExist, Appointment.DoesNotExist, KeyError, TypeError, ValueError, AttributeError):
         raise NotFound("This link is not valid.") from None
+    return step, appointment
+
+
+def instructions_step_for_token(*, token: str) -> ProtocolStep:
+    return instructions_for_token(token=token)[0]
 
 
 def questionnaire_request_for_token(*, token: str, now: datetime | None = None) -> QuestionnaireRequest:
@@ -130,8 +147,9 @@ def questionnaire_response_create(
     now: datetime | None = None,
 ) -> QuestionnaireResponse:
     """Score and store an answer set. A PHQ-9 with item 9 above 0 creates a STAT task for the
-    patient's psychologist (or the psychology queue) in the same transaction, so the alert
-    exists the moment the answer does. A link's request is closed by compare-and-set, so a
+    patient's psychologist (or the psychology queue) and plans its urgent SMS and email alerts
+    (careplans.services.crisis) in the same transaction, so the alert exists the moment the
+    answer does. A link's request is closed by compare-and-set, so a
     double submit stores one response."""
     now = now or timezone.now()
     result = score_answers(questionnaire, answers)
@@ -166,7 +184,7 @@ def questionnaire_response_create(
             Appointment.objects.filter(pk=appointment.pk, relief_percent__isnull=True).update(relief_percent=relief_percent)
         if "self_harm" in result.alerts:
             psychologist = _psychologist_for(patient.pk)
-            task_create(
+            task = task_create(
                 title="PHQ-9 item 9 positive: same-day safety assessment",
                 description=(
                     f"PHQ-9 answered {now:%Y-%m-%d %H:%M} UTC with item 9 (thoughts of self-harm) = {answers[8]}. "
@@ -182,5 +200,13 @@ def questionnaire_response_create(
                 dedupe_key=f"phq9-item9:{response.pk}",
                 now=now,
             )
+            # Planned with the task, so the alerts exist the moment the answer does.
+            crisis_alert_raise(task=task, now=now)
     log.info("questionnaire answered", extra={"event": "questionnaire.answered", "response_id": response.pk, "source": source})
     return response
+
+
+def response_shows_crisis_resources(response: QuestionnaireResponse) -> bool:
+    """Whether the patient's page after this answer shows the crisis lines (988, 911): the same
+    rule that raised the alert."""
+    return "self_harm" in score_answers(response.questionnaire, response.answers).alerts

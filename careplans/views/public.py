@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from careplans.models import QuestionnaireResponse
 from careplans.scoring import INSTRUMENTS
 from careplans.services import (
-    instructions_step_for_token,
+    RED_FLAGS,
+    instructions_for_token,
     questionnaire_request_for_token,
     questionnaire_response_create,
+    red_flags_report,
+    response_shows_crisis_resources,
 )
+from careplans.services.red_flags import RED_FLAG_CODES, is_in_red_flag_window
 from core.errors import DomainError
 
 # --- public pages (no login): signed, expiring, single-use links -----------------------------
@@ -51,7 +57,7 @@ def questionnaire_answer_view(request, token: str):
                 errors.append("Relief must be a number from 0 to 100.")
         if not errors:
             try:
-                questionnaire_response_create(
+                response = questionnaire_response_create(
                     patient=qrequest.patient,
                     questionnaire=qrequest.questionnaire,
                     answers=answers,
@@ -59,9 +65,7 @@ def questionnaire_answer_view(request, token: str):
                     relief_percent=relief,
                     source=QuestionnaireResponse.Source.LINK,
                 )
-                return render(
-                    request, "workspace/public_message.html", {"message": "Thank you. Your answers have been sent to your care team."}
-                )
+                return _answered_page(request, response)
             except DomainError as error:
                 errors = [m for messages_ in error.field_errors.values() for m in messages_] or [error.message]
     items = [(index, item, values.get(index, "")) for index, item in enumerate(instrument.items)]
@@ -73,12 +77,49 @@ def questionnaire_answer_view(request, token: str):
     )
 
 
+def _clinic() -> dict:
+    # tel: links take the number without spaces; the page shows it as the clinic writes it.
+    phone = settings.CLINIC_PHONE
+    return {"clinic_name": settings.CLINIC_NAME, "clinic_phone": phone, "clinic_tel": "".join(phone.split())}
+
+
+def _answered_page(request, response):
+    """Thank the patient in their language; after a PHQ-9 whose item 9 is above 0, tell them a
+    person will read it and where help is right now (988, 911)."""
+    with translation.override(response.patient.language):
+        if response_shows_crisis_resources(response):
+            return render(request, "workspace/crisis_resources.html", _clinic())
+        return render(
+            request, "workspace/public_message.html", {"message": gettext("Thank you. Your answers have been sent to your care team.")}
+        )
+
+
 @never_cache
+@require_http_methods(["GET", "POST"])
 def instructions_view(request, token: str):
+    """A protocol step's instructions. After an epidural blood patch (within the red-flag
+    window) it also asks about new symptoms: any ticked is anesthesiology's urgent task at once,
+    and the patient is told to call now."""
     try:
-        step = instructions_step_for_token(token=token)
+        step, appointment = instructions_for_token(token=token)
     except DomainError as error:
         return render(request, "workspace/public_message.html", {"message": error.message}, status=error.http_status)
-    return render(
-        request, "workspace/instructions.html", {"step": step, "clinic_name": settings.CLINIC_NAME, "clinic_phone": settings.CLINIC_PHONE}
-    )
+    with translation.override(appointment.patient.language if appointment is not None else settings.LANGUAGE_CODE):
+        asks = appointment is not None and is_in_red_flag_window(appointment)
+        context = {"step": step, "red_flags": RED_FLAGS if asks else (), "reported": None, **_clinic()}
+        if request.method == "POST":
+            if not asks:
+                context["reported"] = "closed"
+                return render(request, "workspace/instructions.html", context, status=400)
+            flags = [code for code in request.POST.getlist("flag") if code in RED_FLAG_CODES]
+            if flags:
+                now = timezone.now()
+                red_flags_report(
+                    appointment=appointment,
+                    flags=flags,
+                    source="form",
+                    dedupe_key=f"red-flag-form:{appointment.pk}:{now:%Y%m%d}:{','.join(sorted(flags))}",
+                    now=now,
+                )
+            context["reported"] = "urgent" if flags else "none"
+        return render(request, "workspace/instructions.html", context)

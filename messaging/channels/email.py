@@ -23,7 +23,11 @@ def build_email(message, *, unsubscribe_url: str = "") -> EmailMultiAlternatives
     if unsubscribe_url and message.purpose == Purpose.REMINDER:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     email = EmailMultiAlternatives(
-        subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.patient.email], headers=headers
+        subject=message.subject,
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_address or message.patient.email],
+        headers=headers,
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")

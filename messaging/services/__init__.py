@@ -8,3 +8,4 @@ from messaging.services.planning import (  # noqa: F401
     outbox_plan_appointment_messages,
     outbox_waitlist_offer,
 )
+from messaging.services.staff_alerts import StaffContact, staff_alert_plan  # noqa: F401, E402

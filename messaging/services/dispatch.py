@@ -87,6 +87,10 @@ def _check_offer(entry: WaitlistEntry | None, now: datetime) -> Decision | None:
 
 
 def _check_consent(message: Message) -> Decision | None:
+    if message.purpose == Purpose.STAFF_ALERT:
+        # Goes to a clinician at the address fixed when it was planned; the patient's consent
+        # is about messages to the patient.
+        return None
     patient = message.patient
     if message.channel == Channel.SMS and not (patient.sms_consent and patient.phone):
         return Decision("cancel", "no SMS consent (opted out)")
@@ -164,7 +168,7 @@ def _hand_over(message: Message) -> str:
 
 def _outbound(message: Message) -> OutboundSms:
     return OutboundSms(
-        to=message.patient.phone.as_e164,
+        to=message.to_address or message.patient.phone.as_e164,
         body=message.body,
         idempotency_key=message.idempotency_key,
         message_id=message.pk,

@@ -245,6 +245,16 @@ PUBLIC = [
     ),
     Row(route="q/i/<str:token>/", url=lambda w: w.tokens["instructions"], label="instructions page (valid token)"),
     Row(route="q/i/<str:token>/", url="/q/i/not-a-token/", label="instructions page (bad token)"),
+    # A red-flag report through a link that follows no EBP (the walk's link names a step only):
+    # refused as bad input for everyone, staff signed in or not; nothing is created.
+    Row(
+        route="q/i/<str:token>/",
+        method="POST",
+        url=lambda w: w.tokens["instructions"],
+        data={"flag": "fever"},
+        expect=expect_all(400),
+        label="instructions red-flag report (no EBP behind the link)",
+    ),
 ]
 
 ROWS = [*ADMIN, *API, *WORKSPACE, *PUBLIC]

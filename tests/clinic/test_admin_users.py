@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER
+from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, ON_CALL, PROVIDER
 from tests.factories import UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +211,30 @@ def test_superuser_can_grant_superuser_and_clinical_roles_set_passwords_and_add_
     assert client.post("/admin/authtoken/tokenproxy/add/", {"user": provider_user.pk}).status_code == 302
     assert Token.objects.filter(user=provider_user).exists()
     assert client.get("/admin/authtoken/tokenproxy/").status_code == 200
+
+
+# --- the On-call rota: the clinic admin sets its members, who must be clinicians -------------
+
+
+def test_clinic_admin_puts_a_provider_on_call_and_takes_them_off(clinic_admin_user, provider_user):
+    client = _client(clinic_admin_user)
+
+    on = client.post(_change_url(provider_user), _change_data(provider_user, groups=_group_pks(PROVIDER, ON_CALL)))
+    assert on.status_code == 302
+    assert set(provider_user.groups.values_list("name", flat=True)) == {PROVIDER, ON_CALL}
+
+    off = client.post(_change_url(provider_user), _change_data(provider_user, groups=_group_pks(PROVIDER)))
+    assert off.status_code == 302
+    assert set(provider_user.groups.values_list("name", flat=True)) == {PROVIDER}
+
+
+def test_nobody_puts_a_non_clinician_on_call(clinic_admin_user, superuser, front_desk_user):
+    for acting in (clinic_admin_user, superuser):
+        response = _client(acting).post(_change_url(front_desk_user), _change_data(front_desk_user, groups=_group_pks(FRONT_DESK, ON_CALL)))
+        assert response.status_code == 200
+        assert "groups" in _form_errors(response)
+    assert set(front_desk_user.groups.values_list("name", flat=True)) == {FRONT_DESK}
+
+
+def test_the_on_call_group_grants_no_permission_of_its_own():
+    assert not Group.objects.get(name=ON_CALL).permissions.exists()
