@@ -61,17 +61,19 @@ def test_sms_reminder_in_english(clinic_world, visit, patient):
     with time_machine.travel(NOW, tick=False):
         appointment = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
     text = Message.objects.get(appointment=appointment, channel="sms", purpose="reminder").body
-    assert text.startswith("Riverside Pain Clinic: visit Thu Nov 12, 9:00 AM. Reply C to confirm. Can't come? https://clinic.example/p/")
-    assert "https://clinic.example/p/" in text and "+1 617-555-0100" in text
+    assert text.startswith("Riverside Pain Clinic: visit Thu Nov 12, 9:00 AM. Reply C to confirm. https://clinic.example/p/")
+    assert text.endswith(" +1 617-555-0100. Reply STOP to opt out") and len(text) <= SMS_MAX
 
 
-def test_sms_reminder_in_spanish_in_the_patients_zone(clinic_world, visit):
+def test_sms_reminder_in_spanish_in_the_patients_zone(settings, clinic_world, visit):
+    settings.CLINIC_SHORT_NAME = "Riverside Pain"
     patient = PatientFactory(sms_consent=True, language="es", time_zone="America/Chicago")
     with time_machine.travel(NOW, tick=False):
         appointment = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
-    text = Message.objects.get(appointment=appointment, channel="sms", purpose="reminder").body
+    text = Message.objects.get(appointment=appointment, channel="sms", purpose="reminder", offset_minutes=1440).body
     assert "jue 12 nov, 8:00 CST" in text  # the patient's zone, named because the clinic's differs
-    assert "Responda C para confirmar" in text and len(text) <= SMS_MAX
+    assert "Confirme con C" in text and len(text) <= SMS_MAX
+    assert text.startswith("Riverside Pain: ") and text.endswith(" +1 617-555-0100. Responda ALTO para cancelar mensajes")
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
