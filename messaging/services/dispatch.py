@@ -323,7 +323,7 @@ def _after_gateway_error(message: Message, error: GatewayError, now: datetime) -
     transitions.message_defer(
         message_id=message.pk,
         until=now + _backoff(message.attempts),
-        reason="gateway error; retrying",
+        reason=f"retrying: {error}",
         error=str(error),
         keep_send_started=error.maybe_sent,
         now=now,

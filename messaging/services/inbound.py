@@ -53,8 +53,8 @@ REPLIES = {
     },
     "es": {
         "opt_out": "{clinic}: ya no recibira mas mensajes. Responda START para volver a suscribirse. Ayuda: {phone}",
-        "opt_in": "{clinic}: volvera a recibir recordatorios, hasta 3 msjs/semana. Responda STOP para no recibirlos. Pueden aplicarse tarifas.",
-        "help": "{clinic}: recordatorios de citas, hasta 3 msjs/semana. Ayuda: {phone}. Responda STOP para no recibirlos. Pueden aplicarse tarifas.",
+        "opt_in": "{clinic}: volvera a recibir recordatorios, hasta 3 msjs/semana. Responda ALTO para no recibirlos. Pueden aplicarse tarifas.",
+        "help": "{clinic}: recordatorios de citas, hasta 3 msjs/semana. Ayuda: {phone}. Responda ALTO para no recibirlos. Pueden aplicarse tarifas.",
         "confirmed": "{clinic}: gracias, su cita del {when} queda confirmada. Dudas: {phone}",
         "nothing": "{clinic}: no encontramos ninguna cita por confirmar. Llame al {phone}",
     },

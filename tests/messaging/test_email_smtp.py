@@ -150,3 +150,10 @@ def test_server_down_is_retried_not_maybe_sent(settings, confirmation):
     assert dispatch(confirmation, NOW) == "retry"
     confirmation.refresh_from_db()
     assert confirmation.send_started_at is None and "unreachable" in confirmation.last_error
+
+
+def test_the_front_desk_sees_why_an_email_waits(smtp, confirmation):
+    smtp(ScriptedServer(data_replies=["451 4.7.1 try again later"]))
+    dispatch(confirmation, NOW)
+    confirmation.refresh_from_db()
+    assert confirmation.status_reason == "retrying: mail server asked to try again later: 451 4.7.1 try again later"
