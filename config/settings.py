@@ -230,6 +230,11 @@ CLINIC_PHONE = env_str("CLINIC_PHONE", "+1 617-555-0100")
 ON_CALL_PHONE = env_str("ON_CALL_PHONE", "")
 MEDICAL_DIRECTOR_USERNAME = env_str("MEDICAL_DIRECTOR_USERNAME", "")
 CRISIS_ESCALATE_MINUTES = env_int("CRISIS_ESCALATE_MINUTES", 15)
+# The name texts carry, whole, in every SMS (emails use CLINIC_NAME). Short so that name, phone,
+# link and the opt-out line always fit one 160-character segment with room for the wording.
+CLINIC_SHORT_NAME = env_str("CLINIC_SHORT_NAME", CLINIC_NAME)
+if not 0 < len(CLINIC_SHORT_NAME) <= 24:
+    raise ConfigError(f"CLINIC_SHORT_NAME must be 1-24 characters (the name in texts), got {len(CLINIC_SHORT_NAME)}; set it explicitly")
 QUIET_HOURS_START = env_str("QUIET_HOURS_START", "08:00")  # patient-local HH:MM: messages go out from here…
 QUIET_HOURS_END = env_str("QUIET_HOURS_END", "21:00")  # …until here (FCC healthcare exemption); start == end turns quiet hours off
 SMS_MAX_PER_DAY = env_int("SMS_MAX_PER_DAY", 1)  # per patient and local day, urgent messages excepted

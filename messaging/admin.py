@@ -54,14 +54,31 @@ def resend(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{done} message(s) queued again.", messages.SUCCESS if done else messages.WARNING)
 
 
+class HeldBackFilter(admin.SimpleListFilter):
+    """Why a message is still waiting, in the words the dispatcher writes into status_reason."""
+
+    title = "held back by"
+    parameter_name = "held_back"
+    REASONS = {"sms_limit": ("SMS limit (1 a day, 3 a week)", "SMS limit"), "quiet": ("Quiet hours", "quiet hours"),
+               "retry": ("Mail or SMS server, retrying", "retrying:")}  # fmt: skip
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in self.REASONS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.REASONS:
+            return queryset.filter(status=MessageStatus.PENDING, status_reason__startswith=self.REASONS[self.value()][1])
+        return queryset
+
+
 class _MessageAdminBase(PatientScopedAdmin):
     """The outbox, read-only: rows are written by the planner and the dispatcher, and staff
     change one only through the resend action (message_resend). Scoped to the patients whose
     messages the user may see (core.access, Kind.MESSAGES)."""
 
     kind = Kind.MESSAGES
-    list_display = ["id", "patient", "appointment_id", "channel", "purpose", "status", "due_at", "sent_at", "attempts", "status_reason"]
-    list_filter = ["status", "channel", "purpose", "urgent"]
+    list_display = ["id", "patient", "purpose", "channel", "status", "why", "due_at", "sent_at", "attempts", "appointment_id"]
+    list_filter = ["status", HeldBackFilter, "channel", "purpose", "urgent"]
     list_select_related = ["patient"]
     search_fields = ["=id", "=patient__mrn", "=provider_message_id", "=idempotency_key"]
     date_hierarchy = "due_at"
@@ -109,6 +126,10 @@ class _MessageAdminBase(PatientScopedAdmin):
     @admin.display(description="Last error")
     def shown_last_error(self, obj) -> str:
         return mask_links(obj.last_error)
+
+    @admin.display(description="Why (waiting, not sent or failed)", ordering="status_reason")
+    def why(self, obj) -> str:
+        return mask_links(obj.status_reason)
 
 
 @admin.register(Message)

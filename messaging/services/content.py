@@ -1,13 +1,22 @@
 """What a message says, in the patient's language and zone.
 
 SMS texts never name the visit type, the procedure, a diagnosis or the provider's discipline:
-a lock screen is not private. They are plain GSM-7 (no accents GSM lacks) so 160 characters are
-one segment, and each purpose has shorter fallbacks when a long clinic name or URL would push a
-text past 160.
+a lock screen is not private. Every text the clinic starts (not a reply) is laid out the same
+way: the clinic's short name (CLINIC_SHORT_NAME), the wording, the link, the clinic's phone and
+the opt-out line in the patient's language (FCC healthcare exemption). Those four parts are
+never cut; when a text would pass one 160-character GSM-7 segment, a shorter wording is used,
+and as a last resort the date in the shortest wording is cut with "...".
+
+Texts are GSM-7 only, decided here once: characters GSM-7 lacks are transliterated (á → a) or
+dropped, never sent as UCS-2, whose segments hold 70 characters and would cost a Spanish patient
+three messages per reminder. Characters of the GSM-7 extension table (€ [ ] { } ^ ~ | \\) count
+as two, as they do on the air.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
@@ -15,6 +24,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 
 from messaging.models import Purpose
 
@@ -30,16 +41,26 @@ _MONTHS = {
 }
 
 
+_GSM7_EXTENSION = set("^{}\\[~]|€")
+ELLIPSIS = "..."  # "…" is not GSM-7
+log = logging.getLogger(__name__)
+
+
 def gsm7(text: str) -> str:
-    """Keep GSM-7 characters; strip accents GSM lacks (á → a); drop the rest."""
+    """Keep GSM-7 characters (basic and extension table); strip accents GSM lacks (á → a); drop the rest."""
     out = []
     for char in text:
-        if char in _GSM7:
+        if char in _GSM7 or char in _GSM7_EXTENSION:
             out.append(char)
             continue
         base = unicodedata.normalize("NFKD", char)[0]
         out.append(base if base in _GSM7 else "")
     return "".join(out)
+
+
+def gsm7_length(text: str) -> int:
+    """Septets on the air: extension-table characters take an escape plus the character."""
+    return sum(2 if char in _GSM7_EXTENSION else 1 for char in text)
 
 
 def format_when(at: datetime, zone: zoneinfo.ZoneInfo, language: str, *, show_zone: bool = False) -> str:
@@ -55,110 +76,169 @@ def format_when(at: datetime, zone: zoneinfo.ZoneInfo, language: str, *, show_zo
     return f"{text} {local.tzname()}" if show_zone else text
 
 
-# Longest first; the first variant that fits in 160 characters is used.
+def format_deadline(at: datetime, zone: zoneinfo.ZoneInfo, language: str, *, now: datetime) -> str:
+    """A deadline for a text: the time alone when it is today ('12:00 PM' / '12:00'), which is
+    what a short waitlist hold usually is; else as format_when."""
+    local = at.astimezone(zone)
+    if local.date() != now.astimezone(zone).date():
+        return format_when(at, zone, language)
+    if language == "es":
+        return f"{local.hour}:{local.minute:02d}"
+    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+# Longest first; the first variant that fits one segment with the opt-out line is used. Every
+# variant carries {clinic}, {link} and {phone}; the last is the bare gist whose date is cut
+# when even that does not fit (sms_text).
+SMS_FIXED_PARTS = "{clinic}: {link} {phone}"  # what no text is ever without (with the opt-out line)
 SMS_TEXTS: dict[str, dict[str, list[str]]] = {
     "en": {
         "confirm_ask": [
             "{clinic}: reminder of your visit {when}. Reply C to confirm. Can't come? {link} Questions: {phone}",
             "{clinic}: visit {when}. Reply C to confirm. Can't come? {link} {phone}",
-            "{clinic} {when}. Reply C to confirm. {link} {phone}",
+            "{clinic}: visit {when}. Reply C to confirm. {link} {phone}",
+            "{clinic}: visit {when} {link} {phone}",
         ],
         Purpose.REMINDER: [
             "{clinic}: reminder of your visit {when}. Can't come? {link} Questions: {phone}",
             "{clinic}: visit {when}. Can't come? {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: visit {when} {link} {phone}",
         ],
         Purpose.CONFIRMATION: [
             "{clinic}: your visit is booked for {when}. Can't come? {link} Questions: {phone}",
             "{clinic}: visit booked {when}. Can't come? {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: booked {when} {link} {phone}",
         ],
         Purpose.RESCHEDULED: [
             "{clinic}: your visit has moved to {when}. Can't come? {link} Questions: {phone}",
             "{clinic}: visit moved to {when}. {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: moved to {when} {link} {phone}",
         ],
         Purpose.VIDEO_LINK: [
             "{clinic}: your video visit starts {when}. Join here: {link} Help: {phone}",
             "{clinic}: video visit {when}. Join: {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: video {when} {link} {phone}",
         ],
         Purpose.CANCELLATION: [
             "{clinic}: your visit on {when} is cancelled. To ask for another time: {link} or call {phone}",
             "{clinic}: visit {when} cancelled. New time: {link} {phone}",
-            "{clinic} {when} X {link} {phone}",
+            "{clinic}: cancelled {when} {link} {phone}",
         ],
         Purpose.WAITLIST_OFFER: [
             "{clinic}: an earlier visit is open {when}. Claim it by {deadline}: {link} Questions: {phone}",
             "{clinic}: visit open {when}. Claim by {deadline}: {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: visit open {when}. Claim: {link} {phone}",
+            "{clinic}: open {when} {link} {phone}",
         ],
         Purpose.QUESTIONNAIRE: [
             "{clinic}: please answer a short questionnaire for your care team: {link} Questions: {phone}",
             "{clinic}: short questionnaire: {link} {phone}",
-            "{clinic} {link} {phone}",
+            "{clinic}: questionnaire {link} {phone}",
         ],
-        Purpose.NOTICE: ["{clinic}: you have a message from the clinic: {link} Questions: {phone}", "{clinic} {link} {phone}"],
+        Purpose.NOTICE: [
+            "{clinic}: you have a message from the clinic: {link} Questions: {phone}",
+            "{clinic}: message {link} {phone}",
+        ],
     },
     "es": {
         "confirm_ask": [
             "{clinic}: recordatorio de su cita el {when}. Responda C para confirmar. No puede venir? {link} Dudas: {phone}",
             "{clinic}: cita el {when}. Responda C para confirmar. {link} {phone}",
-            "{clinic} {when}. Responda C para confirmar. {link} {phone}",
+            "{clinic}: cita {when}. Confirme con C. {link} {phone}",
+            "{clinic}: cita {when} {link} {phone}",
         ],
         Purpose.REMINDER: [
             "{clinic}: recordatorio de su cita el {when}. No puede venir? {link} Dudas: {phone}",
-            "{clinic}: cita el {when}. {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: cita el {when}. No puede venir? {link} {phone}",
+            "{clinic}: cita {when} {link} {phone}",
         ],
         Purpose.CONFIRMATION: [
             "{clinic}: su cita queda reservada para el {when}. No puede venir? {link} Dudas: {phone}",
             "{clinic}: cita reservada el {when}. {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: reservada {when} {link} {phone}",
         ],
         Purpose.RESCHEDULED: [
             "{clinic}: su cita ha cambiado al {when}. No puede venir? {link} Dudas: {phone}",
             "{clinic}: cita cambiada al {when}. {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: cambiada al {when} {link} {phone}",
         ],
         Purpose.VIDEO_LINK: [
             "{clinic}: su cita por video empieza el {when}. Entre aqui: {link} Ayuda: {phone}",
             "{clinic}: cita por video {when}. {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: video {when} {link} {phone}",
         ],
         Purpose.CANCELLATION: [
             "{clinic}: su cita del {when} queda cancelada. Para pedir otra hora: {link} o llame al {phone}",
             "{clinic}: cita del {when} cancelada. Otra hora: {link} {phone}",
-            "{clinic} {when} X {link} {phone}",
+            "{clinic}: cancelada {when} {link} {phone}",
         ],
         Purpose.WAITLIST_OFFER: [
             "{clinic}: hay una cita libre el {when}. Reservela antes del {deadline}: {link} Dudas: {phone}",
             "{clinic}: cita libre {when}. Antes del {deadline}: {link} {phone}",
-            "{clinic} {when} {link} {phone}",
+            "{clinic}: cita libre {when}. {link} {phone}",
+            "{clinic}: libre {when} {link} {phone}",
         ],
         Purpose.QUESTIONNAIRE: [
             "{clinic}: por favor conteste un breve cuestionario para su equipo: {link} Dudas: {phone}",
             "{clinic}: breve cuestionario: {link} {phone}",
-            "{clinic} {link} {phone}",
+            "{clinic}: cuestionario {link} {phone}",
         ],
-        Purpose.NOTICE: ["{clinic}: tiene un mensaje de la clinica: {link} Dudas: {phone}", "{clinic} {link} {phone}"],
+        Purpose.NOTICE: [
+            "{clinic}: tiene un mensaje de la clinica: {link} Dudas: {phone}",
+            "{clinic}: mensaje {link} {phone}",
+        ],
     },
 }
 
 
+def sms_opt_out_line(language: str) -> str:
+    """The opt-out instruction every clinic-initiated text ends with, in the patient's language."""
+    with translation.override("es" if language == "es" else "en"):
+        return gsm7(gettext("Reply STOP to opt out"))
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r" {2,}", " ", text).strip()
+
+
+def _with_opt_out(text: str, opt_out: str) -> str:
+    return f"{text} {opt_out}" if text.endswith((".", "?", "!")) else f"{text}. {opt_out}"
+
+
+def _cut(text: str, room: int) -> str:
+    if gsm7_length(text) <= room:
+        return text
+    if room <= len(ELLIPSIS):
+        return ""
+    while text and gsm7_length(text) > room - len(ELLIPSIS):
+        text = text[:-1]
+    return text.rstrip(" ,.") + ELLIPSIS
+
+
 def sms_text(*, key: str, language: str, **values: str) -> str:
-    """The first variant of `key` that fits one GSM-7 segment. The last resort shortens the
-    clinic name, never the link or the phone number."""
+    """The text of a clinic-initiated SMS: the first wording of `key` that fits one GSM-7
+    segment with the opt-out line. The clinic's short name, the link, the phone and the opt-out
+    line are always there whole; only the wording around them gives. If even the shortest
+    wording does not fit, its date is cut with "..."; if the four fixed parts alone pass 160
+    (a link longer than ~80 characters), the text goes as two segments rather than lose one."""
     lang = "es" if language == "es" else "en"
-    values = {"clinic": settings.CLINIC_NAME, "phone": settings.CLINIC_PHONE, "when": "", "deadline": "", "link": "", **values}
+    values = {"clinic": settings.CLINIC_SHORT_NAME, "phone": settings.CLINIC_PHONE, "when": "", "deadline": "", "link": "", **values}
+    values = {name: gsm7(value) for name, value in values.items()}
+    opt_out = sms_opt_out_line(lang)
     variants = SMS_TEXTS[lang][key]
     for variant in variants:
-        text = gsm7(variant.format(**values))
-        if len(text) <= SMS_MAX:
+        text = _with_opt_out(_squeeze(variant.format(**values)), opt_out)
+        if gsm7_length(text) <= SMS_MAX:
             return text
-    text = gsm7(variants[-1].format(**values))
-    values["clinic"] = values["clinic"][: max(3, len(values["clinic"]) - (len(text) - SMS_MAX))]
-    return gsm7(variants[-1].format(**values))[:SMS_MAX]
+    bare = _with_opt_out(_squeeze(variants[-1].format(**{**values, "when": "", "deadline": ""})), opt_out)
+    room = SMS_MAX - gsm7_length(bare) - 1  # the space the cut date brings back
+    if room > len(ELLIPSIS):
+        short = {**values, "when": _cut(values["when"], room), "deadline": ""}
+        return _with_opt_out(_squeeze(variants[-1].format(**short)), opt_out)
+    fixed = _with_opt_out(_squeeze(SMS_FIXED_PARTS.format(**values)), opt_out)
+    if gsm7_length(fixed) > SMS_MAX:
+        log.warning("sms needs two segments to keep name, link, phone and opt-out", extra={"event": "messaging.sms_two_segments"})
+    return fixed
 
 
 @dataclass

@@ -99,7 +99,60 @@ def _check_consent(message: Message) -> Decision | None:
     return None
 
 
-def _decide(message: Message, now: datetime, sms_starts: dict[int, list[datetime]]) -> Decision:
+def _visit_start(message: Message) -> datetime | None:
+    return message.appointment.start if message.appointment_id else None
+
+
+def _rank(message: Message) -> tuple:
+    """Sort key among a patient's competing texts; the purpose rides along for the reason."""
+    return (policy.SMS_PRIORITY.get(message.purpose, 9), message.due_at, message.pk, message.purpose)
+
+
+def _competing_sms(*, patient_ids: list[int], exclude: list[int], now: datetime) -> dict[int, list[tuple]]:
+    """Per patient, the rank of each due, not yet handed-over, capped text outside this batch
+    (pending, or claimed by another run): they compete for the same slots. One query."""
+    rows = (
+        Message.objects.filter(
+            patient_id__in=patient_ids,
+            channel=Channel.SMS,
+            urgent=False,
+            status__in=[M.PENDING, M.SENDING],
+            due_at__lte=now,
+            send_started_at__isnull=True,
+        )
+        .exclude(pk__in=exclude)
+        .select_related("patient", "appointment")
+        .only("pk", "purpose", "due_at", "patient_id", "patient__time_zone", "appointment_id", "appointment__start")
+    )
+    found: dict[int, list[tuple]] = {}
+    for row in rows:
+        if not policy.sms_cap_exempt(purpose=row.purpose, urgent=False, visit_start=_visit_start(row), zone=row.patient.zone, now=now):
+            found.setdefault(row.patient_id, []).append(_rank(row))
+    return found
+
+
+def _check_sms_limits(message: Message, now: datetime, sms_starts, competing, deadline: datetime | None) -> Decision | None:
+    """The frequency limits for one capped text: wait while they are reached, or while texts
+    that go first (policy.SMS_PRIORITY) are due for the slots left. Never dropped without a
+    reason: only a visit that comes before the next free slot cancels a pre-visit text."""
+    zone = message.patient.zone
+    starts = sms_starts.get(message.patient_id, [])
+    reason = policy.sms_limit_reason(starts=starts, zone=zone, now=now)
+    if reason:
+        until = policy.sms_next_slot(starts=starts, zone=zone, now=now)
+    else:
+        ahead = [rank for rank in competing.get(message.patient_id, []) if rank < _rank(message)]
+        if len(ahead) < policy.sms_room(starts=starts, zone=zone, now=now):
+            return None
+        first = Purpose(min(ahead)[-1])
+        reason = f"SMS limit: {settings.SMS_MAX_PER_DAY} a day; the {first.label.lower()} goes first"
+        until = policy.next_local_day(now, zone)
+    if deadline is not None and until >= deadline:
+        return Decision("cancel", f"{reason}; no free slot before the visit")
+    return Decision("defer", reason, until)
+
+
+def _decide(message: Message, now: datetime, sms_starts: dict[int, list[datetime]], competing: dict[int, list[tuple]]) -> Decision:
     """Precondition: message, patient and appointment rows are locked by the caller, and
     sms_starts holds the patient's recent hand-overs (policy.recent_sms_starts)."""
     if message.status != M.SENDING:
@@ -119,19 +172,21 @@ def _decide(message: Message, now: datetime, sms_starts: dict[int, list[datetime
         return found
     zone = message.patient.zone
     deadline = _deadline(message)
-    exempt = message.urgent or message.purpose == Purpose.VIDEO_LINK
-    if not exempt and not policy.is_allowed(now, zone):
+    # The video link is useless after a night's wait; urgent clinical messages go at any hour.
+    if not (message.urgent or message.purpose == Purpose.VIDEO_LINK) and not policy.is_allowed(now, zone):
         until = policy.fit_to_allowed_hours(due=now, zone=zone, deadline=deadline, now=now)
         if until is None:
             return Decision("expire", "quiet hours last until the visit")
         return Decision("defer", "quiet hours", until)
-    if message.channel == Channel.SMS and not exempt and message.purpose != Purpose.CANCELLATION:
-        if reason := policy.sms_limit_reason(starts=sms_starts.get(message.patient_id, []), zone=zone, now=now):
-            until = policy.next_local_day(now, zone)
-            if deadline is not None and until >= deadline:
-                return Decision("cancel", reason)
-            return Decision("defer", reason, until)
+    if message.channel == Channel.SMS and not _cap_exempt(message, now):
+        if found := _check_sms_limits(message, now, sms_starts, competing, deadline):
+            return found
     return Decision("send")
+
+
+def _cap_exempt(message: Message, now: datetime) -> bool:
+    zone = message.patient.zone
+    return policy.sms_cap_exempt(purpose=message.purpose, urgent=message.urgent, visit_start=_visit_start(message), zone=zone, now=now)
 
 
 def _lock_batch(message_ids: list[int]) -> list[Message]:
@@ -203,8 +258,10 @@ def messages_send(*, message_ids: list[int], now: datetime | None = None) -> dic
         messages = _lock_batch(message_ids)
         sms_patients = sorted({m.patient_id for m in messages if m.channel == Channel.SMS})
         sms_starts = policy.recent_sms_starts(patient_ids=sms_patients, now=now) if sms_patients else {}
-        for message in messages:
-            decision = _decide(message, now, sms_starts)
+        competing = _competing_sms(patient_ids=sms_patients, exclude=[m.pk for m in messages], now=now) if sms_patients else {}
+        # Within the batch, a patient's texts take the slots left in priority order.
+        for message in sorted(messages, key=lambda m: (m.patient_id, *_rank(m))):
+            decision = _decide(message, now, sms_starts, competing)
             outcomes[message.pk] = decision.action
             one = Message.objects.filter(pk=message.pk)
             if decision.action == "cancel":
@@ -216,7 +273,7 @@ def messages_send(*, message_ids: list[int], now: datetime | None = None) -> dic
             elif decision.action == "send":
                 message.send_started_at = now
                 to_send.append(message)
-                if message.channel == Channel.SMS and not message.urgent:
+                if message.channel == Channel.SMS and not _cap_exempt(message, now):
                     sms_starts.setdefault(message.patient_id, []).append(now)  # counts within the batch too
             elif decision.action == "recover":
                 to_recover.append(message.pk)
@@ -270,7 +327,7 @@ def _after_gateway_error(message: Message, error: GatewayError, now: datetime) -
     transitions.message_defer(
         message_id=message.pk,
         until=now + _backoff(message.attempts),
-        reason="gateway error; retrying",
+        reason=f"retrying: {error}",
         error=str(error),
         keep_send_started=error.maybe_sent,
         now=now,

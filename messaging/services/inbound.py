@@ -1,16 +1,25 @@
 """Inbound SMS: opt-out and opt-in words honoured at once (FCC 24-24), HELP (CTIA), C / YES /
 CONFIRM to confirm the next visit, anything else to the front desk's queue. Idempotent on
-Twilio's MessageSid: a webhook retried by Twilio gets the same reply and changes nothing."""
+Twilio's MessageSid: a webhook retried by Twilio gets the same reply and changes nothing.
+
+Opt-out is read generously: the FCC words and the Spanish ALTO, PARAR, CANCELAR SUSCRIPCION in
+any case, with accents or punctuation, as the first word(s) of the text ("Stop please",
+"STOP.", "Cancel my visit"). A missed opt-out is a texting-law violation for every later text;
+a mistaken one is undone by replying START. Confirming stays exact ("C", "yes"): "Yes but I need
+another time" must reach the front desk, not confirm the visit.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from clinic.models import Channel, Patient
 from clinic.services import patient_set_consent
@@ -25,7 +34,11 @@ from scheduling.services import appointment_confirm
 log = logging.getLogger(__name__)
 Action = InboundSms.Action
 
-OPT_OUT = {"STOP", "STOPALL", "QUIT", "END", "REVOKE", "OPT OUT", "OPTOUT", "CANCEL", "UNSUBSCRIBE"}
+# Longest first, so "CANCELAR SUSCRIPCION" is read before "CANCELAR".
+OPT_OUT = ("CANCELAR SUSCRIPCION", "OPT OUT", "STOPALL", "STOP", "QUIT", "END", "REVOKE", "OPTOUT", "UNSUBSCRIBE", "ALTO", "PARAR")
+# Words that may mean "cancel my visit": they opt out too (FCC), and the reply says the visit
+# is still booked and how to cancel it.
+OPT_OUT_CANCEL = ("CANCEL", "CANCELAR")
 OPT_IN = {"START", "UNSTOP"}
 HELP = {"HELP", "INFO", "AYUDA"}
 CONFIRM = {"C", "YES", "CONFIRM", "Y", "SI"}
@@ -40,8 +53,8 @@ REPLIES = {
     },
     "es": {
         "opt_out": "{clinic}: ya no recibira mas mensajes. Responda START para volver a suscribirse. Ayuda: {phone}",
-        "opt_in": "{clinic}: volvera a recibir recordatorios, hasta 3 msjs/semana. Responda STOP para no recibirlos. Pueden aplicarse tarifas.",
-        "help": "{clinic}: recordatorios de citas, hasta 3 msjs/semana. Ayuda: {phone}. Responda STOP para no recibirlos. Pueden aplicarse tarifas.",
+        "opt_in": "{clinic}: volvera a recibir recordatorios, hasta 3 msjs/semana. Responda ALTO para no recibirlos. Pueden aplicarse tarifas.",
+        "help": "{clinic}: recordatorios de citas, hasta 3 msjs/semana. Ayuda: {phone}. Responda ALTO para no recibirlos. Pueden aplicarse tarifas.",
         "confirmed": "{clinic}: gracias, su cita del {when} queda confirmada. Dudas: {phone}",
         "nothing": "{clinic}: no encontramos ninguna cita por confirmar. Llame al {phone}",
     },
@@ -49,12 +62,27 @@ REPLIES = {
 
 
 def _normalise(body: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", "", body)).strip().upper()
+    """Upper case, accents stripped, punctuation as spaces, spaces collapsed: "¡Alto!" → "ALTO"."""
+    plain = "".join(char for char in unicodedata.normalize("NFKD", body) if not unicodedata.combining(char))
+    return re.sub(r"\s+", " ", re.sub(r"[\W_]+", " ", plain.casefold())).strip().upper()
+
+
+def _starts_with(word: str, keywords) -> str | None:
+    for keyword in keywords:
+        if word == keyword or word.startswith(keyword + " "):
+            return keyword
+    return None
+
+
+def opt_out_keyword(body: str) -> str | None:
+    """The opt-out word the text starts with (normalised), or None."""
+    word = _normalise(body)
+    return _starts_with(word, OPT_OUT_CANCEL + OPT_OUT)
 
 
 def _reply(key: str, language: str, **values) -> str:
     lang = "es" if language == "es" else "en"
-    text = REPLIES[lang][key].format(clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE, **values)
+    text = REPLIES[lang][key].format(clinic=settings.CLINIC_SHORT_NAME, phone=settings.CLINIC_PHONE, **values)
     return content.gsm7(text)
 
 
@@ -75,20 +103,22 @@ def _receive(*, sid: str, from_number: str, body: str, now: datetime) -> Inbound
     word = _normalise(body)
     language = patients[0].language if patients else "en"
     reply = ""
+    opt_out = opt_out_keyword(body)
     if not patients:
         action = Action.UNKNOWN_SENDER
-        if word not in OPT_OUT | OPT_IN | HELP | CONFIRM:
+        if not opt_out and word not in OPT_IN | HELP | CONFIRM:
             _front_desk_task(patient=None, body=body, sid=sid, now=now)
-    elif word in OPT_OUT:
+    elif opt_out:
         action = Action.OPT_OUT
-        changed = [patient_set_consent(patient=p, channel=Channel.SMS, granted=False, source="inbound SMS STOP", now=now) for p in patients]
+        source = f"inbound SMS {opt_out}"
+        changed = [patient_set_consent(patient=p, channel=Channel.SMS, granted=False, source=source, now=now) for p in patients]
         messages_cancel(
             qs=Message.objects.filter(patient__in=patients, channel=Channel.SMS, status=MessageStatus.PENDING),
             reason="opted out by SMS",
             now=now,
         )
         if any(changed):  # one confirmation; a repeated STOP is not answered again
-            reply = _reply("opt_out", language)
+            reply = _opt_out_reply(patients, language, now) if opt_out in OPT_OUT_CANCEL else _reply("opt_out", language)
     elif word in OPT_IN:
         action = Action.OPT_IN
         for p in patients:
@@ -112,6 +142,37 @@ def _receive(*, sid: str, from_number: str, body: str, now: datetime) -> Inbound
     )
     log.info("inbound sms", extra={"event": f"messaging.inbound.{action}", "patient_id": row.patient_id})
     return row
+
+
+def _next_visit(patients: list[Patient], now: datetime) -> Appointment | None:
+    return (
+        Appointment.objects.filter(patient__in=patients, status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED], start__gt=now)
+        .select_related("patient")
+        .order_by("start")
+        .first()
+    )
+
+
+def _opt_out_reply(patients: list[Patient], language: str, now: datetime) -> str:
+    """CANCEL stops texts (FCC) but a patient may have meant the visit: say it is still booked
+    and how to cancel it. No visit type or procedure in it (a lock screen is not private)."""
+    appointment = _next_visit(patients, now)
+    if appointment is None:
+        return _reply("opt_out", language)
+    values = {
+        "clinic": settings.CLINIC_SHORT_NAME,
+        "phone": settings.CLINIC_PHONE,
+        "date": content.format_when(appointment.start, appointment.patient.zone, language),
+    }
+    with translation.override("es" if language == "es" else "en"):
+        if appointment.patient.email and appointment.patient.email_consent:
+            text = gettext(
+                "You won't get more texts from %(clinic)s. Your visit on %(date)s is still booked. "
+                "To cancel it call %(phone)s or use the link in your email."
+            )
+        else:
+            text = gettext("You won't get more texts from %(clinic)s. Your visit on %(date)s is still booked. To cancel it call %(phone)s.")
+    return content.gsm7(text % values)
 
 
 def _confirm_next(patients: list[Patient], language: str, now: datetime) -> tuple[str, str]:

@@ -42,6 +42,23 @@ def channels_for(patient, *, single: bool) -> list[str]:
     return usable
 
 
+def steps_for(rules: list[ReminderRule], channels: list[str]) -> list[tuple[ReminderRule, str]]:
+    """(rule, channel) pairs to plan. A patient reachable on every channel the plan uses gets the
+    plan as the clinic configured it. A patient reachable on one channel gets every step on that
+    channel (one step per purpose and time), so an SMS-only or email-only patient still gets
+    both default reminders (3 days and 1 day before; RCT of 54,066 patients: two reminders
+    beat one). A step configured for the patient's own channel wins over its twin on the other."""
+    if len(channels) != 1:
+        return [(rule, rule.channel) for rule in rules if rule.channel in channels]
+    only = channels[0]
+    chosen: dict[tuple, ReminderRule] = {}
+    for rule in rules:
+        when = (rule.purpose, rule.offset_minutes, rule.send_at_local_time)
+        if when not in chosen or rule.channel == only:
+            chosen[when] = rule
+    return [(rule, only) for rule in chosen.values()]
+
+
 def rules_for(visit_type) -> list[ReminderRule]:
     """The visit type's own plan when it has one (even if all its steps are switched off),
     else the clinic's default plan."""
@@ -109,27 +126,27 @@ def outbox_plan_appointment_messages(*, appointment, now: datetime, notice: str 
     existing = set(Message.objects.filter(appointment=appointment).values_list("purpose", "channel", "offset_minutes"))
     rows: list[Message] = []
     channels = channels_for(patient, single=False)
-    for rule in rules_for(appointment.visit_type):
-        if rule.channel not in channels:
-            continue
+    for rule, channel in steps_for(rules_for(appointment.visit_type), channels):
         if rule.purpose == Purpose.VIDEO_LINK and not appointment.video_url:
             continue
         due = due_for(rule, appointment.start, patient.zone)
         if due <= now or due >= appointment.start:
             continue  # booked too late for this step, or a same-day step after an early visit
+        # A step moved to the other channel keeps what makes sense there: asking to reply C
+        # only by SMS, the .ics and preparation text only by email.
         _add(
             rows,
             existing,
             appointment=appointment,
             purpose=rule.purpose,
-            channel=rule.channel,
+            channel=channel,
             offset=rule.offset_minutes,
             due=due,
             now=now,
             deadline=appointment.start,
-            ask_to_confirm=rule.ask_to_confirm and appointment.status != "confirmed",
-            include_prep=rule.include_prep,
-            attach_ics=rule.include_ics,
+            ask_to_confirm=channel == Channel.SMS and rule.ask_to_confirm and appointment.status != "confirmed",
+            include_prep=rule.include_prep or (channel != rule.channel and channel == Channel.EMAIL),
+            attach_ics=rule.include_ics or (channel != rule.channel and channel == Channel.EMAIL),
         )
     if notice:
         for channel in channels_for(patient, single=True):

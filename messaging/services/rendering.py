@@ -90,9 +90,9 @@ def render_waitlist_offer(*, entry, channel: str, now: datetime) -> Rendered:
         link_mint(purpose=LinkPurpose.WAITLIST_CLAIM, patient=patient, waitlist_entry=entry, expires_at=entry.offer_expires_at, now=now)
     )
     if channel == Channel.SMS:
-        return Rendered(
-            "", content.sms_text(key=Purpose.WAITLIST_OFFER, language=patient.language, when=when, deadline=deadline, link=link), ""
-        )
+        short_deadline = content.format_deadline(entry.offer_expires_at, patient.zone, patient.language, now=now)
+        text = content.sms_text(key=Purpose.WAITLIST_OFFER, language=patient.language, when=when, deadline=short_deadline, link=link)
+        return Rendered("", text, "")
     parts = content.EmailParts(
         purpose=Purpose.WAITLIST_OFFER,
         language=patient.language,

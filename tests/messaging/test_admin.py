@@ -103,3 +103,16 @@ def test_front_desk_cannot_filter_messages_by_a_patients_clinical_facts(front_de
     failed_message(PatientFactory(diabetic=True))
     client = login(front_desk_user)
     assert client.get(reverse("admin:messaging_message_changelist"), {"patient__diabetic": "1"}).status_code == 400
+
+
+def test_front_desk_filters_messages_held_back_by_the_sms_limit_and_reads_why(front_desk_user):
+    patient = PatientFactory(sms_consent=True)
+    reason = "SMS limit: 1 a day; the cancellation notice goes first"
+    held = Message.objects.create(patient=patient, channel="sms", purpose="reminder", due_at=NOW, idempotency_key="h1", body="b",
+                                  status_reason=reason)  # fmt: skip
+    Message.objects.create(patient=patient, channel="sms", purpose="notice", due_at=NOW, idempotency_key="h2", body="b",
+                           status="sent")  # fmt: skip
+    response = login(front_desk_user).get(reverse("admin:messaging_message_changelist") + "?held_back=sms_limit")
+    assert response.status_code == 200
+    assert [row.pk for row in response.context["cl"].result_list] == [held.pk]
+    assert reason in response.content.decode()

@@ -1,9 +1,12 @@
+import itertools
+import random
+
 import pytest
 import time_machine
 
 from clinic.models import RoomKind
-from messaging.models import Message
-from messaging.services.content import SMS_MAX, SMS_TEXTS, gsm7, sms_text
+from messaging.models import Message, Purpose
+from messaging.services.content import SMS_MAX, SMS_TEXTS, gsm7, gsm7_length, sms_text
 from scheduling.models import ProcedureFamily, VisitType
 from scheduling.services import appointment_book, appointment_cancel
 from tests.factories import DisciplineFactory, PatientFactory, RoomFactory, VisitTypeFactory
@@ -61,26 +64,76 @@ def test_sms_reminder_in_english(clinic_world, visit, patient):
     with time_machine.travel(NOW, tick=False):
         appointment = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
     text = Message.objects.get(appointment=appointment, channel="sms", purpose="reminder").body
-    assert text.startswith("Riverside Pain Clinic: visit Thu Nov 12, 9:00 AM. Reply C to confirm. Can't come? https://clinic.example/p/")
-    assert "https://clinic.example/p/" in text and "+1 617-555-0100" in text
+    assert text.startswith("Riverside Pain Clinic: visit Thu Nov 12, 9:00 AM. Reply C to confirm. https://clinic.example/p/")
+    assert text.endswith(" +1 617-555-0100. Reply STOP to opt out") and len(text) <= SMS_MAX
 
 
-def test_sms_reminder_in_spanish_in_the_patients_zone(clinic_world, visit):
+def test_sms_reminder_in_spanish_in_the_patients_zone(settings, clinic_world, visit):
+    settings.CLINIC_SHORT_NAME = "Riverside Pain"
     patient = PatientFactory(sms_consent=True, language="es", time_zone="America/Chicago")
     with time_machine.travel(NOW, tick=False):
         appointment = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
-    text = Message.objects.get(appointment=appointment, channel="sms", purpose="reminder").body
+    text = Message.objects.get(appointment=appointment, channel="sms", purpose="reminder", offset_minutes=1440).body
     assert "jue 12 nov, 8:00 CST" in text  # the patient's zone, named because the clinic's differs
-    assert "Responda C para confirmar" in text and len(text) <= SMS_MAX
+    assert "Confirme con C" in text and len(text) <= SMS_MAX
+    assert text.startswith("Riverside Pain: ") and text.endswith(" +1 617-555-0100. Responda ALTO para cancelar mensajes")
+
+
+OPT_OUT = {"en": "Reply STOP to opt out", "es": "Responda ALTO para cancelar mensajes"}
+SHORT_NAMES = ["RPC", "Riverside Pain", "Riverside Pain Clinic", "Riverside Interdiscipl.", "Clínica del Dolor Ñuñoa"]
+PHONES = ["+1 617-555-0100", "(617) 555-0100 x12"]
+WHENS = {"en": ["Thu Nov 12, 9:00 AM", "Wed Sep 30, 12:45 PM CDT"], "es": ["jue 12 nov, 9:00", "mie 30 sep, 12:45 CDT"]}
+
+
+def _links(rng: random.Random) -> list[str]:
+    # Patient links (PUBLIC_BASE_URL + /p/<token>/) and video rooms up to 75 characters: with a
+    # 24-character name and an 18-character phone, the longest that still fit one Spanish segment.
+    bases = ["https://clinic.example", "https://appointments.riverside-pain-clinic.example.org"]
+    links = [f"{base}/p/{rng.randrange(36**6):x}.AbCdEfGhIjKlMnOp/" for base in bases]
+    links += ["https://video.clinic.example/room/" + "x" * rng.randint(10, 40)]
+    return [link[:75] for link in links]
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize("key", list(SMS_TEXTS["en"]))
-def test_every_sms_fits_one_segment_even_with_long_names(settings, language, key):
-    settings.CLINIC_NAME = "Riverside Interdisciplinary Pain and Wellness Center of Greater Boston"
-    link = "https://appointments.riverside-pain-clinic.example.org/p/1a2b3c.AbCdEfGhIjKlMnOp/"
-    text = sms_text(key=key, language=language, when="mie 30 sep, 12:45 CDT", deadline="mie 30 sep, 10:45", link=link)
-    assert len(text) <= SMS_MAX and link in text and settings.CLINIC_PHONE in text
+def test_every_sms_keeps_name_link_phone_and_opt_out_within_one_segment(settings, language, key):
+    rng = random.Random(f"{language}-{key}")
+    for name, phone, when, link in itertools.product(SHORT_NAMES, PHONES, WHENS[language], _links(rng)):
+        settings.CLINIC_SHORT_NAME, settings.CLINIC_PHONE = name, phone
+        text = sms_text(key=key, language=language, when=when, deadline="mie 30 sep, 10:45", link=link)
+        assert gsm7_length(text) <= SMS_MAX, text
+        assert gsm7(text) == text, text
+        assert text.startswith(gsm7(name)) and link in text and phone in text, text
+        assert text.endswith(OPT_OUT[language]), text
+
+
+def test_a_text_that_must_be_shortened_cuts_the_date_not_the_fixed_parts(settings):
+    settings.CLINIC_SHORT_NAME = "Riverside Interdiscipl."
+    link = "https://clinic.example/p/1a2b3c.AbCdEfGhIjKlMnOp/"
+    text = sms_text(key=Purpose.REMINDER, language="es", when="miercoles 30 de septiembre de 2026, 12:45 CDT", link=link)
+    assert text == f"Riverside Interdiscipl.: cita miercoles 30 de septiem... {link} +1 617-555-0100. Responda ALTO para cancelar mensajes"
+    assert gsm7_length(text) == SMS_MAX
+
+
+def test_fixed_parts_too_long_for_one_segment_go_as_two_rather_than_lose_one(settings):
+    settings.CLINIC_SHORT_NAME = "Riverside Interdiscipl."
+    link = "https://appointments.riverside-pain-clinic.example.org/p/" + "x" * 60 + "/"
+    text = sms_text(key=Purpose.REMINDER, language="es", when="jue 12 nov, 9:00", link=link)
+    assert text == f"Riverside Interdiscipl.: {link} +1 617-555-0100. Responda ALTO para cancelar mensajes"
+
+
+def test_gsm7_extension_characters_count_twice():
+    assert gsm7_length("a{b}€") == 8 and gsm7("[ok] ~ 5€") == "[ok] ~ 5€"
+
+
+def test_every_outbox_sms_ends_with_the_opt_out_line_in_the_patients_language(clinic_world, visit):
+    for language, phone in (("en", "+16175550121"), ("es", "+16175550122")):
+        patient = PatientFactory(sms_consent=True, language=language, phone=phone)
+        with time_machine.travel(NOW, tick=False):
+            appointment = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
+            appointment_cancel(appointment=appointment, reason="test", now=NOW)
+        bodies = list(Message.objects.filter(patient=patient, channel="sms").values_list("body", flat=True))
+        assert len(bodies) == 4 and all(body.endswith(OPT_OUT[language]) for body in bodies), bodies
 
 
 def test_gsm7_strips_accents_gsm_lacks():

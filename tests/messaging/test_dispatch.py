@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+from clinic.models import RoomKind
 from clinic.services import patient_set_consent
 from messaging.channels import GatewayError
 from messaging.channels.sms import TestBackend, get_sms_backend
@@ -13,6 +14,7 @@ from messaging.models import Message, MessageStatus, Purpose
 from messaging.services.dispatch import _outbound, message_send, messages_send
 from messaging.services.transitions import message_mark_send_started, messages_claim_due
 from scheduling.services import appointment_book, appointment_cancel, appointment_check_in
+from tests.factories import VisitTypeFactory
 from tests.messaging.conftest import NY, at
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +167,7 @@ def test_one_sms_a_day_defers_the_second_to_tomorrow(booked):
 
 
 def test_three_sms_a_week_then_wait(booked, patient):
+    Message.objects.filter(appointment=booked).update(status=M.CANCELLED)  # no booking texts competing for the slots
     for day in range(3):
         when = NOW + datetime.timedelta(days=day)
         sent = Message.objects.create(
@@ -248,3 +251,98 @@ def test_two_texts_for_one_patient_in_one_batch_respect_the_daily_limit(booked, 
     with time_machine.travel(NOW, tick=False):
         outcomes = messages_send(message_ids=[first.pk, second.pk], now=NOW)
     assert sorted(outcomes.values()) == ["defer", "sent"] and len(TestBackend.outbox) == 1
+
+
+def notice(patient, key, *, due=NOW, purpose=Purpose.NOTICE, **fields):
+    return Message.objects.create(patient=patient, channel="sms", purpose=purpose, due_at=due, idempotency_key=key, body="b", **fields)
+
+
+def test_cancellation_notices_count_against_the_daily_limit_and_wait_for_the_next_slot(booked):
+    claim(NOW)
+    assert run(Message.objects.get(appointment=booked, channel="sms", purpose="confirmation").pk, NOW) == "sent"
+    later = NOW + datetime.timedelta(hours=2)
+    appointment_cancel(appointment=booked, reason="patient unwell", now=later)
+    cancellation = Message.objects.get(appointment=booked, purpose=Purpose.CANCELLATION)
+    claim(later)
+    assert run(cancellation.pk, later) == "defer"
+    cancellation.refresh_from_db()
+    assert cancellation.status == M.PENDING and cancellation.due_at == at(2026, 11, 3, 8)
+    assert cancellation.status_reason == "SMS limit: 1 a day"
+    claim(at(2026, 11, 3, 8))
+    assert run(cancellation.pk, at(2026, 11, 3, 8)) == "sent"
+
+
+def test_video_link_is_capped_before_the_visit_day_and_exempt_on_it(clinic_world, patient):
+    video = VisitTypeFactory(code="video-caps", discipline=clinic_world.discipline, telehealth=True, room_kind=RoomKind.VIRTUAL)
+    with time_machine.travel(NOW, tick=False):
+        visit = appointment_book(patient=patient, provider=clinic_world, visit_type=video, start=at(2026, 11, 12, 9), now=NOW)
+    Message.objects.filter(appointment=visit, purpose=Purpose.CONFIRMATION).update(status=M.CANCELLED)
+    day_before = at(2026, 11, 11, 10)
+    early_link = notice(patient, "v1", due=day_before, purpose=Purpose.VIDEO_LINK, appointment=visit, offset_minutes=1440)
+    claim(at(2026, 11, 11, 9))
+    assert run(Message.objects.get(appointment=visit, channel="sms", purpose="reminder").pk, at(2026, 11, 11, 9)) == "sent"
+    claim(day_before)
+    assert run(early_link.pk, day_before) == "defer"  # the day before the visit it is an ordinary text
+    on_the_day = at(2026, 11, 12, 8, 45)
+    notice(patient, "v2", due=at(2026, 11, 12, 8))
+    claim(at(2026, 11, 12, 8))
+    same_day_link = Message.objects.get(appointment=visit, channel="sms", purpose=Purpose.VIDEO_LINK, offset_minutes=15)
+    for message in Message.objects.filter(patient=patient, channel="sms", status=M.SENDING):
+        run(message.pk, at(2026, 11, 12, 8))  # the day's one capped text goes
+    claim(on_the_day)
+    assert run(same_day_link.pk, on_the_day) == "sent"
+
+
+def test_when_texts_compete_the_cancellation_goes_first_then_reminder_then_confirmation_then_links(booked, patient):
+    Message.objects.filter(appointment=booked).update(status=M.CANCELLED)
+    batch = [
+        notice(patient, "p-link", purpose=Purpose.QUESTIONNAIRE),
+        notice(patient, "p-confirmation", purpose=Purpose.CONFIRMATION),
+        notice(patient, "p-reminder", purpose=Purpose.REMINDER),
+        notice(patient, "p-cancellation", purpose=Purpose.CANCELLATION),
+    ]
+    claim(NOW)
+    with time_machine.travel(NOW, tick=False):
+        outcomes = messages_send(message_ids=[m.pk for m in batch], now=NOW)
+    assert [outcomes[m.pk] for m in batch] == ["defer", "defer", "defer", "sent"]
+    sent_order = ["p-cancellation"]
+    for day in (3, 4):  # one a day: the reminder, then the confirmation (the week allows three)
+        when = at(2026, 11, day, 8)
+        claim(when)
+        for message in Message.objects.filter(patient=patient, status=M.SENDING):
+            if run(message.pk, when) == "sent":
+                sent_order.append(message.idempotency_key)
+    assert sent_order == ["p-cancellation", "p-reminder", "p-confirmation"]
+    link = Message.objects.get(idempotency_key="p-link")
+    assert link.status == M.PENDING and link.status_reason == "SMS limit: 1 a day; the booking confirmation goes first"
+    claim(link.due_at)
+    assert run(link.pk, link.due_at) == "defer"  # three this week: waits until the first leaves the 7-day window
+    link.refresh_from_db()
+    assert link.status == M.PENDING and link.status_reason == "SMS limit: 3 a week" and link.due_at == NOW + datetime.timedelta(days=7)
+
+
+def test_a_text_outside_the_batch_that_goes_first_takes_the_slot(booked, patient):
+    Message.objects.filter(appointment=booked).update(status=M.CANCELLED)
+    reminder = notice(patient, "o-reminder", purpose=Purpose.REMINDER)
+    cancellation = notice(patient, "o-cancellation", purpose=Purpose.CANCELLATION)
+    claim(NOW)
+    assert run(reminder.pk, NOW) == "defer"
+    reminder.refresh_from_db()
+    assert reminder.status_reason == "SMS limit: 1 a day; the cancellation notice goes first"
+    assert reminder.due_at == at(2026, 11, 3, 8)
+    assert run(cancellation.pk, NOW) == "sent"
+
+
+def test_a_reminder_with_no_free_slot_before_the_visit_is_cancelled_with_the_reason(clinic_world, visit, patient):
+    with time_machine.travel(NOW, tick=False):
+        early = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 13, 7, 30), now=NOW)
+    reminder = sms_reminder(early)
+    assert reminder.due_at == at(2026, 11, 12, 8)  # 7:30 the day before is quiet
+    Message.objects.exclude(pk=reminder.pk).update(status=M.CANCELLED)
+    morning_text = notice(patient, "morning", due=at(2026, 11, 12, 8), purpose=Purpose.CANCELLATION)
+    claim(at(2026, 11, 12, 8))
+    assert run(morning_text.pk, at(2026, 11, 12, 8)) == "sent"
+    # The next slot (8:00 tomorrow) is after the 7:30 visit: cancelled, with the reason shown.
+    assert run(reminder.pk, at(2026, 11, 12, 8)) == "cancel"
+    reminder.refresh_from_db()
+    assert reminder.status == M.CANCELLED and reminder.status_reason == "SMS limit: 1 a day; no free slot before the visit"

@@ -153,3 +153,33 @@ def test_started_visit_expires_pending_reminders(clinic_world, visit, patient):
     appointment_check_in(appointment=appointment, now=at(2026, 11, 12, 8, 50))
     appointment_start(appointment=appointment, now=at(2026, 11, 12, 9))
     assert {m.status for m in plan(appointment).values()} == {MessageStatus.EXPIRED}
+
+
+def test_sms_only_patient_gets_both_default_reminders_by_sms(clinic_world, visit):
+    sms_only = PatientFactory(sms_consent=True, email_consent=False, phone="+16175550111")
+    rows = plan(book(sms_only, clinic_world, visit, at(2026, 11, 12, 9)))
+    assert set(rows) == {("sms", "reminder", 4320), ("sms", "reminder", 1440), ("sms", "confirmation", 0)}
+    assert rows[("sms", "reminder", 4320)].due_at == at(2026, 11, 9, 9)
+    assert "Reply C to confirm" in rows[("sms", "reminder", 1440)].body  # the SMS step keeps its own settings
+    assert "Reply STOP to opt out" in rows[("sms", "reminder", 4320)].body
+
+
+def test_email_only_patient_gets_both_default_reminders_by_email(clinic_world, visit):
+    email_only = PatientFactory(sms_consent=False, email_consent=True, email="e@example.org", preferred_channel="email")
+    rows = plan(book(email_only, clinic_world, visit, at(2026, 11, 12, 9)))
+    assert set(rows) == {("email", "reminder", 4320), ("email", "reminder", 1440), ("email", "confirmation", 0)}
+    day_before = rows[("email", "reminder", 1440)]
+    assert day_before.due_at == at(2026, 11, 11, 9)
+    assert day_before.attach_ics and "Bring your medication list." in day_before.body  # what an email reminder carries
+
+
+def test_patient_with_both_channels_gets_the_plan_as_configured(clinic_world, visit, patient):
+    rows = plan(book(patient, clinic_world, visit, at(2026, 11, 12, 9)))
+    assert {key for key in rows if key[1] == "reminder"} == {("email", "reminder", 4320), ("sms", "reminder", 1440)}
+
+
+def test_single_channel_patient_gets_one_video_link_not_two(clinic_world):
+    video = VisitTypeFactory(code="video-only", discipline=clinic_world.discipline, telehealth=True, room_kind=RoomKind.VIRTUAL)
+    sms_only = PatientFactory(sms_consent=True, email_consent=False, phone="+16175550112")
+    rows = plan(book(sms_only, clinic_world, video, at(2026, 11, 12, 9)))
+    assert [key for key in rows if key[1] == "video_link"] == [("sms", "video_link", 15)]

@@ -146,3 +146,49 @@ def test_delivery_callback_that_beats_our_sent_update_is_not_lost(client, patien
     signed_post(client, f"{STATUS_URL}?m={racing.pk}", {"MessageSid": "SMccc", "MessageStatus": "delivered"})
     racing.refresh_from_db()
     assert racing.status == "delivered" and racing.provider_message_id == "SMccc"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["Stop please", "STOP.", "stop!!", " Opt-out ", "optout", "StopAll", "unsubscribe me", "End", "quit texting me", "Revoke",
+     "ALTO", "¡Alto!", "parar", "Parar por favor", "CANCELAR SUSCRIPCION", "cancelar suscripción"],
+)  # fmt: skip
+def test_opt_out_words_in_any_case_with_punctuation_or_a_trailing_word(client, patient, body):
+    text(client, body)
+    patient.refresh_from_db()
+    assert patient.sms_consent is False
+    assert InboundSms.objects.get().action == "opt_out"
+
+
+@pytest.mark.parametrize("body", ["Stopping by at 3?", "Can I stop my pills before the visit?", "Endoscopy tomorrow", "Altogether fine"])
+def test_words_that_only_start_like_an_opt_out_word_do_not_opt_out(client, patient, body):
+    text(client, body)
+    patient.refresh_from_db()
+    assert patient.sms_consent is True and InboundSms.objects.get().action == "task"
+
+
+def test_cancel_stops_texts_and_says_the_visit_is_still_booked_and_how_to_cancel(client, clinic_world, visit, patient):
+    with time_machine.travel(NOW, tick=False):
+        appointment = appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
+    with time_machine.travel(at(2026, 11, 3, 12)):
+        text(client, "Cancel")
+    appointment.refresh_from_db(), patient.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED and patient.sms_consent is False
+    assert InboundSms.objects.get().reply == (
+        "You won't get more texts from Riverside Pain Clinic. Your visit on Thu Nov 12, 9:00 AM is still booked. "
+        "To cancel it call +1 617-555-0100 or use the link in your email."
+    )
+    assert "Follow-up" not in InboundSms.objects.get().reply  # no visit type on a lock screen
+
+
+def test_cancel_in_spanish_without_email_says_to_call(client, clinic_world, visit, patient):
+    patient.language, patient.email_consent = "es", False
+    patient.save()
+    with time_machine.travel(NOW, tick=False):
+        appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
+    with time_machine.travel(at(2026, 11, 3, 12)):
+        text(client, "CANCELAR")
+    assert InboundSms.objects.get().reply == (
+        "Ya no recibira mas mensajes de Riverside Pain Clinic. Su cita del jue 12 nov, 9:00 sigue reservada. "
+        "Para cancelarla llame al +1 617-555-0100."
+    )
