@@ -8,6 +8,7 @@ Split along its seams (plans, tasks, protocols, questionnaires); everything is r
 `from careplans.models import …` stays the one import.
 """
 
+from careplans.models.break_glass import BreakGlass
 from careplans.models.plans import (
     Activity,
     CarePlan,
@@ -29,6 +30,7 @@ from careplans.models.protocols import (
 from careplans.models.questionnaires import QuestionnaireRequest, QuestionnaireResponse
 from careplans.models.tasks import (
     DISCIPLINE_QUEUE,
+    NON_CLINICAL_QUEUES,
     OPEN_TASK_STATUSES,
     RoleQueue,
     Task,
@@ -38,8 +40,10 @@ from careplans.models.tasks import (
 
 __all__ = [
     "DISCIPLINE_QUEUE",
+    "NON_CLINICAL_QUEUES",
     "OPEN_TASK_STATUSES",
     "Activity",
+    "BreakGlass",
     "CarePlan",
     "CarePlanEvent",
     "CareTeamMember",
