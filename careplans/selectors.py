@@ -259,7 +259,9 @@ def patient_record_for_user(*, user, patient_id, now: datetime, limit: int = 200
     }
     tasks = list(Task.objects.filter(patient=patient).select_related("assignee_provider").order_by("-created_at", "-id")[:limit])
     responses = list(
-        QuestionnaireResponse.objects.filter(patient=patient).select_related("entered_by").order_by("answered_at", "id")[: limit * 5]
+        QuestionnaireResponse.objects.filter(patient=patient)
+        .select_related("entered_by__provider")
+        .order_by("answered_at", "id")[: limit * 5]
     )
     open_requests = list(
         QuestionnaireRequest.objects.filter(patient=patient, answered_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=now)

@@ -77,5 +77,6 @@ class QuestionnaireResponse(models.Model):
         """Who typed the answers in, for the chart ("" for the patient's own link)."""
         if self.source == self.Source.LINK or self.entered_by_id is None:
             return ""
-        name = self.entered_by.get_full_name() or self.entered_by.get_username()
+        provider = getattr(self.entered_by, "provider", None)
+        name = provider.display_name if provider is not None else self.entered_by.get_full_name() or self.entered_by.get_username()
         return f"entered by {name} for the patient" if self.source == self.Source.ON_BEHALF else f"entered by {name}"

@@ -12,12 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from careplans.services import break_glass_open
 from careplans.services.break_glass import REASON_MIN_LENGTH
-from careplans.views.zones import workspace_zone
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 REFUSAL = "No such patient, or not one of yours."
@@ -37,7 +35,7 @@ def refusal_page(request, patient_id: int, *, errors: list[str] | None = None, r
 def break_glass_view(request, pk: int):
     reason = request.POST.get("reason", "")
     try:
-        glass, created = break_glass_open(patient_id=pk, by=request.user, reason=reason)
+        break_glass_open(patient_id=pk, by=request.user, reason=reason)
     except ValidationFailed as error:
         problems = [m for field in error.field_errors.values() for m in field] or [error.message]
         return refusal_page(request, pk, errors=problems, reason=reason[:2000], status=400)
@@ -48,7 +46,5 @@ def break_glass_view(request, pk: int):
         return HttpResponseRedirect(reverse("workspace:patient", args=[pk]))
     except DomainError as error:
         return render(request, "workspace/error.html", {"error": error}, status=error.http_status)
-    if created:
-        until = timezone.localtime(glass.expires_at, workspace_zone(request.user)).strftime("%H:%M")
-        messages.warning(request, f"Emergency access opened until {until}. Every look is recorded and the clinic admin is notified.")
+    # The patient page says until when, in a banner of its own, for as long as it lasts.
     return HttpResponseRedirect(reverse("workspace:patient", args=[pk]))

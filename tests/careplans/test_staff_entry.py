@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from careplans.models import QuestionnaireRequest, QuestionnaireResponse, Task
+from careplans.models import CareTeamMember, QuestionnaireRequest, QuestionnaireResponse, Task
 from careplans.services import break_glass_open, questionnaire_answer_for_patient, questionnaire_link_for, questionnaire_request_create
 from core.errors import Conflict, NotFound, PermissionDenied
 from tests.factories import sign_in
@@ -35,10 +35,7 @@ def peg_request(plan):
 
 @pytest.fixture
 def on_team(plan, anesthesiologist):
-    user = anesthesiologist.user
-    user.first_name, user.last_name = "Ines", "Okafor"
-    user.save()
-    return user
+    return anesthesiologist.user
 
 
 PEG = {"item0": "6", "item1": "5", "item2": "4", "confirm_read_out": "1"}
@@ -63,7 +60,7 @@ def test_a_clinician_enters_the_patients_answers_and_is_recorded_as_having_enter
     peg_request.refresh_from_db()
     assert peg_request.answered_at is not None  # the patient's link is used up: no second answer
     timeline = client.get(page).content.decode()
-    assert "PEG 5" in timeline and "entered by Ines Okafor for the patient" in timeline
+    assert "PEG 5" in timeline and f"entered by {on_team.provider.display_name} for the patient" in timeline
 
 
 def test_the_patients_own_link_records_nobody_as_entering_it(peg_request):
@@ -99,6 +96,14 @@ def test_out_of_range_answers_show_the_form_again(on_team, peg_request):
     response = login(on_team).post(reverse("workspace:questionnaire-enter", args=[peg_request.pk]), {**PEG, "item0": "11"})
     assert response.status_code == 400
     assert not QuestionnaireResponse.objects.exists()
+
+
+def test_a_coordinator_is_named_by_their_own_name(coordinator_user, plan, peg_request):
+    coordinator_user.first_name, coordinator_user.last_name = "Maya", "Lindqvist"
+    coordinator_user.save()
+    CareTeamMember.objects.create(care_plan=plan, user=coordinator_user, role=CareTeamMember.Role.CARE_COORDINATOR)
+    answer = questionnaire_answer_for_patient(request_id=peg_request.pk, answers=[6, 5, 4], by=coordinator_user)
+    assert answer.entered_by_display == "entered by Maya Lindqvist for the patient"
 
 
 def test_a_phq9_entered_for_the_patient_raises_the_same_alert_as_the_link(on_team, plan):
