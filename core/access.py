@@ -201,7 +201,7 @@ def require(user, action: Action, *, patient, kind: Kind, now: datetime | None =
     if not can(user, action, patient=patient, kind=kind, now=now):
         if action == Action.CHANGE and can(user, Action.VIEW, patient=patient, kind=kind, now=now):
             # They see it (through an open urgent task or a break-glass), so "not found" would be untrue.
-            raise PermissionDenied("Your access to this record (an open urgent task or a break-glass) lets you look at it, not change it.")
+            raise PermissionDenied("An open urgent task or a break-glass lets you look at this record, not change it.")
         raise NotFound("No such patient, or not one of yours.")
     if action == Action.VIEW:
         record_if_only_granted_by_alert(user, patient=patient, kind=kind, now=now, obj=record_object)
