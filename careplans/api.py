@@ -11,7 +11,14 @@ from rest_framework.views import APIView
 from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Problem, QuestionnaireResponse, Task
 from careplans.scoring import QUESTIONNAIRE_CODES
 from careplans.selectors import careplans_for_user, clinical_patient_get_for_user, require_clinical, task_get_for_user, tasks_for_user
-from careplans.services import careplan_create, questionnaire_response_create, task_accept, task_cancel, task_complete
+from careplans.services import (
+    break_glass_open,
+    careplan_create,
+    questionnaire_response_create,
+    task_accept,
+    task_cancel,
+    task_complete,
+)
 from core import access
 from core.access import Kind
 from core.errors import PermissionDenied, ValidationFailed
@@ -214,3 +221,28 @@ class QuestionnaireResponseCreateApi(APIView):
             },
             status=201,
         )
+
+
+class BreakGlassInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why you need this record now (at least 15 characters); the clinic admin reviews it")
+
+
+class BreakGlassOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(source="patient_id")
+    expires_at = serializers.DateTimeField()
+
+
+class BreakGlassApi(APIView):
+    """Open a patient's record that no grant gives you, for BREAK_GLASS_MINUTES: 201 when opened,
+    200 with the open one on a repeat; every look is audited and the clinic admin notified."""
+
+    @extend_schema(request=BreakGlassInput, responses={201: BreakGlassOutput, 200: BreakGlassOutput})
+    def post(self, request, pk: int):
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("The body must be a JSON object.", field_errors={"body": ['Send {"reason": "…"}.']})
+        # The service checks the role first (403), then the reason (400): the serializer only
+        # shapes the input, so a front-desk caller is refused whatever the body.
+        reason = request.data.get("reason")
+        glass, created = break_glass_open(patient_id=pk, by=request.user, reason=reason if isinstance(reason, str) else "")
+        return Response(BreakGlassOutput(glass).data, status=201 if created else 200)

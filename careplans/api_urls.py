@@ -8,5 +8,6 @@ urlpatterns = [
     path("tasks/<int:pk>/accept/", api.TaskActionApi.as_view(action_name="accept"), name="api-task-accept"),
     path("tasks/<int:pk>/complete/", api.TaskActionApi.as_view(action_name="complete"), name="api-task-complete"),
     path("tasks/<int:pk>/cancel/", api.TaskActionApi.as_view(action_name="cancel"), name="api-task-cancel"),
+    path("patients/<int:pk>/break-glass/", api.BreakGlassApi.as_view(), name="api-patient-break-glass"),
     path("questionnaire-responses/", api.QuestionnaireResponseCreateApi.as_view(), name="api-questionnaire-responses"),
 ]

@@ -3,6 +3,8 @@ authorization, reports) that react to clinical records without care plans import
 
 - PROCEDURE_RECORDED: `appointment`, `record` (the ProcedureRecord), `now`; in the recording
   transaction. A completed procedure's complications re-run follow-up assembly after commit.
+- BREAK_GLASS_OPENED: `break_glass`, `now`; in the opening transaction. The clinic admins are
+  e-mailed after commit.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ __all__ = ["CareplansHappened", "Phase", "announce", "registry"]
 
 class CareplansHappened(StrEnum):
     PROCEDURE_RECORDED = "procedure_recorded"
+    BREAK_GLASS_OPENED = "break_glass_opened"
 
 
 registry: Registry[CareplansHappened] = Registry("careplans", CareplansHappened)

@@ -12,8 +12,10 @@ from django.db.models import Exists, OuterRef, Q
 from careplans.models import (
     CRISIS_SOURCES,
     DISCIPLINE_QUEUE,
+    NON_CLINICAL_QUEUES,
     OPEN_TASK_STATUSES,
     Activity,
+    BreakGlass,
     CarePlan,
     CarePlanEvent,
     CareTeamMember,
@@ -31,13 +33,13 @@ from careplans.models import (
 )
 from core import access
 from core.access import CLINICAL_ROLES, Kind
-from core.roles import CARE_COORDINATOR, FRONT_DESK, ON_CALL, user_roles
+from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, ON_CALL, user_roles
 
 ALERT_PRIORITIES = [Task.Priority.URGENT, Task.Priority.ASAP, Task.Priority.STAT]
 
 # Which staff read each queue's tasks: a clinical task may only sit in a queue whose members may
 # read it (the front desk reads none).
-CLINICAL_QUEUES = frozenset(RoleQueue) - {RoleQueue.FRONT_DESK}
+CLINICAL_QUEUES = frozenset(RoleQueue) - NON_CLINICAL_QUEUES
 
 
 def queues_for_user(user) -> list[str]:
@@ -46,6 +48,8 @@ def queues_for_user(user) -> list[str]:
     queues = []
     if FRONT_DESK in roles:
         queues.append(RoleQueue.FRONT_DESK)
+    if CLINIC_ADMIN in roles:
+        queues.append(RoleQueue.CLINIC_ADMIN)
     if CARE_COORDINATOR in roles or getattr(user, "is_superuser", False):
         queues.append(RoleQueue.CARE_COORDINATOR)
     provider = access.provider_of(user)
@@ -89,6 +93,22 @@ def _alerts(user, now: datetime) -> Q:
     return Q(Exists(alerts))
 
 
+def _break_glass(user, now: datetime) -> Q:
+    """A clinician's own break-glass on the patient, until it expires."""
+    return Q(Exists(BreakGlass.objects.filter(user=user, patient=OuterRef("pk"), expires_at__gt=now)))
+
+
+def _break_glass_reasons(user, patient_ids: set[int], now: datetime) -> dict[int, str]:
+    """The audit reason of a look that only a break-glass allows: its id and the reason given."""
+    rows = (
+        BreakGlass.objects.filter(user=user, patient_id__in=patient_ids, expires_at__gt=now)
+        .order_by("patient_id", "-expires_at", "-id")
+        .distinct("patient_id")
+        .values_list("patient_id", "pk", "reason")
+    )
+    return {patient_id: f"break-glass #{pk}: {reason}" for patient_id, pk, reason in rows}
+
+
 def connect() -> None:
     for model, path in (
         (CarePlan, "patient"),
@@ -113,4 +133,14 @@ def connect() -> None:
     )
     access.register_grant(
         "careplans.open_alerts", applies=lambda user: access.may_ever(user, Kind.CLINICAL), patients=_alerts, recorded=True
+    )
+    # Break-glass lets its clinician look at every kind of the patient's data, never change it:
+    # an emergency needs the record read, and a change made under it would be made by someone
+    # the care team never chose (recorded grants count for VIEW only).
+    access.register_grant(
+        "careplans.break_glass",
+        applies=lambda user: access.may_ever(user, Kind.CLINICAL),
+        patients=_break_glass,
+        recorded=True,
+        describe=_break_glass_reasons,
     )

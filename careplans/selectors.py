@@ -23,6 +23,7 @@ from careplans.models import (
     Goal,
     Problem,
     ProcedureRecord,
+    QuestionnaireRequest,
     QuestionnaireResponse,
     RoleQueue,
     Task,
@@ -33,7 +34,7 @@ from clinic.models import Patient
 from core import access
 from core.access import Action, Kind
 from core.errors import NotFound, PermissionDenied
-from core.roles import FRONT_DESK, user_roles
+from core.roles import CLINIC_ADMIN, FRONT_DESK, user_roles
 from messaging.models import Message
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus
 
@@ -133,10 +134,13 @@ def task_queryset_for_user(*, user) -> QuerySet[Task]:
     if not access.is_active_user(user):
         return Task.objects.none()
     if not access.may_ever(user, Kind.CLINICAL):
-        # Front desk: its own queue (inbound SMS and booking requests), nothing clinical.
-        if FRONT_DESK in user_roles(user):
-            return Task.objects.filter(assignee_role=RoleQueue.FRONT_DESK)
-        return Task.objects.none()
+        # Front desk: its own queue (inbound SMS and booking requests), nothing clinical. Clinic
+        # admin: its own queue's reviews (break-glass), which name no patient's clinical data.
+        roles = user_roles(user)
+        queues = [queue for role, queue in ((FRONT_DESK, RoleQueue.FRONT_DESK), (CLINIC_ADMIN, RoleQueue.CLINIC_ADMIN)) if role in roles]
+        if not queues:
+            return Task.objects.none()
+        return Task.objects.filter(assignee_role__in=queues).exclude(assignee_role=RoleQueue.CLINIC_ADMIN, patient__isnull=False)
     if user.is_superuser:
         return Task.objects.all()
     allowed = access.patients(user, Kind.CLINICAL).values("pk")
@@ -254,7 +258,16 @@ def patient_record_for_user(*, user, patient_id, now: datetime, limit: int = 200
         r.appointment_id: r for r in ProcedureRecord.objects.filter(appointment__patient=patient).order_by("-recorded_at")[:limit]
     }
     tasks = list(Task.objects.filter(patient=patient).select_related("assignee_provider").order_by("-created_at", "-id")[:limit])
-    responses = list(QuestionnaireResponse.objects.filter(patient=patient).order_by("answered_at", "id")[: limit * 5])
+    responses = list(
+        QuestionnaireResponse.objects.filter(patient=patient)
+        .select_related("entered_by__provider")
+        .order_by("answered_at", "id")[: limit * 5]
+    )
+    open_requests = list(
+        QuestionnaireRequest.objects.filter(patient=patient, answered_at__isnull=True, withdrawn_at__isnull=True, expires_at__gt=now)
+        .filter(due_at__lte=now)
+        .order_by("due_at", "id")[:limit]
+    )
     checklist = list(
         ChecklistItem.objects.filter(appointment__patient=patient, appointment__start__gte=now, appointment__status__in=UPCOMING)
         .select_related("appointment__visit_type")
@@ -268,6 +281,7 @@ def patient_record_for_user(*, user, patient_id, now: datetime, limit: int = 200
         "procedures": procedures,
         "tasks": tasks,
         "responses": responses,
+        "open_requests": open_requests,
         "checklist": checklist,
         "patient_messages": patient_messages,
     }

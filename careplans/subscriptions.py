@@ -58,6 +58,13 @@ def _procedure_recorded(*, appointment, **_) -> None:
         _enqueue(appointment.pk, str(AppointmentHappened.COMPLETED))
 
 
+def _notify_break_glass(*, break_glass, **_) -> None:
+    try:
+        tasks.notify_break_glass.delay(break_glass.pk)
+    except Exception:  # noqa: BLE001 - the review task in the admins' queue already exists; the mail is the nudge
+        log.warning("break-glass notice enqueue failed", extra={"event": "break_glass.enqueue_failed", "break_glass_id": break_glass.pk})
+
+
 def _front_desk_task(*, patient, title: str, text: str, source: str, dedupe_key: str, now, **_) -> None:
     """A patient asked for a person. A text mentioning a red flag within two weeks of an epidural
     blood patch is anesthesiology's urgent work, not a routine front-desk callback; messaging
@@ -107,6 +114,9 @@ def connect() -> None:
     )
     clinic_events.subscribe(
         ClinicHappened.MEDICATIONS_CHANGED, _medications_reassemble, phase=Phase.AFTER_COMMIT, uid="careplans.followup.medications"
+    )
+    careplans_events.subscribe(
+        CareplansHappened.BREAK_GLASS_OPENED, _notify_break_glass, phase=Phase.AFTER_COMMIT, uid="careplans.break_glass.notify"
     )
     messaging_events.subscribe(
         MessagingHappened.PATIENT_NEEDS_FRONT_DESK, _front_desk_task, phase=Phase.IN_TRANSACTION, uid="careplans.front_desk_task"

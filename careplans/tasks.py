@@ -29,3 +29,10 @@ def sweep_followups() -> None:
 @shared_task(ignore_result=True)
 def escalate_crisis_tasks() -> None:
     services.crisis_tasks_escalate()
+
+
+@shared_task(ignore_result=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
+def notify_break_glass(break_glass_id: int) -> None:
+    """E-mail the clinic admins about a break-glass; retried while the mail server is down (the
+    service sends nothing once notified_at is set)."""
+    services.break_glass_notify(break_glass_id=break_glass_id)

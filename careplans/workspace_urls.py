@@ -1,5 +1,6 @@
 from django.urls import path
 
+from careplans.views import break_glass, staff_entry
 from careplans.views import workspace as views
 
 app_name = "workspace"
@@ -10,6 +11,8 @@ urlpatterns = [
     path("tasks/<int:pk>/<slug:action>/", views.task_action_view, name="task-action"),
     path("checklist/<int:pk>/", views.checklist_mark_view, name="checklist-mark"),
     path("patients/<int:pk>/", views.patient_view, name="patient"),
+    path("patients/<int:pk>/break-glass/", break_glass.break_glass_view, name="break-glass"),
+    path("questionnaires/<int:pk>/enter/", staff_entry.questionnaire_enter_view, name="questionnaire-enter"),
     path("plans/<int:pk>/notes/", views.team_note_view, name="team-note"),
     path("activities/<int:pk>/book-series/", views.activity_book_series_view, name="activity-book-series"),
 ]

@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from clinic.models import Language, Mobility, Patient, PreferredChannel, Provider
 from clinic.selectors import patient_get_for_user, patient_search
 from clinic.services import patient_create
+from core import access
+from core.access import Kind
 from core.errors import PermissionDenied
 
 
@@ -91,4 +93,8 @@ class PatientDetailApi(RetrieveAPIView):
     serializer_class = PatientOutput
 
     def get_object(self):
-        return patient_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
+        patient = patient_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
+        # A look only a recorded grant allows (an open urgent task, a break-glass) is audited here
+        # as in the workspace and the admin.
+        access.record_if_only_granted_by_alert(self.request.user, patient=patient, kind=Kind.DEMOGRAPHICS, obj=patient)
+        return patient

@@ -222,6 +222,10 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{env_int('PORT',
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "US")
 VIDEO_BASE_URL = env_str("VIDEO_BASE_URL", "https://video.clinic.example/room")
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
+# How long a clinician's break-glass opens a record they otherwise may not see (every look recorded).
+BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 240)
+if BREAK_GLASS_MINUTES < 1:
+    raise ConfigError("BREAK_GLASS_MINUTES must be at least 1")
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Pain Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+1 617-555-0100")
 # Crisis alerts (PHQ-9 item 9, EBP red flags): the after-hours phone texted when no on-call

@@ -24,7 +24,8 @@ Grants are what ties a user to a patient. This module knows none of them: each a
 its own in `AppConfig.ready()` (scheduling: a provider's appointments from 30 days ago to 30
 days ahead, a coordinator's procedures in the next 30 days; care plans: care teams, the
 coordinator queue, open urgent and STAT tasks). A grant may be `recorded`: a look that only it
-allows is written to the audit trail (crisis alerts reach clinicians outside the care team).
+allows is written to the audit trail (crisis alerts reach clinicians outside the care team; a
+break-glass opens a record for a few hours, each look recorded with its id).
 
 Changing clinical data (recording outcomes, starting or completing procedures) needs a clinical
 role (provider or coordinator) on top of a grant.
@@ -80,6 +81,9 @@ class Grant:
     applies: Callable[[object], bool]  # cheap: does this grant concern the user at all?
     patients: Callable[[object, datetime], Q]  # a condition on Patient rows
     recorded: bool = False
+    # For a recorded grant: why it lets the user see each of these patients, as the audit row's
+    # reason ({patient id: reason}; patients it does not cover are left out).
+    describe: Callable[[object, set[int], datetime], dict[int, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,10 @@ def register_grant(
     applies: Callable[[object], bool],
     kinds: frozenset[Kind] = ALL_KINDS,
     recorded: bool = False,
+    describe: Callable[[object, set[int], datetime], dict[int, str]] | None = None,
 ) -> None:
     """Idempotent by name (ready() may run more than once)."""
-    _grants[name] = Grant(name, frozenset(kinds), applies, patients, recorded)
+    _grants[name] = Grant(name, frozenset(kinds), applies, patients, recorded, describe)
 
 
 def protect(model: type[Model], *, patient_path: str, kind: Kind) -> None:
@@ -195,8 +200,8 @@ def require(user, action: Action, *, patient, kind: Kind, now: datetime | None =
         raise PermissionDenied("You do not have access to this patient's information.")
     if not can(user, action, patient=patient, kind=kind, now=now):
         if action == Action.CHANGE and can(user, Action.VIEW, patient=patient, kind=kind, now=now):
-            # They see it (through an open urgent task), so "not found" would be untrue.
-            raise PermissionDenied("An open urgent task lets you look at this record, not change it.")
+            # They see it (through an open urgent task or a break-glass), so "not found" would be untrue.
+            raise PermissionDenied("An open urgent task or a break-glass lets you look at this record, not change it.")
         raise NotFound("No such patient, or not one of yours.")
     if action == Action.VIEW:
         record_if_only_granted_by_alert(user, patient=patient, kind=kind, now=now, obj=record_object)
@@ -218,15 +223,26 @@ def record_if_only_granted_by_alert(user, *, patient, kind: Kind, now: datetime 
 
 def record_alert_looks(user, *, patient_ids, kind: Kind, now: datetime | None = None, obj=None) -> bool:
     """One audit row naming every patient in `patient_ids` whom the user sees only through a
-    recorded grant (a list showing many patients writes one row, not one per patient)."""
+    recorded grant (a list showing many patients writes one row, not one per patient); a grant
+    that describes its looks (a break-glass names its id and reason) gets rows of its own."""
     ids = {int(pk) for pk in patient_ids if pk is not None}
     if not ids or not any(g.recorded for g in _grants.values()) or user.is_superuser or sees_whole_clinic(user, kind):
         return False
+    now = now or timezone.now()
     ordinary = set(patients(user, kind, now=now, recorded=False).filter(pk__in=ids).values_list("pk", flat=True))
-    alert_only = ids - ordinary
-    if not alert_only:
+    recorded_only = ids - ordinary
+    if not recorded_only:
         return False
-    audit_record(user=user, action="view", obj=obj, patient_ids=alert_only, reason="open urgent task (alert access)")
+    reasons: dict[int, str] = {}
+    for grant in _grants.values():
+        if grant.recorded and grant.describe is not None and kind in grant.kinds and grant.applies(user):
+            for pk, why in grant.describe(user, recorded_only - reasons.keys(), now).items():
+                reasons.setdefault(pk, why)
+    by_reason: dict[str, set[int]] = {}
+    for pk in recorded_only:
+        by_reason.setdefault(reasons.get(pk, "open urgent task (alert access)"), set()).add(pk)
+    for reason, pks in sorted(by_reason.items()):
+        audit_record(user=user, action="view", obj=obj, patient_ids=pks, reason=reason, now=now)
     return True
 
 

@@ -9,5 +9,5 @@ refusal from a service comes back as a form error, never a 500. Rows, foreign-ke
 autocomplete are scoped by the one access policy (core.access via PolicyAdmin/PolicyInline).
 """
 
-from careplans.admin import configuration, plans, records, tasks  # noqa: F401 - each module registers its admins
+from careplans.admin import break_glass, configuration, plans, records, tasks  # noqa: F401 - each module registers its admins
 from careplans.admin.base import ReadOnlyInline, ServiceAdmin, ServiceForm  # noqa: F401

@@ -87,7 +87,7 @@ class QuestionnaireResponseAdmin(ServiceAdmin):
     """Read-only: answers are recorded through the API, the workspace or the patient's link,
     which score them and raise the PHQ-9 item 9 alert."""
 
-    list_display = ["questionnaire", "patient", "score", "severity", "answered_at", "source"]
+    list_display = ["questionnaire", "patient", "score", "severity", "answered_at", "source", "entered_by"]
     list_filter = ["questionnaire", "severity", "source"]
-    list_select_related = ["patient"]
+    list_select_related = ["patient", "entered_by"]
     search_fields = ["patient__mrn", "patient__last_name"]

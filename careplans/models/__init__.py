@@ -8,6 +8,7 @@ Split along its seams (plans, tasks, protocols, questionnaires); everything is r
 `from careplans.models import …` stays the one import.
 """
 
+from careplans.models.break_glass import BreakGlass
 from careplans.models.plans import (
     Activity,
     CarePlan,
@@ -30,6 +31,7 @@ from careplans.models.questionnaires import QuestionnaireRequest, QuestionnaireR
 from careplans.models.tasks import (
     CRISIS_SOURCES,
     DISCIPLINE_QUEUE,
+    NON_CLINICAL_QUEUES,
     OPEN_TASK_STATUSES,
     RoleQueue,
     Task,
@@ -40,8 +42,10 @@ from careplans.models.tasks import (
 __all__ = [
     "DISCIPLINE_QUEUE",
     "CRISIS_SOURCES",
+    "NON_CLINICAL_QUEUES",
     "OPEN_TASK_STATUSES",
     "Activity",
+    "BreakGlass",
     "CarePlan",
     "CarePlanEvent",
     "CareTeamMember",

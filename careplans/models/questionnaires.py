@@ -39,6 +39,10 @@ class QuestionnaireResponse(models.Model):
         STAFF = "staff", "Entered by staff"
         LINK = "link", "Patient's link"
         API = "api", "API"
+        # The patient's own answers to a questionnaire sent to them, read out (on the phone) and
+        # typed in by a staff member, who is kept in entered_by: never passed off as the patient's
+        # own submission through their link.
+        ON_BEHALF = "on_behalf", "Entered by staff for the patient"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaire_responses")
     care_plan = models.ForeignKey(CarePlan, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -59,8 +63,20 @@ class QuestionnaireResponse(models.Model):
         ordering = ["-answered_at", "-id"]
         indexes = [models.Index(fields=["patient", "questionnaire", "answered_at"], name="qr_patient_instrument_at_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(relief_percent__isnull=True) | Q(relief_percent__lte=100), name="qr_relief_percent_range")
+            models.CheckConstraint(condition=Q(relief_percent__isnull=True) | Q(relief_percent__lte=100), name="qr_relief_percent_range"),
+            # The patient's link is the patient alone: a staff member's name on it would mean
+            # someone acted as the patient.
+            models.CheckConstraint(condition=~Q(source="link") | Q(entered_by__isnull=True), name="qr_link_entered_by_nobody"),
         ]
 
     def __str__(self) -> str:
         return f"{self.questionnaire} {self.score} at {self.answered_at:%Y-%m-%d}"
+
+    @property
+    def entered_by_display(self) -> str:
+        """Who typed the answers in, for the chart ("" for the patient's own link)."""
+        if self.source == self.Source.LINK or self.entered_by_id is None:
+            return ""
+        provider = getattr(self.entered_by, "provider", None)
+        name = provider.display_name if provider is not None else self.entered_by.get_full_name() or self.entered_by.get_username()
+        return f"entered by {name} for the patient" if self.source == self.Source.ON_BEHALF else f"entered by {name}"

@@ -21,7 +21,11 @@ class RoleQueue(models.TextChoices):
     PSYCHOLOGY = "psychology", "Psychology"
     NUTRITION = "nutrition", "Nutrition"
     ON_CALL = "on_call", "On-call clinician"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
 
+
+# Queues whose members may not read clinical content: a clinical task never goes there.
+NON_CLINICAL_QUEUES = frozenset({RoleQueue.FRONT_DESK, RoleQueue.CLINIC_ADMIN})
 
 # Discipline codes (clinic.Discipline.code) to the role queue their providers work from.
 DISCIPLINE_QUEUE = {
@@ -56,6 +60,7 @@ class Task(models.Model):
         ESCALATION = "escalation", "Escalation"
         PATIENT_LINK = "patient_link", "Patient link request"
         RED_FLAG = "red_flag", "Red flag reported by the patient"
+        BREAK_GLASS = "break_glass", "Break-glass review"
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -113,7 +118,7 @@ class Task(models.Model):
     def is_clinical(self) -> bool:
         """Held by a clinician (a provider or a clinical queue): its title, description and the
         reasons written on it there may carry clinical detail, so it never goes to the front desk."""
-        return self.assignee_provider_id is not None or (bool(self.assignee_role) and self.assignee_role != RoleQueue.FRONT_DESK)
+        return self.assignee_provider_id is not None or (bool(self.assignee_role) and self.assignee_role not in NON_CLINICAL_QUEUES)
 
 
 OPEN_TASK_STATUSES = [Task.Status.REQUESTED, Task.Status.ACCEPTED, Task.Status.IN_PROGRESS, Task.Status.ON_HOLD]

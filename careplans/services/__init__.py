@@ -1,6 +1,12 @@
 """Care-plan commands. Admin, API views, workspace pages, patient links, Celery tasks and other
 apps (scheduling, messaging) call these; nothing else changes care-plan state."""
 
+from careplans.services.break_glass import (  # noqa: F401
+    break_glass_live,
+    break_glass_notify,
+    break_glass_open,
+    may_break_glass,
+)
 from careplans.services.checklists import checklist_item_mark, checklists_raise_incomplete  # noqa: F401
 from careplans.services.crisis import crisis_alert_raise, crisis_tasks_escalate  # noqa: F401
 from careplans.services.plans import (  # noqa: F401
@@ -31,8 +37,10 @@ from careplans.services.questionnaires import (  # noqa: F401
     instructions_for_token,
     instructions_link_for,
     instructions_step_for_token,
+    questionnaire_answer_for_patient,
     questionnaire_link_for,
     questionnaire_request_create,
+    questionnaire_request_for_staff,
     questionnaire_request_for_token,
     questionnaire_response_create,
     response_shows_crisis_resources,

@@ -14,7 +14,9 @@ from careplans.models import CarePlan, CareTeamMember, ProtocolStep, Questionnai
 from careplans.scoring import INSTRUMENTS, score_answers
 from careplans.services.crisis import crisis_alert_raise
 from careplans.services.tasks import active_plan_id, task_create
-from core.errors import Conflict, NotFound, ValidationFailed
+from core import access
+from core.access import Kind
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from messaging import services as messaging_services
 from scheduling.models import Appointment
 
@@ -210,3 +212,45 @@ def response_shows_crisis_resources(response: QuestionnaireResponse) -> bool:
     """Whether the patient's page after this answer shows the crisis lines (988, 911): the same
     rule that raised the alert."""
     return "self_harm" in score_answers(response.questionnaire, response.answers).alerts
+
+
+def questionnaire_request_for_staff(*, request_id, by, now: datetime | None = None) -> QuestionnaireRequest:
+    """An open questionnaire sent to a patient, for a staff member to enter the answers the
+    patient gives them (read out on the phone). Entering a patient's answers changes their
+    clinical record: 403 for a role that never may (front desk, clinic admin), 404 for a request
+    of a patient outside the user's grants (as for one that does not exist), 409 once answered,
+    withdrawn or expired."""
+    now = now or timezone.now()
+    if by is None or not access.may_ever(by, Kind.CLINICAL, access.Action.CHANGE):
+        raise PermissionDenied("Entering a patient's answers is for clinicians and care coordinators.")
+    try:
+        request = QuestionnaireRequest.objects.select_related("patient").get(pk=int(request_id))
+    except (QuestionnaireRequest.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such questionnaire, or not one of your patients'.") from None
+    access.require(by, access.Action.CHANGE, patient=request.patient, kind=Kind.CLINICAL, now=now)
+    if request.answered_at is not None:
+        raise Conflict("This questionnaire has already been answered.")
+    if request.withdrawn_at is not None or request.expires_at <= now:
+        raise Conflict("This questionnaire has expired or was withdrawn; record a new one instead.")
+    return request
+
+
+def questionnaire_answer_for_patient(
+    *, request_id, answers, by, relief_percent: int | None = None, now: datetime | None = None
+) -> QuestionnaireResponse:
+    """Record the patient's answers to a questionnaire sent to them, typed in by `by` (a
+    clinician). The same scoring, alerts and single-use closing as the patient's link; the
+    response says it was entered by staff for the patient and who entered it, so a staff
+    member's entry is never taken for the patient's own submission."""
+    now = now or timezone.now()
+    request = questionnaire_request_for_staff(request_id=request_id, by=by, now=now)
+    return questionnaire_response_create(
+        patient=request.patient,
+        questionnaire=request.questionnaire,
+        answers=answers,
+        entered_by=by,
+        source=QuestionnaireResponse.Source.ON_BEHALF,
+        request=request,
+        relief_percent=relief_percent,
+        now=now,
+    )

@@ -16,11 +16,11 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from careplans.models import DISCIPLINE_QUEUE, OPEN_TASK_STATUSES, CarePlan, RoleQueue, Task, TaskEvent
+from careplans.models import DISCIPLINE_QUEUE, NON_CLINICAL_QUEUES, OPEN_TASK_STATUSES, CarePlan, RoleQueue, Task, TaskEvent
 from clinic.models import Provider
 from core.errors import IllegalTransition, ValidationFailed
 from core.inputs import text_clean
-from core.roles import CARE_COORDINATOR, FRONT_DESK
+from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
 
 log = logging.getLogger(__name__)
 S = Task.Status
@@ -205,9 +205,9 @@ def task_reassign(
         locked = Task.objects.select_for_update().get(pk=task.pk)
         if locked.status not in OPEN_TASK_STATUSES:
             raise IllegalTransition(f"A {S(locked.status).label.lower()} task cannot be reassigned.", status=locked.status)
-        if to_provider is None and to_role == RoleQueue.FRONT_DESK and locked.is_clinical:
+        if to_provider is None and to_role in NON_CLINICAL_QUEUES and locked.is_clinical:
             raise ValidationFailed(
-                "A clinical task cannot go to the front desk, who may not read clinical content.",
+                f"A clinical task cannot go to the {RoleQueue(to_role).label.lower()} queue, whose members may not read clinical content.",
                 field_errors={"assignee_role": ["Choose a clinician or a clinical queue; create a separate front-desk task instead."]},
             )
         before = locked.assignee_display
@@ -240,6 +240,8 @@ def _queue_emails(role: str) -> list[str]:
         users = users.filter(groups__name=CARE_COORDINATOR)
     elif role == RoleQueue.FRONT_DESK:
         users = users.filter(groups__name=FRONT_DESK)
+    elif role == RoleQueue.CLINIC_ADMIN:
+        users = users.filter(groups__name=CLINIC_ADMIN)
     else:
         codes = [code for code, queue in DISCIPLINE_QUEUE.items() if queue == role]
         users = users.filter(provider__discipline__code__in=codes, provider__active=True)
@@ -277,9 +279,14 @@ def tasks_escalate_overdue(*, now: datetime | None = None) -> dict[str, int]:
             counts["notified"] += 1
 
     for priority, grace in ESCALATION_GRACE.items():
-        level1 = Task.objects.filter(
-            status__in=OPEN_TASK_STATUSES, priority=priority, due__lt=now - grace, escalation_level=1, escalated_at__lte=now - grace
-        ).select_related("patient", "care_plan")
+        # Coordinators follow up clinical work; the clinic admin's reviews (level 1 reminds them) stay theirs.
+        level1 = (
+            Task.objects.filter(
+                status__in=OPEN_TASK_STATUSES, priority=priority, due__lt=now - grace, escalation_level=1, escalated_at__lte=now - grace
+            )
+            .exclude(assignee_role=RoleQueue.CLINIC_ADMIN)
+            .select_related("patient", "care_plan")
+        )
         for task in level1:
             with transaction.atomic():
                 if not Task.objects.filter(pk=task.pk, escalation_level=1).update(escalation_level=2, escalated_at=now, updated_at=now):

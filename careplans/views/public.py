@@ -21,6 +21,7 @@ from careplans.services import (
     response_shows_crisis_resources,
 )
 from careplans.services.red_flags import RED_FLAG_CODES, is_in_red_flag_window
+from careplans.views.answers import answers_from_post, items_with_values
 from core.errors import DomainError
 
 # --- public pages (no login): signed, expiring, single-use links -----------------------------
@@ -37,38 +38,22 @@ def questionnaire_answer_view(request, token: str):
     errors: list[str] = []
     values: dict[int, str] = {}
     if request.method == "POST":
-        answers = []
-        for index, _item in enumerate(instrument.items):
-            raw = request.POST.get(f"item{index}", "")
-            values[index] = raw
-            if raw == "" and instrument.optional_items:
-                answers.append(None)
-                continue
-            try:
-                answers.append(int(raw))
-            except ValueError:
-                answers.append(raw)
-        relief = None
-        if qrequest.ask_relief:
-            raw_relief = request.POST.get("relief", "").strip()
-            try:
-                relief = int(raw_relief) if raw_relief else None
-            except ValueError:
-                errors.append("Relief must be a number from 0 to 100.")
+        posted = answers_from_post(instrument, request.POST, ask_relief=qrequest.ask_relief)
+        errors, values = posted.errors, posted.values
         if not errors:
             try:
                 response = questionnaire_response_create(
                     patient=qrequest.patient,
                     questionnaire=qrequest.questionnaire,
-                    answers=answers,
+                    answers=posted.answers,
                     request=qrequest,
-                    relief_percent=relief,
+                    relief_percent=posted.relief,
                     source=QuestionnaireResponse.Source.LINK,
                 )
                 return _answered_page(request, response)
             except DomainError as error:
                 errors = [m for messages_ in error.field_errors.values() for m in messages_] or [error.message]
-    items = [(index, item, values.get(index, "")) for index, item in enumerate(instrument.items)]
+    items = items_with_values(instrument, values)
     return render(
         request,
         "workspace/questionnaire.html",

@@ -3,11 +3,9 @@ Thin: read through selectors, write through services, map domain errors once (`_
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -32,6 +30,7 @@ from careplans.selectors import (
 )
 from careplans.services import (
     activity_book_series,
+    break_glass_live,
     checklist_item_mark,
     task_accept,
     task_cancel,
@@ -40,8 +39,11 @@ from careplans.services import (
     task_start,
     team_note_add,
 )
+from careplans.services.break_glass import may_break_glass
+from careplans.views.break_glass import refusal_page
+from careplans.views.zones import workspace_zone
 from clinic.medications import medications_current
-from clinic.models import Location, Provider
+from clinic.models import Provider
 from core import access
 from core.access import Kind
 from core.errors import DomainError, NotFound, PermissionDenied
@@ -73,12 +75,7 @@ def _back(request, fallback: str = "") -> HttpResponseRedirect:
     return HttpResponseRedirect(target)
 
 
-def _zone(user):
-    provider = access.provider_of(user)
-    if provider is not None and provider.home_location_id:
-        return provider.home_location.zone
-    location = Location.objects.filter(active=True).order_by("id").first()
-    return location.zone if location else zoneinfo.ZoneInfo(settings.TIME_ZONE)
+_zone = workspace_zone
 
 
 @never_cache
@@ -200,7 +197,14 @@ def checklist_mark_view(request, pk: int):
 def patient_view(request, pk: int):
     now = timezone.now()
     zone = _zone(request.user)
-    record = patient_record_for_user(user=request.user, patient_id=pk, now=now)
+    try:
+        record = patient_record_for_user(user=request.user, patient_id=pk, now=now)
+    except NotFound:
+        if not may_break_glass(request.user):
+            raise
+        # The same page for a patient that does not exist: the offer confirms nothing.
+        return refusal_page(request, pk)
+    emergency = break_glass_live(user=request.user, patient_id=pk, now=now)
     procedures = [
         (a.completed_at or a.start, a.visit_type.name)
         for a in record["appointments"]
@@ -225,6 +229,9 @@ def patient_view(request, pk: int):
             "timeline": timeline,
             "zone": zone,
             "now": now,
+            "emergency": emergency,
+            # Formatted here: the template's time filter would turn it back into the server's zone.
+            "emergency_until": timezone.localtime(emergency.expires_at, zone).strftime("%H:%M") if emergency else "",
         },
     )
 
@@ -251,7 +258,7 @@ def _timeline(record) -> list[dict]:
                 "kind": "Questionnaire",
                 "text": f"{r.questionnaire} {r.score.normalize():f}",
                 "status": r.severity,
-                "extra": "",
+                "extra": r.entered_by_display,
             }
         )
     for m in record["patient_messages"]:

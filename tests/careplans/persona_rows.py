@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from careplans.models import (
     Activity,
+    BreakGlass,
     CarePlan,
     CareTeamMember,
     ChecklistItem,
@@ -71,6 +72,8 @@ ADMIN = [
     *admin_model_rows(ProcedureRecord, _obj(ProcedureRecord)),
     *admin_model_rows(QuestionnaireRequest, _obj(QuestionnaireRequest)),
     *admin_model_rows(QuestionnaireResponse, _obj(QuestionnaireResponse), shows=("answer",), list_shows=("answer",)),
+    # The break-glass report: the clinic admin's to read, nobody's to change.
+    *admin_model_rows(BreakGlass, _obj(BreakGlass)),
     # The front desk reads the task list (non-clinical tasks): a filter on clinical text must not
     # tell which patient's task matches.
     *[
@@ -124,6 +127,20 @@ ADMIN = [
 
 def _task(world) -> int:
     return world.pk(Task)
+
+
+def _open_request(world) -> int:
+    return QuestionnaireRequest.objects.get(dedupe_key="walk-open").pk
+
+
+# Break-glass is the documented way for an off-team clinician into the record (audited, reviewed;
+# tests/careplans/test_break_glass.py), so the walk sends what is refused: a reason too short for
+# the clinicians (400), any reason for the roles that may never break glass (403). No `unchanged`
+# snapshot: the control already sees the record, so it has nothing to open (409).
+SHORT_REASON = {"reason": "need it"}
+BREAK_GLASS_REFUSED = {**expect_all(403, WHOLE_CLINIC_STAFF), **expect_all(400, CLINICIANS_OFF_TEAM)}
+# Entering a patient's answers changes their clinical record.
+STAFF_ENTRY = {**expect_all(403, WHOLE_CLINIC_STAFF), **expect_all(404, CLINICIANS_OFF_TEAM), ANONYMOUS: 302}
 
 
 # Care plans are clinical: the front desk and the clinic admin are refused the list outright, the
@@ -180,6 +197,26 @@ API = [
         for action in ("accept", "complete", "cancel")
     ],
     Row(
+        route="api/v1/patients/<int:pk>/break-glass/",
+        operation="POST /api/v1/patients/{id}/break-glass/",
+        method="POST",
+        json=True,
+        url=lambda w: f"/api/v1/patients/{w.patient.pk}/break-glass/",
+        data=SHORT_REASON,
+        label="POST /api/v1/patients/{id}/break-glass/ (reason too short)",
+        expect={**BREAK_GLASS_REFUSED, ANONYMOUS: 401},
+    ),
+    Row(
+        route="api/v1/patients/<int:pk>/break-glass/",
+        operation="POST /api/v1/patients/{id}/break-glass/",
+        method="POST",
+        json=True,
+        url=lambda w: f"/api/v1/patients/{w.patient.pk + 100000}/break-glass/",
+        data={"reason": "Unknown patient, a reason long enough."},
+        label="POST /api/v1/patients/{id}/break-glass/ (no such patient)",
+        expect={**expect_all(403, WHOLE_CLINIC_STAFF), **expect_all(404, CLINICIANS_OFF_TEAM), ANONYMOUS: 401},
+    ),
+    Row(
         route="api/v1/questionnaire-responses/",
         operation="POST /api/v1/questionnaire-responses/",
         method="POST",
@@ -216,6 +253,29 @@ WORKSPACE = [
         url=lambda w: f"/workspace/patients/{w.patient.pk}/",
         shows=("plan", "problem", "goal", "note", "activity", "task", "answer", "complication", "anticoagulant", "diabetic"),
         expect={**expect_all(403, WHOLE_CLINIC_STAFF), **expect_all(404, CLINICIANS_OFF_TEAM), ANONYMOUS: 302},
+    ),
+    Row(
+        route="workspace/patients/<int:pk>/break-glass/",
+        method="POST",
+        url=lambda w: f"/workspace/patients/{w.patient.pk}/break-glass/",
+        data=SHORT_REASON,
+        label="workspace break-glass (reason too short)",
+        expect={**BREAK_GLASS_REFUSED, ANONYMOUS: 302},
+    ),
+    Row(
+        route="workspace/questionnaires/<int:pk>/enter/",
+        url=lambda w: f"/workspace/questionnaires/{_open_request(w)}/enter/",
+        label="workspace questionnaire entry form",
+        expect=STAFF_ENTRY,
+    ),
+    Row(
+        route="workspace/questionnaires/<int:pk>/enter/",
+        method="POST",
+        url=lambda w: f"/workspace/questionnaires/{_open_request(w)}/enter/",
+        data={"item0": "5", "confirm_read_out": "1"},
+        label="workspace questionnaire entry",
+        unchanged=_responses,
+        expect=STAFF_ENTRY,
     ),
     Row(
         route="workspace/plans/<int:pk>/notes/",
