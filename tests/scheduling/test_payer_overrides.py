@@ -4,12 +4,13 @@ provider or clinic admin only, and a trail naming each rule overridden with the 
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from core.errors import PermissionDenied, RuleViolation, ValidationFailed
 from core.models import AuditEvent
 from scheduling.models import FrequencyRule
 from scheduling.services import appointment_reschedule
-from tests.factories import CarePlanFactory, CareTeamMemberFactory
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, sign_in
 from tests.scheduling.payer_helpers import book, done, ny
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,11 @@ def test_a_reschedule_needs_its_own_override(suite_doctor, esi, four_lumbar_esis
             override_reason="short",
             now=FIFTH - dt.timedelta(days=2),
         )
+
+
+def test_the_appointment_admin_shows_which_rules_were_overridden(client, suite_doctor, esi, four_lumbar_esis, clinic_admin_user):
+    appointment = book(four_lumbar_esis, suite_doctor, esi, FIFTH, booked_by=clinic_admin_user, override_reason=REASON)
+    sign_in(client, clinic_admin_user)
+    page = client.get(reverse("admin:scheduling_appointment_change", args=[appointment.pk])).content.decode()
+    assert "Payer rules overridden" in page
+    assert "ESI: at most 4 per region per 12 months (4 of 4 in 12 months already counted)" in page
