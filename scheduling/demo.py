@@ -117,8 +117,8 @@ WEEK_PLANS = {
 }
 
 EXAMPLE_RULES = [
-    ("bcbs-ma", "BCBS MA example: ESI at least 30 days apart", ["esi"], None, 365, 30, "Example commercial policy (BCBS MA)"),
-    ("aetna", "Aetna example (eviCore-style): ESI at most 3 per region per 6 months, 14 days apart", ["esi"], 3, 182, 14,
+    ("bcbs-ma", "BCBS MA example: ESI at least 30 days apart", ["esi"], None, 12, 30, "Example commercial policy (BCBS MA)"),
+    ("aetna", "Aetna example (eviCore-style): ESI at most 3 per region per 6 months, 14 days apart", ["esi"], 3, 6, 14,
      "Example commercial policy (eviCore-style)"),
 ]  # fmt: skip
 
@@ -202,7 +202,7 @@ def _seed_rules() -> int:
                 name=name,
                 payer=payers[payer_code],
                 defaults=dict(
-                    procedure_families=families, max_sessions=max_sessions, window_days=window, min_interval_days=interval, source=source
+                    procedure_families=families, max_sessions=max_sessions, window_months=window, min_interval_days=interval, source=source
                 ),
             )
             created += new

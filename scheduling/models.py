@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
 
@@ -25,7 +26,9 @@ class ProcedureFamily(models.TextChoices):
     NONE = "", "Not a procedure"
     EBP = "ebp", "Epidural blood patch"
     ESI = "esi", "Epidural steroid injection"
-    FACET = "facet", "Facet injection / medial branch block"
+    # Distinct families: payer rules read relief from medial branch blocks (the diagnostic test
+    # before an RFA), never from an intra-articular injection of the joint itself.
+    FACET = "facet", "Intra-articular facet injection"
     MBB = "mbb", "Diagnostic medial branch block"
     RFA = "rfa", "Radiofrequency ablation"
     NERVE_BLOCK = "nerve_block", "Peripheral nerve block"
@@ -155,6 +158,35 @@ class SpinalRegion(models.TextChoices):
     THORACIC = "thoracic", "Thoracic"
     LUMBAR = "lumbar", "Lumbar"
     SACRAL = "sacral", "Sacral"
+
+
+class BillingRegion(models.Model):
+    """Spinal levels that payers count as one region for frequency limits, as the CPT families
+    bill them (62320/62321 cervical–thoracic, 62322/62323 lumbar–sacral, and the same pairing for
+    transforaminal, facet and RFA codes). The appointment keeps the finer level; a level in no
+    billing region counts on its own."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    spinal_regions = ArrayField(
+        models.CharField(max_length=10, choices=SpinalRegion.choices), help_text="Spinal levels counted together (each in one region only)"
+    )
+    source = models.CharField(max_length=200, blank=True, help_text="e.g. the CPT codes that bill these levels together")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        levels = list(self.spinal_regions or [])
+        if len(set(levels)) != len(levels):
+            raise ValidationError({"spinal_regions": "List each spinal level once."})
+        taken = BillingRegion.objects.exclude(pk=self.pk).filter(spinal_regions__overlap=levels)
+        for other in taken:
+            shared = sorted(set(other.spinal_regions) & set(levels))
+            raise ValidationError({"spinal_regions": f"{', '.join(shared)} already counts in {other.name}."})
 
 
 class Laterality(models.TextChoices):
@@ -316,13 +348,20 @@ class AppointmentEvent(models.Model):
     at = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
+    # Structured facts behind the reason, e.g. for a payer-rule override each rule overridden with
+    # the counts it saw. Scheduling-level facts only: the front desk reads this trail.
+    detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
 
 class FrequencyRule(models.Model):
-    """A payer (or, with no payer, every payer's default) limit on repeated procedures."""
+    """A payer (or, with no payer, every payer's default) limit on repeated procedures.
+
+    Sessions are counted by date of service in the location's zone, per billing region
+    (BillingRegion); windows are calendar months, intervals calendar days, relief durations weeks
+    (the unit the procedure record uses)."""
 
     name = models.CharField(max_length=160)
     payer = models.ForeignKey(
@@ -331,9 +370,24 @@ class FrequencyRule(models.Model):
     procedure_families = ArrayField(
         models.CharField(max_length=20, choices=ProcedureFamily.choices), help_text="Procedure families counted together"
     )
-    max_sessions = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Sessions allowed per spinal region in the window")
-    window_days = models.PositiveIntegerField(default=365)
-    min_interval_days = models.PositiveIntegerField(null=True, blank=True, help_text="Minimum days since the last session in the region")
+    max_sessions = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Sessions allowed per billing region in any rolling window"
+    )
+    window_months = models.PositiveSmallIntegerField(
+        default=12, help_text="Rolling window in calendar months, inclusive: 12 months before 2028-03-15 starts on 2027-03-15"
+    )
+    min_interval_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minimum calendar days between dates of service in the billing region"
+    )
+    repeat_min_relief_percent = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="A repeat session needs at least this % relief recorded for the previous one in the region"
+    )
+    repeat_min_relief_weeks = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="…lasting at least this many weeks (empty: any duration)"
+    )
+    repeat_accepts_functional_improvement = models.BooleanField(
+        default=False, help_text="Documented functional improvement counts instead of the % relief"
+    )
     prerequisite_family = models.CharField(
         max_length=20, choices=ProcedureFamily.choices, blank=True, help_text="e.g. diagnostic blocks before a first RFA"
     )
@@ -344,9 +398,28 @@ class FrequencyRule(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_months__gte=1), name="frequency_rule_window_months_positive"),
+            models.CheckConstraint(
+                condition=Q(repeat_min_relief_percent__isnull=True) | Q(repeat_min_relief_percent__lte=100),
+                name="frequency_rule_repeat_relief_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(prerequisite_min_relief_percent__isnull=True) | Q(prerequisite_min_relief_percent__lte=100),
+                name="frequency_rule_prerequisite_relief_percent_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def asks_for_relief(self) -> bool:
+        return (
+            self.repeat_min_relief_percent is not None
+            or self.repeat_min_relief_weeks is not None
+            or self.repeat_accepts_functional_improvement
+        )
 
 
 class WaitlistEntry(models.Model):

@@ -3,24 +3,45 @@
 `frequency_violations` is called by appointment_book; an empty list means the booking is
 within every active rule for the patient's payer (and the all-payer defaults).
 
+Payers count dates of service, not hours: every session's date is its start in its location's
+time zone, so the same instant gives the same answer whatever zone a client sent it in, and the
+time of day never decides. Windows are calendar months, inclusive ("rolling 12 months" before
+2028-02-29 starts on 2027-02-28, relativedelta's end-of-month rule); minimum intervals are
+calendar days. Levels count per billing region (BillingRegion: cervical–thoracic, lumbar–sacral).
+
 Sessions that count are completed appointments and those still holding time (held, booked,
-confirmed, checked-in, in progress) of the rule's procedure families in the same spinal region;
-cancelled and no-show visits never count. Windows are rolling: a new session must fit inside
-*every* window of `window_days` that contains it, so sessions booked after it count too (a
-patient with ESIs booked for the coming months cannot slip one in before them).
+confirmed, checked-in, in progress) of the rule's procedure families in the same billing region;
+cancelled and no-show visits never count. A new session must fit inside *every* window that
+contains it, so sessions booked after it count too (a patient with ESIs booked for the coming
+months cannot slip one in before them).
+
+Relief before a repeat is read from the previous session of the rule's families in the region
+(the latest before the new one): it must be completed with its outcome recorded
+(appointment_outcome_set); a session not yet done, or with no relief recorded, does not qualify.
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Q
 
-from scheduling.models import HOLDING_OR_COMPLETED, Appointment, AppointmentStatus, FrequencyRule, ProcedureFamily
+from clinic.models import Location
+from scheduling.models import (
+    HOLDING_OR_COMPLETED,
+    Appointment,
+    AppointmentStatus,
+    BillingRegion,
+    FrequencyRule,
+    ProcedureFamily,
+    SpinalRegion,
+)
 
 COUNTING = HOLDING_OR_COMPLETED
+REVIEW = "A clinician can review the recorded relief or override with a reason."
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,10 @@ class Violation:
     # For staff who may not see clinical content: the same refusal without the clinical detail
     # (which sessions had enough % relief). Empty when `message` carries none.
     message_without_clinical_detail: str = ""
+    rule_id: int | None = None
+    # What the rule saw, for the override's audit trail: counts and limits, no relief values
+    # (the front desk reads appointment events).
+    seen: dict = field(default_factory=dict)
 
     def message_for(self, *, clinical: bool) -> str:
         return self.message if clinical or not self.message_without_clinical_detail else self.message_without_clinical_detail
@@ -46,6 +71,18 @@ class _Session:
     family: str
     status: str
     relief_percent: int | None
+    relief_weeks: int | None
+    functional_improvement: bool | None
+
+
+@dataclass(frozen=True)
+class _Booking:
+    """The session asked for: its family, billing region and date of service."""
+
+    family: str
+    region_label: str
+    start: datetime
+    local_date: date
 
 
 def _family_label(families) -> str:
@@ -56,8 +93,14 @@ def _dates(sessions) -> str:
     return ", ".join(s.local_date.isoformat() for s in sessions)
 
 
-def _region_label(region: str) -> str:
-    return f"the {region} region" if region else "any region"
+def billing_region_of(region: str, regions: list[BillingRegion] | None = None) -> tuple[list[str], str]:
+    """The spinal levels counted together with `region`, and the name to show for them."""
+    if not region:
+        return [""], "any region"
+    for billing in BillingRegion.objects.all() if regions is None else regions:
+        if region in billing.spinal_regions:
+            return list(billing.spinal_regions), f"the {billing.name.lower()} region"
+    return [region], f"the {SpinalRegion(region).label.lower()} region"
 
 
 def applicable_rules(*, patient, family: str) -> list[FrequencyRule]:
@@ -65,9 +108,10 @@ def applicable_rules(*, patient, family: str) -> list[FrequencyRule]:
     return [r for r in rules.order_by("name", "id") if family in r.procedure_families]
 
 
-def frequency_violations(*, patient, visit_type, region: str, start: datetime) -> list[Violation]:
-    """Every active rule the booking of `visit_type` for `patient` in `region` at `start` would
-    break, each with a message naming the rule and the dates that count. Two queries."""
+def frequency_violations(*, patient, visit_type, region: str, start: datetime, location_id: int) -> list[Violation]:
+    """Every active rule the booking of `visit_type` for `patient` in `region` at `start`, at the
+    location `location_id` (whose zone gives the date of service), would break, each with a
+    message naming the rule and the dates that count. Four queries when rules apply."""
     family = visit_type.procedure_family
     if not family:
         return []
@@ -79,80 +123,175 @@ def frequency_violations(*, patient, visit_type, region: str, start: datetime) -
         families.update(rule.procedure_families)
         if rule.prerequisite_family:
             families.add(rule.prerequisite_family)
-    # A patient has few procedures in a lifetime: load them all in the region in one query.
+    levels, region_label = billing_region_of(region)
+    zone = zoneinfo.ZoneInfo(Location.objects.values_list("time_zone", flat=True).get(pk=location_id))
+    booking = _Booking(family, region_label, start, start.astimezone(zone).date())
+    # A patient has few procedures in a lifetime: load them all in the billing region in one query.
     rows = Appointment.objects.filter(
-        patient_id=patient.pk, region=region, status__in=COUNTING, visit_type__procedure_family__in=families
-    ).values_list("start", "visit_type__procedure_family", "status", "relief_percent", "location__time_zone")
+        patient_id=patient.pk, region__in=levels, status__in=COUNTING, visit_type__procedure_family__in=families
+    ).values_list(
+        "start",
+        "visit_type__procedure_family",
+        "status",
+        "relief_percent",
+        "relief_weeks",
+        "functional_improvement",
+        "location__time_zone",
+    )
     sessions = sorted(
-        (_Session(s, s.astimezone(zoneinfo.ZoneInfo(tz)).date(), f, st, relief) for s, f, st, relief, tz in rows), key=lambda x: x.start
+        (_Session(s, s.astimezone(zoneinfo.ZoneInfo(tz)).date(), f, st, rp, rw, fi) for s, f, st, rp, rw, fi, tz in rows),
+        key=lambda x: x.start,
     )
     violations = []
     for rule in rules:
         counted = [s for s in sessions if s.family in rule.procedure_families]
-        violations.extend(_check_rule(rule, counted=counted, all_sessions=sessions, family=family, region=region, start=start))
+        violations.extend(_check_rule(rule, counted=counted, all_sessions=sessions, booking=booking))
     return violations
 
 
-def _check_rule(rule: FrequencyRule, *, counted, all_sessions, family: str, region: str, start: datetime) -> list[Violation]:
-    found = []
-    where = _region_label(region)
-    what = _family_label(rule.procedure_families)
-    source = f" ({rule.source})" if rule.source else ""
-    if rule.max_sessions is not None:
-        window = timedelta(days=rule.window_days)
-        worst: list[_Session] = []
-        # The fullest rolling window holding the new session starts at one of the sessions
-        # before it (or at the new session itself).
-        for anchor in [s.start for s in counted if start - window < s.start <= start] + [start]:
-            inside = [s for s in counted if anchor <= s.start < anchor + window]
-            if len(inside) > len(worst):
-                worst = inside
-        if len(worst) + 1 > rule.max_sessions:
-            found.append(
-                Violation(
-                    rule.name,
-                    f"{rule.name}{source}: at most {rule.max_sessions} {what} session(s) in {where} within {rule.window_days} days; "
-                    f"{len(worst)} already count: {_dates(worst)}.",
-                    [s.local_date for s in worst],
-                )
-            )
-    if rule.min_interval_days:
-        gap = timedelta(days=rule.min_interval_days)
-        near = [s for s in counted if abs(s.start - start) < gap]
-        if near:
-            found.append(
-                Violation(
-                    rule.name,
-                    f"{rule.name}{source}: {what} sessions in {where} must be at least {rule.min_interval_days} days apart; "
-                    f"too close: {_dates(near)}.",
-                    [s.local_date for s in near],
-                )
-            )
-    if rule.prerequisite_family and rule.prerequisite_count and family in rule.procedure_families:
-        earlier_same = [s for s in counted if s.start < start]
-        if not earlier_same:  # only the first session of the family in the region needs the prerequisite
-            minimum = rule.prerequisite_min_relief_percent or 0
-            candidates = [
-                s
-                for s in all_sessions
-                if s.family == rule.prerequisite_family and s.status == AppointmentStatus.COMPLETED and s.start < start
-            ]
-            qualifying = [s for s in candidates if s.relief_percent is not None and s.relief_percent >= minimum]
-            if len(qualifying) < rule.prerequisite_count:
-                prereq = ProcedureFamily(rule.prerequisite_family).label
-                relief = f" with at least {minimum}% relief" if minimum else ""
-                detail = f"qualifying: {_dates(qualifying)}" if qualifying else "none qualify yet"
-                others = [s for s in candidates if s not in qualifying]
-                if others:
-                    detail += f"; below the relief threshold or unrecorded: {_dates(others)}"
-                needs = f"{rule.name}{source}: the first {_family_label([family])} in {where} needs {rule.prerequisite_count} completed {prereq} session(s)"
-                found.append(
-                    Violation(
-                        rule.name,
-                        f"{needs}{relief}; {detail}.",
-                        [s.local_date for s in qualifying],
-                        message_without_clinical_detail=f"{needs} with the relief the payer asks for; not met yet. A clinician can review the "
-                        "recorded relief or override with a reason.",
-                    )
-                )
-    return found
+def _check_rule(rule: FrequencyRule, *, counted: list[_Session], all_sessions: list[_Session], booking: _Booking) -> list[Violation]:
+    checks = (
+        _check_window(rule, counted, booking),
+        _check_interval(rule, counted, booking),
+        _check_relief(rule, counted, all_sessions, booking),
+    )
+    return [v for v in checks if v is not None]
+
+
+def _heading(rule: FrequencyRule) -> str:
+    return f"{rule.name} ({rule.source})" if rule.source else rule.name
+
+
+def _check_window(rule: FrequencyRule, counted: list[_Session], booking: _Booking) -> Violation | None:
+    if rule.max_sessions is None:
+        return None
+    span = relativedelta(months=rule.window_months)
+    day = booking.local_date
+    # A window ending on E holds the dates from E - span to E, both inclusive. The fullest window
+    # holding the new date of service ends on it or on a later session's date.
+    ends = [day, *(s.local_date for s in counted if s.local_date > day and s.local_date - span <= day)]
+    worst: list[_Session] = []
+    for end in ends:
+        inside = [s for s in counted if end - span <= s.local_date <= end]
+        if len(inside) > len(worst):
+            worst = inside
+    if len(worst) + 1 <= rule.max_sessions:
+        return None
+    return Violation(
+        rule.name,
+        f"{_heading(rule)}: at most {rule.max_sessions} {_family_label(rule.procedure_families)} session(s) in "
+        f"{booking.region_label} in any {rule.window_months} month(s) by date of service; {len(worst)} already count: {_dates(worst)}.",
+        [s.local_date for s in worst],
+        rule_id=rule.pk,
+        seen={"check": "max_sessions", "counted": len(worst), "max_sessions": rule.max_sessions, "window_months": rule.window_months},
+    )
+
+
+def _check_interval(rule: FrequencyRule, counted: list[_Session], booking: _Booking) -> Violation | None:
+    if not rule.min_interval_days:
+        return None
+    near = [s for s in counted if abs((s.local_date - booking.local_date).days) < rule.min_interval_days]
+    if not near:
+        return None
+    return Violation(
+        rule.name,
+        f"{_heading(rule)}: {_family_label(rule.procedure_families)} sessions in {booking.region_label} must be at least "
+        f"{rule.min_interval_days} calendar days apart; too close: {_dates(near)}.",
+        [s.local_date for s in near],
+        rule_id=rule.pk,
+        seen={"check": "min_interval_days", "too_close": len(near), "min_interval_days": rule.min_interval_days},
+    )
+
+
+def _relief_meets(session: _Session, *, percent: int | None, weeks: int | None, functional: bool) -> bool:
+    if session.status != AppointmentStatus.COMPLETED:
+        return False
+    if percent is not None or functional:
+        by_percent = percent is not None and session.relief_percent is not None and session.relief_percent >= percent
+        if not (by_percent or (functional and session.functional_improvement)):
+            return False
+    return weeks is None or (session.relief_weeks is not None and session.relief_weeks >= weeks)
+
+
+def _relief_wanted(*, percent: int | None, weeks: int | None, functional: bool) -> str:
+    what = f"at least {percent}% relief" if percent is not None else ""
+    if functional:
+        what = f"{what} or documented functional improvement" if what else "documented functional improvement"
+    if weeks is not None:
+        what = f"{what} lasting at least {weeks} weeks" if what else f"relief lasting at least {weeks} weeks"
+    return what
+
+
+def _outcome(session: _Session) -> str:
+    if session.status != AppointmentStatus.COMPLETED:
+        return "not completed yet"
+    if session.relief_percent is None and session.functional_improvement is None:
+        return "no outcome recorded"
+    parts = [f"{session.relief_percent}% relief" if session.relief_percent is not None else "relief % not recorded"]
+    parts.append(f"for {session.relief_weeks} weeks" if session.relief_weeks is not None else "duration not recorded")
+    if session.functional_improvement:
+        parts.append("with functional improvement")
+    return " ".join(parts)
+
+
+def _check_relief(rule: FrequencyRule, counted: list[_Session], all_sessions: list[_Session], booking: _Booking) -> Violation | None:
+    if booking.family not in rule.procedure_families:
+        return None
+    earlier = [s for s in counted if s.start < booking.start]
+    if earlier:
+        return _check_repeat(rule, earlier, booking) if rule.asks_for_relief else None
+    if rule.prerequisite_family and rule.prerequisite_count:
+        return _check_prerequisite(rule, all_sessions, booking)
+    return None
+
+
+def _check_repeat(rule: FrequencyRule, earlier: list[_Session], booking: _Booking) -> Violation | None:
+    previous = earlier[-1]
+    wanted = dict(
+        percent=rule.repeat_min_relief_percent, weeks=rule.repeat_min_relief_weeks, functional=rule.repeat_accepts_functional_improvement
+    )
+    if _relief_meets(previous, **wanted):
+        return None
+    needs = (
+        f"{_heading(rule)}: a repeat {_family_label([booking.family])} in {booking.region_label} needs {_relief_wanted(**wanted)} "
+        f"from the previous session there ({previous.local_date.isoformat()})"
+    )
+    return Violation(
+        rule.name,
+        f"{needs}; recorded: {_outcome(previous)}.",
+        [previous.local_date],
+        message_without_clinical_detail=f"{needs}; not met yet. {REVIEW}",
+        rule_id=rule.pk,
+        seen={"check": "repeat_relief", "earlier_sessions": len(earlier), "previous_date": previous.local_date.isoformat()},
+    )
+
+
+def _check_prerequisite(rule: FrequencyRule, all_sessions: list[_Session], booking: _Booking) -> Violation | None:
+    """Only the first session of the rule's families in the billing region needs the prerequisite."""
+    minimum = rule.prerequisite_min_relief_percent or 0
+    candidates = [
+        s
+        for s in all_sessions
+        if s.family == rule.prerequisite_family and s.status == AppointmentStatus.COMPLETED and s.start < booking.start
+    ]
+    qualifying = [s for s in candidates if s.relief_percent is not None and s.relief_percent >= minimum]
+    if len(qualifying) >= rule.prerequisite_count:
+        return None
+    prereq = ProcedureFamily(rule.prerequisite_family).label
+    relief = f" with at least {minimum}% relief" if minimum else ""
+    detail = f"qualifying: {_dates(qualifying)}" if qualifying else "none qualify yet"
+    others = [s for s in candidates if s not in qualifying]
+    if others:
+        detail += f"; below the relief threshold or unrecorded: {_dates(others)}"
+    needs = (
+        f"{_heading(rule)}: the first {_family_label([booking.family])} in {booking.region_label} needs "
+        f"{rule.prerequisite_count} completed {prereq} session(s)"
+    )
+    return Violation(
+        rule.name,
+        f"{needs}{relief}; {detail}.",
+        [s.local_date for s in qualifying],
+        message_without_clinical_detail=f"{needs} with the relief the payer asks for; not met yet. {REVIEW}",
+        rule_id=rule.pk,
+        seen={"check": "prerequisite", "completed_prerequisite_sessions": len(candidates), "required": rule.prerequisite_count},
+    )

@@ -6,6 +6,7 @@ from scheduling.admin.appointments import AppointmentAdmin, AppointmentBundleAdm
 from scheduling.admin.catalogue import (
     AvailabilityExceptionAdmin,
     AvailabilityTemplateAdmin,
+    BillingRegionAdmin,
     CalendarFeedAdmin,
     ClinicClosureAdmin,
     FrequencyRuleAdmin,
@@ -19,6 +20,7 @@ __all__ = [
     "AppointmentSeriesAdmin",
     "AvailabilityExceptionAdmin",
     "AvailabilityTemplateAdmin",
+    "BillingRegionAdmin",
     "CalendarFeedAdmin",
     "ClinicClosureAdmin",
     "FrequencyRuleAdmin",

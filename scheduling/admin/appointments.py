@@ -25,14 +25,34 @@ class AppointmentEventInline(admin.TabularInline):
     model = AppointmentEvent
     extra = 0
     can_delete = False
-    fields = ["at", "from_status", "to_status", "by", "reason"]
+    fields = ["at", "from_status", "to_status", "by", "reason", "payer_rules_overridden"]
     readonly_fields = fields
+
+    @admin.display(description="Payer rules overridden")
+    def payer_rules_overridden(self, event: AppointmentEvent) -> str:
+        return "; ".join(_overridden(seen) for seen in (event.detail or {}).get("payer_rules_overridden", [])) or "—"
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
+
+
+def _overridden(seen: dict) -> str:
+    """One overridden rule with what it counted (scheduling facts only; see rules.Violation.seen)."""
+    check = seen.get("check")
+    if check == "max_sessions":
+        saw = f"{seen.get('counted')} of {seen.get('max_sessions')} in {seen.get('window_months')} months already counted"
+    elif check == "min_interval_days":
+        saw = f"{seen.get('too_close')} session(s) within {seen.get('min_interval_days')} days"
+    elif check == "repeat_relief":
+        saw = f"previous session {seen.get('previous_date')} did not meet the relief required"
+    elif check == "prerequisite":
+        saw = f"{seen.get('required')} qualifying prerequisite session(s) required"
+    else:
+        saw = ""
+    return f"{seen.get('rule', '')} ({saw})" if saw else str(seen.get("rule", ""))
 
 
 def run_on_appointments(request, queryset, label: str, fn) -> int:

@@ -9,6 +9,7 @@ from scheduling.ical import calendar_feed_issue, calendar_feed_revoke
 from scheduling.models import (
     AvailabilityException,
     AvailabilityTemplate,
+    BillingRegion,
     CalendarFeed,
     ClinicClosure,
     FrequencyRule,
@@ -78,11 +79,44 @@ class ClinicClosureAdmin(admin.ModelAdmin):
 
 @admin.register(FrequencyRule)
 class FrequencyRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "payer", "max_sessions", "window_days", "min_interval_days", "prerequisite_family", "active"]
+    list_display = [
+        "name",
+        "payer",
+        "max_sessions",
+        "window_months",
+        "min_interval_days",
+        "repeat_min_relief_percent",
+        "repeat_min_relief_weeks",
+        "prerequisite_family",
+        "active",
+    ]
     list_filter = ["payer", "active"]
     list_select_related = ["payer"]
     search_fields = ["name", "source"]
     autocomplete_fields = ["payer"]
+    fieldsets = [
+        (None, {"fields": ["name", "payer", "procedure_families", "source", "active"]}),
+        (
+            "Limits (dates of service in the location's time zone, per billing region)",
+            {"fields": ["max_sessions", "window_months", "min_interval_days"]},
+        ),
+        (
+            "Relief before a repeat session (from the previous session in the billing region)",
+            {"fields": ["repeat_min_relief_percent", "repeat_min_relief_weeks", "repeat_accepts_functional_improvement"]},
+        ),
+        (
+            "Prerequisite before the first session in the billing region",
+            {"fields": ["prerequisite_family", "prerequisite_count", "prerequisite_min_relief_percent"]},
+        ),
+    ]
+
+
+@admin.register(BillingRegion)
+class BillingRegionAdmin(admin.ModelAdmin):
+    """Which spinal levels payer limits count together; the appointment keeps the finer level."""
+
+    list_display = ["name", "code", "spinal_regions", "source"]
+    search_fields = ["name", "code"]
 
 
 @admin.register(CalendarFeed)

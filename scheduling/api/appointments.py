@@ -16,6 +16,11 @@ from scheduling.api.common import AppointmentOutput, ServiceChoiceField, VisitTy
 from scheduling.models import AppointmentStatus, Laterality, SpinalRegion
 from scheduling.selectors import appointment_get_for_user, appointment_list
 
+OVERRIDE_HELP = (
+    "Only when a payer rule refuses the booking (409 rule_violation, which names the rules): why it is justified, "
+    "at least 10 non-blank characters, at most 500. Providers and clinic admins only (403 otherwise)."
+)
+
 
 class AppointmentInput(serializers.Serializer):
     patient = serializers.IntegerField()
@@ -27,9 +32,7 @@ class AppointmentInput(serializers.Serializer):
     # rules (scheduling.inputs), so the admin and the API refuse alike.
     region = ServiceChoiceField(choices=SpinalRegion.choices, required=False, allow_blank=True, default="")
     laterality = ServiceChoiceField(choices=Laterality.choices, required=False, allow_blank=True, default="")
-    override_reason = serializers.CharField(
-        required=False, allow_blank=True, default="", trim_whitespace=False, help_text="At most 500 characters."
-    )
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False, help_text=OVERRIDE_HELP)
 
 
 class AppointmentQuery(serializers.Serializer):
@@ -99,9 +102,7 @@ class CancelInput(serializers.Serializer):
 class RescheduleInput(serializers.Serializer):
     start = AwareDateTimeField()
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.select_related("discipline"), required=False)
-    override_reason = serializers.CharField(
-        required=False, allow_blank=True, default="", trim_whitespace=False, help_text="At most 500 characters."
-    )
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False, help_text=OVERRIDE_HELP)
 
 
 class CompleteInput(serializers.Serializer):

@@ -22,13 +22,14 @@ from django.utils import timezone
 from clinic.models import Patient, Provider, Room, RoomKind
 from core import access
 from core.access import Kind
-from core.errors import IllegalTransition, PermissionDenied, RuleViolation, SlotTaken, ValidationFailed
+from core.errors import IllegalTransition, SlotTaken, ValidationFailed
 from core.inputs import text_clean
 from scheduling.availability import window_covering
 from scheduling.events import AppointmentHappened, GuardPoint, announce, registry
 from scheduling.inputs import date_check, laterality_clean, region_clean
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus, ProcedureFamily, VisitType
 from scheduling.rules import frequency_violations
+from scheduling.services.payer_overrides import override_audit, override_detail, override_reason_clean, payer_rules_enforce
 
 log = logging.getLogger(__name__)
 S = AppointmentStatus
@@ -92,9 +93,11 @@ _EVENT_FOR_STATUS = {
 }
 
 
-def _record(appointment: Appointment, *, from_status: str, to_status: str, by, reason: str, now: datetime) -> None:
+def _record(
+    appointment: Appointment, *, from_status: str, to_status: str, by, reason: str, now: datetime, detail: dict | None = None
+) -> None:
     AppointmentEvent.objects.create(
-        appointment=appointment, from_status=from_status, to_status=to_status, at=now, by=by, reason=reason[:500]
+        appointment=appointment, from_status=from_status, to_status=to_status, at=now, by=by, reason=reason[:500], detail=detail or {}
     )
 
 
@@ -145,7 +148,8 @@ def appointment_book(
 
     Checks, in order, with a message for each: input sanity (scheduling.inputs: region and
     laterality case-normalised, text without NUL, dates within range), provider working hours,
-    room, payer frequency rules (overridable by an authorised user with a non-blank reason). The database's
+    room, payer frequency rules (overridable by a provider or clinic admin with a reason of at least
+    ten non-blank characters; services.payer_overrides). The database's
     exclusion constraints are the last word on overlaps: a concurrent booking that wins the
     race makes this one raise SlotTaken, never a double booking.
 
@@ -162,7 +166,7 @@ def appointment_book(
     date_check("start", start, today=now.date())
     region = region_clean(region)
     laterality = laterality_clean(laterality)
-    override_reason = text_clean("override_reason", override_reason, max_length=500)
+    override_reason = override_reason_clean(override_reason)
     notes = text_clean("notes", notes, max_length=500)
     if start <= now:
         raise ValidationFailed("That time has already passed.", field_errors={"start": ["Choose a time in the future."]})
@@ -214,21 +218,11 @@ def appointment_book(
                 },
             )
 
-        violations = frequency_violations(patient=patient, visit_type=visit_type, region=region, start=start)
-        overridden_by = None
-        if violations:
-            if not override_reason:
-                first = violations[0]
-                # Which sessions had enough % relief is clinical: the front desk hears that the rule is not met, not why.
-                clinical = booked_by is None or access.may_ever(booked_by, Kind.CLINICAL)
-                raise RuleViolation(
-                    first.message_for(clinical=clinical),
-                    rule=first.rule_name,
-                    counted_dates=[d.isoformat() for d in first.dates_for(clinical=clinical)],
-                )
-            if booked_by is None or not booked_by.has_perm("scheduling.override_payer_rule"):
-                raise PermissionDenied("Only a provider or clinic admin may override a payer rule.")
-            overridden_by = booked_by
+        violations = frequency_violations(
+            patient=patient, visit_type=visit_type, region=region, start=start, location_id=window.location_id
+        )
+        payer_rules_enforce(violations=violations, override_reason=override_reason, by=booked_by)
+        overridden_by = booked_by if violations else None
 
         appointment = Appointment(
             patient=patient,
@@ -268,8 +262,19 @@ def appointment_book(
             if getattr(error.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
                 raise
             raise SlotTaken("Someone else booked that time just now.", taken="provider") from None
-        reason = f"override: {override_reason}" if violations else ""
-        _record(appointment, from_status="", to_status=appointment.status, by=booked_by, reason=reason, now=now)
+        if violations:
+            _record(
+                appointment,
+                from_status="",
+                to_status=appointment.status,
+                by=booked_by,
+                reason=f"override: {override_reason}",
+                now=now,
+                detail=override_detail(violations),
+            )
+            override_audit(appointment=appointment, violations=violations, reason=override_reason, by=booked_by, now=now)
+        else:
+            _record(appointment, from_status="", to_status=appointment.status, by=booked_by, reason="", now=now)
         announce(
             AppointmentHappened.BOOKED if appointment.status == S.BOOKED else AppointmentHappened.HELD, appointment=appointment, now=now
         )

@@ -50,6 +50,7 @@ from scheduling.models import (
     AppointmentBundle,
     AppointmentSeries,
     AvailabilityException,
+    BillingRegion,
     CalendarFeed,
     ClinicClosure,
     FrequencyRule,
@@ -290,6 +291,7 @@ def build_world() -> World:
         type(location): location, type(consult_room): consult_room, type(consult): consult, type(pain): pain,
         ProtocolStep: ProtocolStep.objects.order_by("pk").first(), Protocol: Protocol.objects.order_by("pk").first(),
         ReminderRule: ReminderRule.objects.order_by("pk").first(), FrequencyRule: FrequencyRule.objects.order_by("pk").first(),
+        BillingRegion: BillingRegion.objects.order_by("pk").first(),
     }  # fmt: skip
     objects["procedure_appointment"] = done
     objects["activity_visit_type"] = series_type

@@ -3,7 +3,16 @@ import datetime
 import pytest
 
 from clinic.models import RoomKind
-from tests.factories import LocationFactory, RoomFactory, VisitTypeFactory, weekly_templates
+from scheduling.models import FrequencyRule
+from tests.factories import (
+    EquipmentFactory,
+    LocationFactory,
+    PatientFactory,
+    PayerFactory,
+    RoomFactory,
+    VisitTypeFactory,
+    weekly_templates,
+)
 
 
 @pytest.fixture
@@ -72,3 +81,59 @@ def care_team(location, consult_rooms, physical_therapist, psychologist, dietiti
         "psy_intake": VisitTypeFactory(code="psychology-intake", discipline=psychologist.discipline, duration_minutes=60),
         "nutrition": VisitTypeFactory(code="nutrition-consult", discipline=dietitian.discipline, duration_minutes=45),
     }
+
+
+# --- payer frequency rules (test_rules, test_payer_dates, test_payer_overrides) ---------------
+@pytest.fixture
+def suite_doctor(anesthesiologist, location):
+    """An anesthesiologist with a fluoroscopy suite, working 06:00-23:00 every day (evening
+    bookings cross midnight UTC, which date-of-service tests need)."""
+    fluoro = EquipmentFactory(code="fluoroscopy")
+    RoomFactory(location=location, kind=RoomKind.PROCEDURE_SUITE, name="Fluoro 1", equipment=[fluoro])
+    weekly_templates(anesthesiologist, location, start=datetime.time(6), end=datetime.time(23))
+    return anesthesiologist
+
+
+def _procedure(code, family, discipline):
+    return VisitTypeFactory(
+        code=code,
+        discipline=discipline,
+        procedure_family=family,
+        is_procedure=True,
+        room_kind=RoomKind.PROCEDURE_SUITE,
+        required_equipment=[EquipmentFactory(code="fluoroscopy")],
+    )
+
+
+@pytest.fixture
+def esi(suite_doctor):
+    return _procedure("lumbar-esi", "esi", suite_doctor.discipline)
+
+
+@pytest.fixture
+def mbb(suite_doctor):
+    return _procedure("mbb", "mbb", suite_doctor.discipline)
+
+
+@pytest.fixture
+def facet_injection(suite_doctor):
+    return _procedure("facet-injection", "facet", suite_doctor.discipline)
+
+
+@pytest.fixture
+def rfa(suite_doctor):
+    return _procedure("rfa", "rfa", suite_doctor.discipline)
+
+
+@pytest.fixture
+def medicare_patient(db):
+    return PatientFactory(payer=PayerFactory(code="medicare", name="Medicare"))
+
+
+@pytest.fixture
+def esi_counts_only(db):
+    """The Medicare ESI rule without its relief-before-a-repeat part, for tests about counting
+    booked (not yet done) sessions."""
+    FrequencyRule.objects.filter(payer=None, procedure_families=["esi"]).update(
+        repeat_min_relief_percent=None, repeat_min_relief_weeks=None, repeat_accepts_functional_improvement=False
+    )

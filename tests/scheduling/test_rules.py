@@ -2,21 +2,12 @@ import datetime as dt
 
 import pytest
 
-from clinic.models import RoomKind
 from core.errors import PermissionDenied, RuleViolation
-from scheduling.models import FrequencyRule, ProcedureFamily
+from scheduling.models import BillingRegion, FrequencyRule
 from scheduling.rules import frequency_violations
-from scheduling.services import appointment_book, appointment_cancel, appointment_check_in, appointment_complete, appointment_start
-from tests.factories import (
-    CarePlanFactory,
-    CareTeamMemberFactory,
-    EquipmentFactory,
-    PatientFactory,
-    PayerFactory,
-    RoomFactory,
-    VisitTypeFactory,
-    weekly_templates,
-)
+from scheduling.services import appointment_cancel
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, PayerFactory
+from tests.scheduling.payer_helpers import book, completed, done
 
 pytestmark = pytest.mark.django_db
 
@@ -27,63 +18,15 @@ def day(n: int) -> dt.datetime:
     return T0 + dt.timedelta(days=n)
 
 
-@pytest.fixture
-def suite_doctor(anesthesiologist, location):
-    fluoro = EquipmentFactory(code="fluoroscopy")
-    RoomFactory(location=location, kind=RoomKind.PROCEDURE_SUITE, name="Fluoro 1", equipment=[fluoro])
-    weekly_templates(anesthesiologist, location, start=dt.time(7), end=dt.time(19))
-    return anesthesiologist
-
-
-def _procedure(code, family, discipline):
-    fluoro = EquipmentFactory(code="fluoroscopy")
-    return VisitTypeFactory(
-        code=code,
-        discipline=discipline,
-        procedure_family=family,
-        is_procedure=True,
-        room_kind=RoomKind.PROCEDURE_SUITE,
-        required_equipment=[fluoro],
-    )
-
-
-@pytest.fixture
-def esi(suite_doctor):
-    return _procedure("lumbar-esi", ProcedureFamily.ESI, suite_doctor.discipline)
-
-
-@pytest.fixture
-def mbb(suite_doctor):
-    return _procedure("mbb", ProcedureFamily.MBB, suite_doctor.discipline)
-
-
-@pytest.fixture
-def rfa(suite_doctor):
-    return _procedure("rfa", ProcedureFamily.RFA, suite_doctor.discipline)
-
-
-@pytest.fixture
-def medicare_patient(db):
-    return PatientFactory(payer=PayerFactory(code="medicare", name="Medicare"))
-
-
-def book(patient, doctor, visit, start, region="lumbar", **kwargs):
-    return appointment_book(
-        patient=patient, provider=doctor, visit_type=visit, start=start, region=region, now=start - dt.timedelta(days=1), **kwargs
-    )
-
-
-def completed(patient, doctor, visit, start, relief=None, region="lumbar"):
-    appointment = book(patient, doctor, visit, start, region=region)
-    appointment_check_in(appointment=appointment, now=start - dt.timedelta(minutes=10))
-    appointment_start(appointment=appointment, now=start)
-    return appointment_complete(appointment=appointment, relief_percent=relief, now=start + dt.timedelta(minutes=30))
-
-
 def test_default_rules_are_installed_by_migration(db):
     rules = {r.name: r for r in FrequencyRule.objects.filter(payer=None)}
     esi_rule = next(r for r in rules.values() if r.procedure_families == ["esi"])
-    assert (esi_rule.max_sessions, esi_rule.window_days) == (4, 365) and "L39240" in esi_rule.source
+    assert (esi_rule.max_sessions, esi_rule.window_months) == (4, 12) and "L39240" in esi_rule.source
+    assert (esi_rule.repeat_min_relief_percent, esi_rule.repeat_min_relief_weeks, esi_rule.repeat_accepts_functional_improvement) == (
+        50,
+        13,
+        True,
+    )
     rfa_rule = next(r for r in rules.values() if r.procedure_families == ["rfa"])
     assert (rfa_rule.max_sessions, rfa_rule.prerequisite_family, rfa_rule.prerequisite_count, rfa_rule.prerequisite_min_relief_percent) == (
         2,
@@ -91,10 +34,17 @@ def test_default_rules_are_installed_by_migration(db):
         2,
         80,
     )
+    assert (rfa_rule.repeat_min_relief_percent, rfa_rule.repeat_min_relief_weeks, rfa_rule.repeat_accepts_functional_improvement) == (
+        50,
+        26,
+        False,
+    )
     assert any(set(r.procedure_families) == {"facet", "mbb"} and r.max_sessions == 4 for r in rules.values())
+    regions = {r.code: sorted(r.spinal_regions) for r in BillingRegion.objects.all()}
+    assert regions == {"cervical-thoracic": ["cervical", "thoracic"], "lumbar-sacral": ["lumbar", "sacral"]}
 
 
-def test_fifth_esi_in_a_region_within_a_year_is_refused_naming_the_rule_and_the_dates(suite_doctor, esi, medicare_patient):
+def test_fifth_esi_in_a_region_within_a_year_is_refused_naming_the_rule_and_the_dates(suite_doctor, esi, medicare_patient, esi_counts_only):
     for month in range(4):
         book(medicare_patient, suite_doctor, esi, day(30 * month))
     with pytest.raises(RuleViolation) as error:
@@ -105,30 +55,34 @@ def test_fifth_esi_in_a_region_within_a_year_is_refused_naming_the_rule_and_the_
     assert error.value.extra["counted_dates"] == [day(30 * m).date().isoformat() for m in range(4)]
 
 
-def test_another_region_has_its_own_count(suite_doctor, esi, medicare_patient):
+def test_another_billing_region_has_its_own_count(suite_doctor, esi, medicare_patient, esi_counts_only):
     for month in range(4):
         book(medicare_patient, suite_doctor, esi, day(30 * month))
     assert book(medicare_patient, suite_doctor, esi, day(150), region="cervical").region == "cervical"
+    assert book(medicare_patient, suite_doctor, esi, day(180), region="thoracic").region == "thoracic"
 
 
-def test_cancelled_sessions_do_not_count(suite_doctor, esi, medicare_patient):
+def test_cancelled_sessions_do_not_count(suite_doctor, esi, medicare_patient, esi_counts_only):
     sessions = [book(medicare_patient, suite_doctor, esi, day(30 * m)) for m in range(4)]
     appointment_cancel(appointment=sessions[0], reason="patient request", now=day(-2))
     assert book(medicare_patient, suite_doctor, esi, day(150)).status == "booked"
 
 
-def test_sessions_booked_later_count_in_the_rolling_window_too(suite_doctor, esi, medicare_patient):
+def test_sessions_booked_later_count_in_the_rolling_window_too(suite_doctor, esi, medicare_patient, esi_counts_only):
     for month in range(1, 5):
         book(medicare_patient, suite_doctor, esi, day(30 * month))
     with pytest.raises(RuleViolation):
         book(medicare_patient, suite_doctor, esi, day(0))  # before four already booked within a year
 
 
-def test_sessions_older_than_the_window_no_longer_count(suite_doctor, esi, medicare_patient):
+def test_sessions_older_than_the_window_no_longer_count(suite_doctor, esi, medicare_patient, location):
+    """Twelve calendar months back from the date of service, inclusive: a session on 2028-01-10
+    still counts for one on 2029-01-10, not for one on 2029-01-11."""
     for month in range(4):
-        completed(medicare_patient, suite_doctor, esi, day(30 * month), relief=60)
-    assert frequency_violations(patient=medicare_patient, visit_type=esi, region="lumbar", start=day(364))
-    assert frequency_violations(patient=medicare_patient, visit_type=esi, region="lumbar", start=day(366)) == []
+        done(medicare_patient, suite_doctor, esi, day(30 * month), relief=60, weeks=13)
+    assert day(366).date() == dt.date(2029, 1, 10)
+    assert frequency_violations(patient=medicare_patient, visit_type=esi, region="lumbar", start=day(366), location_id=location.pk)
+    assert frequency_violations(patient=medicare_patient, visit_type=esi, region="lumbar", start=day(367), location_id=location.pk) == []
 
 
 def test_first_rfa_needs_two_diagnostic_blocks_with_80_percent_relief(suite_doctor, mbb, rfa, medicare_patient):
@@ -140,10 +94,11 @@ def test_first_rfa_needs_two_diagnostic_blocks_with_80_percent_relief(suite_doct
         book(medicare_patient, suite_doctor, rfa, day(30))
     assert day(7).date().isoformat() in error.value.message and "below the relief threshold" in error.value.message
     completed(medicare_patient, suite_doctor, mbb, day(14), relief=85)
-    first = book(medicare_patient, suite_doctor, rfa, day(30))
-    assert first.status == "booked"
-    # the prerequisite is for the first RFA in the region only; the yearly cap still applies
-    book(medicare_patient, suite_doctor, rfa, day(120))
+    first = done(medicare_patient, suite_doctor, rfa, day(30), relief=60, weeks=26)
+    assert first.status == "completed"
+    # the prerequisite is for the first RFA in the region only; the repeat needs the first's
+    # relief (recorded above) and the yearly cap still applies
+    done(medicare_patient, suite_doctor, rfa, day(120), relief=60, weeks=26)
     with pytest.raises(RuleViolation, match="at most 2"):
         book(medicare_patient, suite_doctor, rfa, day(200))
 
@@ -155,7 +110,7 @@ def test_blocks_in_another_region_do_not_qualify_an_rfa(suite_doctor, mbb, rfa, 
         book(medicare_patient, suite_doctor, rfa, day(30), region="lumbar")
 
 
-def test_a_payer_minimum_interval_applies_to_that_payers_patients_only(suite_doctor, esi):
+def test_a_payer_minimum_interval_applies_to_that_payers_patients_only(suite_doctor, esi, esi_counts_only):
     bcbs = PayerFactory(code="bcbs-ma", name="BCBS MA")
     FrequencyRule.objects.create(name="BCBS MA: ESI at least 30 days apart", payer=bcbs, procedure_families=["esi"], min_interval_days=30)
     member = PatientFactory(payer=bcbs)
@@ -177,7 +132,7 @@ def test_an_inactive_rule_is_not_enforced(suite_doctor, esi, medicare_patient):
     assert medicare_patient.appointments.filter(visit_type=esi, region="lumbar", status="booked").count() == 5
 
 
-def test_a_provider_may_override_with_a_reason_and_the_override_is_recorded(suite_doctor, esi, medicare_patient):
+def test_a_provider_may_override_with_a_reason_and_the_override_is_recorded(suite_doctor, esi, medicare_patient, esi_counts_only):
     for month in range(4):
         book(medicare_patient, suite_doctor, esi, day(30 * month))
     # Staff book only for patients they may see: the doctor is on the patient's care team (their
@@ -191,7 +146,7 @@ def test_a_provider_may_override_with_a_reason_and_the_override_is_recorded(suit
     assert appointment.events.get().reason.startswith("override: Documented")
 
 
-def test_front_desk_cannot_override_a_payer_rule(suite_doctor, esi, medicare_patient, front_desk_user):
+def test_front_desk_cannot_override_a_payer_rule(suite_doctor, esi, medicare_patient, front_desk_user, esi_counts_only):
     for month in range(4):
         book(medicare_patient, suite_doctor, esi, day(30 * month))
     with pytest.raises(PermissionDenied):
@@ -199,8 +154,8 @@ def test_front_desk_cannot_override_a_payer_rule(suite_doctor, esi, medicare_pat
     assert medicare_patient.appointments.count() == 4
 
 
-def test_non_procedures_are_never_limited(follow_up, medicare_patient):
-    assert frequency_violations(patient=medicare_patient, visit_type=follow_up, region="", start=T0) == []
+def test_non_procedures_are_never_limited(follow_up, medicare_patient, location):
+    assert frequency_violations(patient=medicare_patient, visit_type=follow_up, region="", start=T0, location_id=location.pk) == []
 
 
 def test_the_front_desk_hears_the_rfa_prerequisite_is_unmet_but_not_which_blocks_gave_relief(

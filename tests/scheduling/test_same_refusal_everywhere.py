@@ -28,7 +28,7 @@ from tests.scheduling.conftest import next_weekday_at
 
 pytestmark = pytest.mark.django_db
 
-RULE = "in the lumbar region within 365 days"  # the Medicare ESI rule counted the lumbar sessions
+RULE = "in the lumbar–sacral region in any 12 month(s)"  # the Medicare ESI rule counted the lumbar sessions
 THIS_YEAR = date.today().year
 OUT_OF_RANGE = f"Use a date between {THIS_YEAR - 5} and {THIS_YEAR + 5}."
 
@@ -62,6 +62,13 @@ CASES = [
     ),
     Case("start in year 9999", "book", Refusal(400, "start", OUT_OF_RANGE), {"start": "9999-06-07T10:00:00-04:00"}),
     Case(
+        "override reason under ten characters",
+        "book",
+        Refusal(400, "override_reason", "Give a reason of at least 10 characters (not counting spaces)."),
+        {"region": "lumbar", "override_reason": " approved "},
+        user="clinic_admin",
+    ),
+    Case(
         "NUL byte in the override reason",
         "book",
         Refusal(400, "override_reason", "Null characters are not allowed."),
@@ -81,9 +88,10 @@ CASES = [
 
 
 @pytest.fixture
-def clinic(anesthesiologist, front_desk_user, clinic_admin_user):
+def clinic(anesthesiologist, front_desk_user, clinic_admin_user, esi_counts_only):
     """A procedure suite, the Medicare patient's four lumbar ESIs of the coming months, and a
-    fifth ESI time that the payer rule must refuse."""
+    fifth ESI time that the payer rule must refuse (by count: the relief part of the rule, which
+    would refuse booking ahead before the previous ESI is done, is left out)."""
     fluoro = EquipmentFactory(code="fluoroscopy")
     RoomFactory(location=anesthesiologist.home_location, kind=RoomKind.PROCEDURE_SUITE, name="Fluoro 1", equipment=[fluoro])
     weekly_templates(anesthesiologist, start=dt.time(7), end=dt.time(19))
