@@ -25,8 +25,9 @@ import re
 from datetime import UTC, datetime
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-# Ten or more digits with phone punctuation; not a decimal such as a task's 0.0123456789 s.
-_PHONE = re.compile(r"(?<![\d.])\+?\d[\d\s()-]{8,}\d(?![\d.])|\b\d{3}\.\d{3}\.\d{4}\b")
+# Ten or more digits with phone punctuation; not a decimal such as a task's 0.0123456789 s,
+# but a number that ends a sentence ("call +1 617-555-0100.") is still a number.
+_PHONE = re.compile(r"(?<![\d.])\+?\d[\d\s()-]{8,}\d(?!\d|\.\d)|\b\d{3}\.\d{3}\.\d{4}\b")
 # The token is the credential: whoever reads it can open the patient's page or the provider's
 # schedule. The route stays readable (which page was hit), the token does not.
 _LINK_TOKEN = re.compile(r"(/(?:p|q/i|q)/)(?!\[token\])[^/\s\"'?#]+")
