@@ -223,6 +223,7 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{env_int('PORT',
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "US")
 VIDEO_BASE_URL = env_str("VIDEO_BASE_URL", "https://video.clinic.example/room")
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
+FEED_TOKEN_TTL_DAYS = env_int("FEED_TOKEN_TTL_DAYS", 180)  # a provider calendar-feed URL stops working this long after it is issued
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Pain Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+1 617-555-0100")
 QUIET_HOURS_START = env_str("QUIET_HOURS_START", "08:00")  # patient-local HH:MM: messages go out from here…
