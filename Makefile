@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format benchmark stop clean
+.PHONY: run test lint format benchmark stop clean backup restore
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version 2>&1))."; exit 1; }
@@ -32,6 +32,14 @@ format: $(VENV)/.dev
 
 benchmark: $(VENV)/.dev
 	$(BIN)/python benchmarks/run_all.py
+
+# Custom-format pg_dump of the clinic's database into backups/ (README, "Backup and restore").
+backup: $(VENV)/.runtime
+	@$(BIN)/python scripts/backup.py
+
+# make restore FILE=backups/clinic-<stamp>.dump [CONFIRM=yes]
+restore: $(VENV)/.runtime
+	@$(BIN)/python scripts/restore.py "$(FILE)" $(if $(filter yes,$(CONFIRM)),--confirm)
 
 stop:
 	@$(BIN)/python -c 'from config import embedded; embedded.stop_postgres(); embedded.stop_redis()'
