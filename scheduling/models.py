@@ -394,7 +394,7 @@ class CalendarFeed(models.Model):
     )
     show_details = models.BooleanField(
         default=False,
-        help_text="Put the visit type in event titles. Off, events read 'Appointment · <room>'. Never patient names or initials.",
+        help_text="Put the visit type in event titles. Off, events read only 'Appointment · Consult A' (the room). Never patient names or initials.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

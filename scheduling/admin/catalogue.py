@@ -92,7 +92,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     it again (rotate to get a new one)."""
 
     list_display = ["provider", "token_prefix", "show_details", "created_at", "expires_at", "revoked_at"]
-    list_filter = ["show_details", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = ["show_details"]
     list_select_related = ["provider"]
     autocomplete_fields = ["provider"]
     actions = ["rotate", "revoke"]

@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
             "show_details",
             models.BooleanField(
                 default=False,
-                help_text="Put the visit type in event titles. Off, events read 'Appointment · <room>'. Never patient names or initials.",
+                help_text="Put the visit type in event titles. Off, events read only 'Appointment · Consult A' (the room). Never patient names or initials.",
             ),
         ),
         migrations.AddField("calendarfeed", "expires_at", models.DateTimeField(null=True)),
