@@ -42,3 +42,11 @@ def test_no_secret_has_a_fallback_value_in_the_compose_file():
     text = (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
     assert "change-me-in-production" not in text
     assert "${SECRET_KEY:-" not in text and "${SECRET_KEY-" not in text
+
+
+def test_every_gunicorn_start_uses_the_config_that_filters_the_access_log():
+    """Without config/gunicorn.py, gunicorn's own access log writes link tokens and searches."""
+    root = Path(__file__).resolve().parents[2]
+    assert '"gunicorn", "--config", "config/gunicorn.py"' in (root / "Dockerfile").read_text()
+    run_script = (root / "scripts" / "run.py").read_text()
+    assert '"--config",\n                "config/gunicorn.py"' in run_script and "--access-logfile" not in run_script
