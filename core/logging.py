@@ -30,7 +30,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"(?<![\d.])\+?\d[\d\s()-]{8,}\d(?!\d|\.\d)|\b\d{3}\.\d{3}\.\d{4}\b")
 # The token is the credential: whoever reads it can open the patient's page or the provider's
 # schedule. The route stays readable (which page was hit), the token does not.
-_LINK_TOKEN = re.compile(r"(/(?:p|q/i|q)/)(?!\[token\])[^/\s\"'?#]+")
+# Possessive `(?:i/)?+`: in /q/i/<token>/ the "i" is the route, never the token.
+_LINK_TOKEN = re.compile(r"(/(?:p/|q/(?:i/)?+))(?!\[token\])[^/\s\"'?#]+")
 _FEED_TOKEN = re.compile(r"(/calendar/)(?!\[token\])[^/\s\"'?#]+?(\.ics)")
 # A query string is a `?` followed by key=value pairs; a question mark in prose is left alone.
 _QUERY = re.compile(r"\?(?=[\w.%\[\]-]*=)[^\s\"'#]*")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from core.logging import REDACTED_TOKEN
 
 _UNMASKED_TOKEN_URL = re.compile(
-    rf"/(?:p|q/i|q)/(?!{re.escape(REDACTED_TOKEN)})[^/\s\"'?#]+/|/calendar/(?!{re.escape(REDACTED_TOKEN)})[^/\s\"'?#]+\.ics"
+    rf"/(?:p/|q/(?:i/)?+)(?!{re.escape(REDACTED_TOKEN)})[^/\s\"'?#]+/|/calendar/(?!{re.escape(REDACTED_TOKEN)})[^/\s\"'?#]+\.ics"
 )
 _PHONE_PUNCTUATION = re.compile(r"[\s().-]")
 

@@ -46,7 +46,7 @@ def test_guard_catches_names_and_emails(leaky_logger, template):
 def test_guard_catches_an_unmasked_link_or_feed_url_even_with_an_unknown_token(leaky_logger):
     leaky_logger.info("GET /p/zz.abcdefgh12345678/ 200")
     leaky_logger.info("GET /calendar/Zm9vYmFy.ics 200")
-    leaky_logger.info("GET /p/[token]/ 200 and /calendar/[token].ics")
+    leaky_logger.info("GET /p/[token]/ 200 and /calendar/[token].ics and /q/i/[token]/")
     assert [leak.found for leak in log_guard.HANDLER.take()] == ["/p/zz.abcdefgh12345678/", "/calendar/Zm9vYmFy.ics"]
 
 

@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("Not Found: /p/3k.AbCdEf0123456789/", "Not Found: /p/[token]/"),
         ('"GET /q/i/9z.tOkEn_-0123456789/ HTTP/1.1" 200', '"GET /q/i/[token]/ HTTP/1.1" 200'),
         ("GET /q/abc.def/ 410", "GET /q/[token]/ 410"),
+        ("Not Found: /q/i/[token]/", "Not Found: /q/i/[token]/"),  # scrubbing twice changes nothing
         ('"GET /calendar/abc-DEF_123.ics HTTP/1.1" 404', '"GET /calendar/[token].ics HTTP/1.1" 404'),
         ("GET /admin/clinic/patient/?q=Rosa+Delgado&o=1 200", "GET /admin/clinic/patient/?[query] 200"),
         ("GET /api/v1/patients/?search=delgado 200", "GET /api/v1/patients/?[query] 200"),
