@@ -7,4 +7,4 @@ COPY . .
 RUN useradd --create-home clinic && mkdir -p /app/.local && chown -R clinic /app
 USER clinic
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "--config", "config/gunicorn.py", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format benchmark messages stop clean
+.PHONY: run test lint format benchmark messages stop clean backup restore
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version 2>&1))."; exit 1; }
@@ -38,6 +38,14 @@ benchmark: $(VENV)/.dev
 messages: $(VENV)/.runtime
 	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=tests --ignore=benchmarks --no-location
 	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+# Custom-format pg_dump of the clinic's database into backups/ (README, "Backup and restore").
+backup: $(VENV)/.runtime
+	@$(BIN)/python scripts/backup.py
+
+# make restore FILE=backups/clinic-<stamp>.dump [CONFIRM=yes]
+restore: $(VENV)/.runtime
+	@$(BIN)/python scripts/restore.py "$(FILE)" $(if $(filter yes,$(CONFIRM)),--confirm)
 
 stop:
 	@$(BIN)/python -c 'from config import embedded; embedded.stop_postgres(); embedded.stop_redis()'

@@ -8,16 +8,35 @@ from somewhere deep in a request.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from core.errors import ConfigError  # noqa: F401 - settings raise it from here
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
+    """`NAME`, or the content of the file named by `NAME_FILE` (Docker and Kubernetes mount
+    secrets as files, so a secret never has to sit in the process environment)."""
     value = os.environ.get(name)
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        if value:
+            raise ConfigError(f"{name} and {name}_FILE are both set; set one of them")
+        value = _read_secret_file(name, file_name)
     if value is None or value == "":
         return default
     return value
+
+
+def _read_secret_file(name: str, file_name: str) -> str:
+    # The message names the variable and the reason, never the file's content.
+    try:
+        content = Path(file_name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not readable UTF-8 text"
+        raise ConfigError(f"{name}_FILE names a file that cannot be read ({reason})") from None
+    # Editors and `echo` add a final newline that is not part of the secret.
+    return content.rstrip("\r\n")
 
 
 def env_bool(name: str, default: bool = False) -> bool:

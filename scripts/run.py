@@ -62,10 +62,13 @@ def main() -> int:
         manage("preflight")
         manage("migrate", "--noinput", "-v", "0")
         manage("collectstatic", "--noinput", "-v", "0")
-        manage("seed_demo")
+        if os.environ.get("APP_ENV") != "production":  # seed_demo refuses production: published passwords
+            manage("seed_demo")
         commands = {
             "web": [
                 str(BIN / "gunicorn"),
+                "--config",
+                "config/gunicorn.py",  # access log through the PHI filter: no tokens or query strings
                 "config.wsgi:application",
                 "--bind",
                 f"{HOST}:{PORT}",
@@ -73,8 +76,6 @@ def main() -> int:
                 "2",
                 "--threads",
                 "4",
-                "--access-logfile",
-                "-",
             ],
             "worker": [
                 str(BIN / "celery"),

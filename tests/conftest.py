@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 
@@ -174,3 +175,65 @@ def page(chromium_executable):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+# --- No PHI in any log record (tests/log_guard.py) --------------------------------------------
+_log_guard_installed = False
+
+
+def _install_log_guard() -> None:
+    """Connect once Django's apps are ready: every saved patient, link and feed feeds the list
+    of values no log may contain."""
+    global _log_guard_installed
+    if _log_guard_installed:
+        return
+    from django.db.models.signals import post_save
+
+    from tests import log_guard
+
+    def remember_patient(sender, instance, **kwargs):
+        log_guard.SENSITIVE.add_person(
+            first_name=instance.first_name, last_name=instance.last_name, phone=str(instance.phone or ""), email=instance.email or ""
+        )
+
+    def remember_link(sender, instance, **kwargs):
+        from messaging.services import links
+
+        token_for = getattr(links, "link_token", None)
+        if token_for is not None:
+            log_guard.SENSITIVE.add_secret(token_for(instance))
+
+    def remember_feed(sender, instance, **kwargs):
+        log_guard.SENSITIVE.add_secret(getattr(instance, "issued_token", "") or "")
+
+    post_save.connect(remember_patient, sender="clinic.Patient", weak=False, dispatch_uid="log_guard.patient")
+    post_save.connect(remember_link, sender="messaging.PatientLink", weak=False, dispatch_uid="log_guard.link")
+    post_save.connect(remember_feed, sender="scheduling.CalendarFeed", weak=False, dispatch_uid="log_guard.feed")
+    _log_guard_installed = True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    from tests import log_guard
+
+    _install_log_guard()
+    log_guard.HANDLER.take()  # records from before this test belong to no test
+    root = logging.getLogger()
+    if log_guard.HANDLER not in root.handlers:  # a dictConfig() in an earlier test removes it
+        root.addHandler(log_guard.HANDLER)
+    log_guard.HANDLER.watch_non_propagating_loggers()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Fails the test whose setup, body or teardown logged a patient's details or a token."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "teardown":
+        return
+    from tests import log_guard
+
+    leaks = log_guard.HANDLER.take()
+    if leaks:
+        report.outcome = "failed"
+        report.longrepr = "PHI or a secret reached a log record:\n" + "\n".join(str(leak) for leak in leaks[:5])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from core.masking import mask_phone, mask_text
 from messaging.channels import GatewayError, LookupUnsupported
 
 log = logging.getLogger(__name__)
@@ -41,14 +42,15 @@ class SmsBackend:
 
 
 class ConsoleBackend(SmsBackend):
-    """Prints to stdout for development. It cannot look back, so an interrupted send is failed
-    for a person to check rather than repeated."""
+    """Prints to stdout for development, masked (core.masking): a worker's stdout ends up in its
+    log. It cannot look back, so an interrupted send is failed for a person to check rather
+    than repeated."""
 
     name = "console"
 
     def send(self, sms: OutboundSms) -> str:
         sid = f"console-{uuid.uuid4().hex[:16]}"
-        sys.stdout.write(f"--- SMS to {sms.to} ({sid}) ---\n{sms.body}\n")
+        sys.stdout.write(f"--- SMS message {sms.message_id} to {mask_phone(sms.to)} ({sid}) ---\n{mask_text(sms.body)}\n")
         sys.stdout.flush()
         return sid
 
@@ -56,7 +58,8 @@ class ConsoleBackend(SmsBackend):
 class FileBackend(SmsBackend):
     """Appends one JSON line per message to SMS_FILE_PATH/sms.jsonl with a single O_APPEND
     write, so lines from several processes never interleave and a killed process leaves either
-    the whole line or none of it."""
+    the whole line or none of it. The number and body are masked (core.masking): the file is a
+    stand-in gateway, not a place to keep contact details or links."""
 
     name = "file"
 
@@ -67,7 +70,9 @@ class FileBackend(SmsBackend):
 
     def send(self, sms: OutboundSms) -> str:
         sid = f"file-{uuid.uuid4().hex[:16]}"
-        line = json.dumps({"sid": sid, "key": sms.idempotency_key, "message_id": sms.message_id, "to": sms.to, "body": sms.body})
+        line = json.dumps(
+            {"sid": sid, "key": sms.idempotency_key, "message_id": sms.message_id, "to": mask_phone(sms.to), "body": mask_text(sms.body)}
+        )
         fd = os.open(self._path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, (line + "\n").encode())

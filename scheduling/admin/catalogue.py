@@ -4,8 +4,8 @@ providers' calendar feeds. Saving working time tells the waitlist (working_time_
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
-from scheduling.ical import calendar_feed_issue, calendar_feed_revoke
 from scheduling.models import (
     AvailabilityException,
     AvailabilityTemplate,
@@ -15,6 +15,7 @@ from scheduling.models import (
     FrequencyRule,
     VisitType,
 )
+from scheduling.services.feeds import calendar_feed_issue, calendar_feed_revoke, calendar_feed_rotate, calendar_feed_url
 from scheduling.services.working_time import working_time_exception_saved, working_time_template_saved
 
 
@@ -121,22 +122,55 @@ class BillingRegionAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(admin.ModelAdmin):
-    list_display = ["provider", "created_at", "revoked_at"]
+    """Feeds are issued, rotated and revoked through scheduling.services.feeds. The URL is shown
+    once, in the message after issuing; the database keeps only a hash, so no screen can show
+    it again (rotate to get a new one)."""
+
+    list_display = ["provider", "token_prefix", "show_details", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["show_details"]
     list_select_related = ["provider"]
     autocomplete_fields = ["provider"]
-    readonly_fields = ["token", "created_at", "revoked_at"]
-    fields = ["provider", "token", "created_at", "revoked_at"]
-    actions = ["revoke"]
+    actions = ["rotate", "revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["provider", "show_details"]
+        return ["provider", "token_prefix", "show_details", "created_at", "expires_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            issued = calendar_feed_issue(provider=obj.provider)
-            obj.pk, obj.token, obj.created_at = issued.pk, issued.token, issued.created_at
-            return
-        super().save_model(request, obj, form, change)
+        if change:
+            return  # nothing is editable after issue; the form is read-only
+        issued = calendar_feed_issue(provider=obj.provider, show_details=obj.show_details, by=request.user)
+        obj.pk, obj.token_hash, obj.token_prefix, obj.created_at, obj.expires_at = (
+            issued.pk,
+            issued.token_hash,
+            issued.token_prefix,
+            issued.created_at,
+            issued.expires_at,
+        )
+        self._show_url_once(request, issued)
+
+    def _show_url_once(self, request, feed: CalendarFeed) -> None:
+        messages.warning(
+            request,
+            format_html(
+                "Calendar feed URL for {} — copy it now, it will not be shown again: <code>{}</code> (expires {}).",
+                feed.provider,
+                calendar_feed_url(feed.issued_token),
+                f"{feed.expires_at:%Y-%m-%d}",
+            ),
+        )
+
+    @admin.action(description="Rotate selected feeds (new URL, old one stops working)")
+    def rotate(self, request, queryset):
+        for feed in queryset.filter(revoked_at__isnull=True).select_related("provider"):
+            self._show_url_once(request, calendar_feed_rotate(feed=feed, by=request.user))
 
     @admin.action(description="Revoke selected feeds")
     def revoke(self, request, queryset):
         for feed in queryset:
-            calendar_feed_revoke(feed=feed)
+            calendar_feed_revoke(feed=feed, by=request.user)
         messages.success(request, "Revoked.")

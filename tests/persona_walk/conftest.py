@@ -56,6 +56,7 @@ from scheduling.models import (
     FrequencyRule,
     WaitlistEntry,
 )
+from scheduling.services.feeds import calendar_feed_issue
 from tests.factories import (
     CarePlanFactory,
     CareTeamMemberFactory,
@@ -223,7 +224,7 @@ def build_world() -> World:
         provider_message_id="SMwalk", from_number=str(patient.phone), patient=patient, body="C", action="confirmed", received_at=now
     )
     consent = ConsentEvent.objects.create(patient=patient, channel="sms", granted=True, at=now, source="front desk", recorded_by=front_desk)
-    feed = CalendarFeed.objects.create(provider=on_team, token="walk-feed-token")
+    feed = calendar_feed_issue(provider=on_team, now=now)
 
     # Near misses of the grants, which must not open the record: the physical therapist holds a
     # time, the anesthesiologist had a visit cancelled and saw the patient 45 days ago, and the
@@ -304,7 +305,7 @@ def build_world() -> World:
         "questionnaire": questionnaire_link_for(open_request),
         "instructions": instructions_link_for(ProtocolStep.objects.filter(kind=ProtocolStep.Kind.PATIENT_MESSAGE).order_by("pk").first()),
         "link": f"/p/{link_token(link)}/",
-        "feed": f"/calendar/{feed.token}.ics",
+        "feed": f"/calendar/{feed.issued_token}.ics",
     }
     _assert_premise(world, now)
     return world

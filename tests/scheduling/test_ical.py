@@ -4,8 +4,8 @@ import zoneinfo
 import pytest
 from icalendar import Calendar
 
-from scheduling.ical import calendar_feed_issue, calendar_feed_revoke
 from scheduling.services import appointment_book
+from scheduling.services.feeds import calendar_feed_issue, calendar_feed_revoke
 from tests.factories import PatientFactory
 from tests.scheduling.conftest import next_weekday_at
 
@@ -46,12 +46,15 @@ def test_ics_across_dst_keeps_nine_oclock(working_anesthesiologist, follow_up):
 
 
 def test_provider_feed_is_private_minimal_and_revocable(client, working_anesthesiologist, follow_up):
+    """New contract (issue 9): no initials or visit type by default, only time and room."""
     patient = PatientFactory(first_name="Rosa", last_name="Delgado")
-    appointment_book(patient=patient, provider=working_anesthesiologist, visit_type=follow_up, start=next_weekday_at(9))
+    appointment = appointment_book(patient=patient, provider=working_anesthesiologist, visit_type=follow_up, start=next_weekday_at(9))
     feed = calendar_feed_issue(provider=working_anesthesiologist)
-    response = client.get(f"/calendar/{feed.token}.ics")
+    response = client.get(f"/calendar/{feed.issued_token}.ics")
     assert response.status_code == 200
-    assert b"R.D." in response.content and b"Delgado" not in response.content and str(patient.phone).encode() not in response.content
+    assert str(_first_event(response.content)["summary"]) == f"Appointment · {appointment.room.name}"
+    for absent in (b"R.D.", b"Delgado", b"Rosa", str(patient.phone).encode(), follow_up.name.encode()):
+        assert absent not in response.content
     assert client.get("/calendar/not-a-token.ics").status_code == 404
     calendar_feed_revoke(feed=feed)
-    assert client.get(f"/calendar/{feed.token}.ics").status_code == 404
+    assert client.get(f"/calendar/{feed.issued_token}.ics").status_code == 404

@@ -4,7 +4,8 @@ Each app contributes a `demo.seed(out=...)` function; they run in dependency ord
 
 from importlib import import_module
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 SEEDERS = ["clinic.demo", "scheduling.demo", "messaging.demo", "careplans.demo"]
@@ -14,6 +15,9 @@ class Command(BaseCommand):
     help = "Create or complete the demo clinic (safe to run again)."
 
     def handle(self, *args, **options):
+        # The demo creates `admin` with the password printed in the README: never on real data.
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo creates users with published passwords and refuses to run when APP_ENV=production.")
         for dotted in SEEDERS:
             try:
                 module = import_module(dotted)
