@@ -9,4 +9,5 @@ urlpatterns = [
     path("tasks/<int:pk>/complete/", api.TaskActionApi.as_view(action_name="complete"), name="api-task-complete"),
     path("tasks/<int:pk>/cancel/", api.TaskActionApi.as_view(action_name="cancel"), name="api-task-cancel"),
     path("questionnaire-responses/", api.QuestionnaireResponseCreateApi.as_view(), name="api-questionnaire-responses"),
+    path("appointments/<int:pk>/procedure-record/", api.ProcedureRecordApi.as_view(), name="api-appointment-procedure-record"),
 ]

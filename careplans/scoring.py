@@ -41,6 +41,16 @@ def _odi(title: str, statements: list[str]) -> Item:
     return Item(text=title, choices=statements)
 
 
+# The diagnostic medial branch block diary (DESIGN: every 15 minutes for 1 hour, then hourly for
+# 8 hours), with the pain just before the block first: that reading is the baseline.
+DIARY_CODE = "DIARY"
+DIARY_TIMES = [
+    "Your pain just before the block",
+    *[f"{minutes} minutes after the block" for minutes in (15, 30, 45)],
+    "1 hour after the block",
+    *[f"{hours} hours after the block" for hours in range(2, 10)],
+]
+
 INSTRUMENTS: dict[str, Instrument] = {
     "NRS": Instrument(
         "NRS",
@@ -212,6 +222,15 @@ INSTRUMENTS: dict[str, Instrument] = {
             Item("Feeling afraid as if something awful might happen", FREQUENCY_CHOICES),
         ],
     ),
+    DIARY_CODE: Instrument(
+        DIARY_CODE,
+        "Pain diary after a diagnostic block",
+        "Copy the numbers from your pain diary: 0 means no pain, 10 means pain as bad as you can imagine. "
+        "Leave a time empty if you did not write it down.",
+        [Item(text, ZERO_TO_TEN) for text in DIARY_TIMES],
+        optional_items=True,
+        min_answered=2,
+    ),
 }
 
 QUESTIONNAIRE_CODES = list(INSTRUMENTS)
@@ -296,11 +315,32 @@ def band(questionnaire: str, score: Decimal) -> str:
     return ""
 
 
+def diary_relief_percent(answers: list[int | None]) -> int:
+    """Peak % relief of a diagnostic block from its diary: (pain before − lowest pain after) /
+    pain before × 100, rounded half up. The peak, not an average, because a diagnostic block asks
+    whether numbing the medial branches abolishes the pain while the local anaesthetic works
+    (hours; the diary outlasts it), which is how the ≥80 % prerequisite for RFA is judged. Needs
+    the pain before the block above 0 and at least one reading after it; pain that rose is 0 %."""
+    baseline, after = answers[0], [v for v in answers[1:] if v is not None]
+    if baseline is None or baseline == 0 or not after:
+        problems = []
+        if baseline is None or baseline == 0:
+            problems.append("Enter your pain just before the block (1 to 10): relief is measured from it.")
+        if not after:
+            problems.append("Enter at least one reading after the block.")
+        raise ValidationFailed("The diary cannot give a relief percentage.", field_errors={"answers": problems})
+    relief = (Decimal(baseline - min(after)) / Decimal(baseline) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return max(0, int(relief))
+
+
 def score_answers(questionnaire: str, answers) -> Score:
     """Validate and score. NRS: the value; PEG: mean of 3; ODI: percent of answered sections;
-    PHQ-9, GAD-7: sum. PHQ-9 item 9 above 0 raises the `self_harm` alert."""
+    PHQ-9, GAD-7: sum; DIARY: the block's peak % relief. PHQ-9 item 9 above 0 raises the
+    `self_harm` alert."""
     cleaned = validate_answers(questionnaire, answers)
     values = [v for v in cleaned if v is not None]
+    if questionnaire == DIARY_CODE:
+        return Score(score=Decimal(diary_relief_percent(cleaned)).quantize(TWO_PLACES), severity="")
     if questionnaire == "NRS":
         score = Decimal(values[0])
     elif questionnaire == "PEG":

@@ -124,6 +124,23 @@ def clinical_patient_get_for_user(*, user, pk) -> Patient:
     return patient
 
 
+def procedure_appointment_get_for_user(*, user, pk, action: Action = Action.VIEW) -> Appointment:
+    """An appointment whose procedure record the user may read (VIEW) or write (CHANGE): 403 for
+    a role that never sees clinical content (front desk, clinic admin), 404 for an appointment
+    of a patient outside the user's grants (or none at all)."""
+    appointment = Appointment.objects.select_related("patient", "visit_type", "provider", "location").filter(pk=pk).first()
+    if appointment is None:
+        require_clinical(user)
+        raise NotFound("No such appointment, or not one of yours.")
+    access.require(user, action, patient=appointment.patient, kind=Kind.CLINICAL, record_object=appointment)
+    return appointment
+
+
+def procedure_records_for_appointment(*, appointment: Appointment) -> list[ProcedureRecord]:
+    """Every version, newest first (the caller has checked access to the appointment)."""
+    return list(ProcedureRecord.objects.filter(appointment=appointment).select_related("recorded_by").order_by("-version"))
+
+
 # --- tasks ------------------------------------------------------------------------------------
 
 

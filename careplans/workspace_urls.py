@@ -10,6 +10,7 @@ urlpatterns = [
     path("tasks/<int:pk>/<slug:action>/", views.task_action_view, name="task-action"),
     path("checklist/<int:pk>/", views.checklist_mark_view, name="checklist-mark"),
     path("patients/<int:pk>/", views.patient_view, name="patient"),
+    path("appointments/<int:pk>/procedure-record/", views.procedure_record_view, name="procedure-record"),
     path("plans/<int:pk>/notes/", views.team_note_view, name="team-note"),
     path("activities/<int:pk>/book-series/", views.activity_book_series_view, name="activity-book-series"),
 ]

@@ -24,7 +24,6 @@ from careplans.services.plans import (  # noqa: F401
 from careplans.services.protocols import (  # noqa: F401
     followup_assemble,
     followup_sweep,
-    procedure_record_set,
 )
 from careplans.services.questionnaires import (  # noqa: F401
     instructions_link_for,
@@ -33,6 +32,12 @@ from careplans.services.questionnaires import (  # noqa: F401
     questionnaire_request_create,
     questionnaire_request_for_token,
     questionnaire_response_create,
+)
+from careplans.services.records import (  # noqa: F401
+    effective_outcome,
+    procedure_record_add,
+    procedure_record_latest,
+    procedure_record_set,
 )
 from careplans.services.tasks import (  # noqa: F401
     task_accept,

@@ -7,7 +7,7 @@ from core.errors import ValidationFailed
 
 
 def test_instruments_have_their_published_item_counts():
-    assert {code: len(i.items) for code, i in INSTRUMENTS.items()} == {"NRS": 1, "PEG": 3, "ODI": 10, "PHQ-9": 9, "GAD-7": 7}
+    assert {code: len(i.items) for code, i in INSTRUMENTS.items()} == {"NRS": 1, "PEG": 3, "ODI": 10, "PHQ-9": 9, "GAD-7": 7, "DIARY": 13}
     assert all(item.max_value == 5 for item in INSTRUMENTS["ODI"].items)
     assert all(item.max_value == 3 for item in INSTRUMENTS["PHQ-9"].items + INSTRUMENTS["GAD-7"].items)
 
