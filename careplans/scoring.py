@@ -354,22 +354,33 @@ def score_answers(questionnaire: str, answers) -> Score:
     return Score(score=score, severity=band(questionnaire, score), alerts=alerts)
 
 
-def meaningful_improvement(questionnaire: str, *, baseline: Decimal, current: Decimal) -> bool:
-    """Whether `current` is a clinically meaningful improvement over `baseline` (lower is better).
-    NRS and PEG (both 0–10 pain scales): ≥2 points or ≥30 %; ODI: ≥12.8 points."""
-    drop = baseline - current
+def _meaningful_step(questionnaire: str, *, baseline: Decimal, step: Decimal) -> bool:
+    """Whether a change of `step` points (> 0, either direction) from `baseline` is clinically
+    meaningful. NRS and PEG (0–10 pain scales): ≥2 points, or ≥30 % *of the baseline* (Farrar
+    2001 measured both from the baseline; a 0 baseline has no percentage, only points); ODI:
+    ≥12.8 points (MCID)."""
     if questionnaire in ("NRS", "PEG"):
-        return drop >= NRS_MIN_POINTS or (baseline > 0 and drop / baseline >= NRS_MIN_FRACTION)
+        return step >= NRS_MIN_POINTS or (baseline > 0 and step / baseline >= NRS_MIN_FRACTION)
     if questionnaire == "ODI":
-        return drop >= ODI_MCID
+        return step >= ODI_MCID
     return False
 
 
+def meaningful_improvement(questionnaire: str, *, baseline: Decimal, current: Decimal) -> bool:
+    """Whether `current` is a clinically meaningful improvement over `baseline` (lower is better)."""
+    return current < baseline and _meaningful_step(questionnaire, baseline=baseline, step=baseline - current)
+
+
 def meaningful_change(questionnaire: str, *, baseline: Decimal, current: Decimal) -> str:
-    """ "improved", "worsened" or "" using the same thresholds in both directions."""
+    """ "improved", "worsened" or "": one rule in both directions, measured from the baseline.
+
+    A change is meaningful when it crosses the threshold: ≥2 points, or ≥30 % of the baseline
+    (NRS, PEG), ≥12.8 points (ODI). So NRS 3→4 (+1 point, +33 % of 3) is worse, while 4→5
+    (+25 %) and 5→6 (+20 %) are not; 3→2 (−33 %) is better, 4→3 (−25 %) is not. (Worsening
+    used to be judged against the higher value, which let a rise past 30 % of the baseline,
+    such as 3→4, pass unmarked.)"""
     if meaningful_improvement(questionnaire, baseline=baseline, current=current):
         return "improved"
-    if current > baseline and meaningful_improvement(questionnaire, baseline=current, current=baseline):
-        # Worsening judged by the same absolute thresholds, relative to the higher value.
+    if current > baseline and _meaningful_step(questionnaire, baseline=baseline, step=current - baseline):
         return "worsened"
     return ""
