@@ -267,9 +267,9 @@ def patient_record_for_user(*, user, patient_id, now: datetime, limit: int = 200
     appointments = list(
         Appointment.objects.filter(patient=patient).select_related("visit_type", "provider", "location").order_by("-start", "-id")[:limit]
     )
-    procedures = {
-        r.appointment_id: r for r in ProcedureRecord.objects.filter(appointment__patient=patient).order_by("-recorded_at")[:limit]
-    }
+    # The latest version of each appointment's record (DISTINCT ON), as the record stands now.
+    latest_records = ProcedureRecord.objects.filter(appointment__patient=patient).order_by("appointment_id", "-version")
+    procedures = {r.appointment_id: r for r in latest_records.distinct("appointment_id")[:limit]}
     tasks = list(Task.objects.filter(patient=patient).select_related("assignee_provider").order_by("-created_at", "-id")[:limit])
     responses = list(QuestionnaireResponse.objects.filter(patient=patient).order_by("answered_at", "id")[: limit * 5])
     checklist = list(

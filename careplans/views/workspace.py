@@ -233,6 +233,7 @@ def _timeline(record) -> list[dict]:
                 "text": f"{a.visit_type.name} with {a.provider.display_name}",
                 "status": a.get_status_display(),
                 "extra": ", ".join(complications.complication_labels) if complications else "",
+                "record_url": reverse("workspace:procedure-record", args=[a.pk]) if a.visit_type.is_procedure else "",
             }
         )
     for t in record["tasks"]:

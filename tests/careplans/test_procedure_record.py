@@ -277,6 +277,11 @@ def test_workspace_form_records_a_dural_puncture_and_the_csf_leak_check_follows(
     assert Task.objects.filter(appointment=esi_done, title__startswith="CSF-leak", assignee_role="anesthesiology").count() == 1
     history = browser.get(url).content.decode()
     assert "Inadvertent dural puncture" in history and "wet tap" in history and "Entered by a provider" in history
+    patient_page = browser.get(f"/workspace/patients/{esi_done.patient_id}/").content.decode()
+    assert f'<a href="{url}">Procedure record</a>' in patient_page and "Inadvertent dural puncture" in patient_page
+    # The timeline shows the record as it stands now: a later version without the complication.
+    browser.post(url, {"relief_percent": "75", "complications_shown": "1"})
+    assert "Inadvertent dural puncture" not in browser.get(f"/workspace/patients/{esi_done.patient_id}/").content.decode()
 
 
 def test_workspace_form_shows_errors_and_stores_nothing_on_bad_input(esi_done, on_team):
