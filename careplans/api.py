@@ -8,20 +8,29 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Problem, QuestionnaireResponse, Task
+from careplans.models import Activity, CarePlan, CareTeamMember, Complication, Goal, Problem, ProcedureRecord, QuestionnaireResponse, Task
 from careplans.scoring import QUESTIONNAIRE_CODES
-from careplans.selectors import careplans_for_user, clinical_patient_get_for_user, require_clinical, task_get_for_user, tasks_for_user
+from careplans.selectors import (
+    careplans_for_user,
+    clinical_patient_get_for_user,
+    procedure_appointment_get_for_user,
+    require_clinical,
+    task_get_for_user,
+    tasks_for_user,
+)
 from careplans.services import (
     break_glass_open,
     careplan_create,
+    procedure_record_add,
+    procedure_record_latest,
     questionnaire_response_create,
     task_accept,
     task_cancel,
     task_complete,
 )
 from core import access
-from core.access import Kind
-from core.errors import PermissionDenied, ValidationFailed
+from core.access import Action, Kind
+from core.errors import NotFound, PermissionDenied, ValidationFailed
 
 
 def _int_param(request, name: str) -> int | None:
@@ -246,3 +255,77 @@ class BreakGlassApi(APIView):
         reason = request.data.get("reason")
         glass, created = break_glass_open(patient_id=pk, by=request.user, reason=reason if isinstance(reason, str) else "")
         return Response(BreakGlassOutput(glass).data, status=201 if created else 200)
+
+
+class ProcedureRecordInput(serializers.Serializer):
+    relief_percent = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+    relief_weeks = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=520)
+    functional_improvement = serializers.BooleanField(required=False, allow_null=True, default=None)
+    complications = serializers.ListField(
+        child=serializers.ChoiceField(choices=Complication.choices),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Replaces the previous version's list; leave out to keep it",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+
+class ProcedureRecordOutput(serializers.ModelSerializer):
+    recorded_by = serializers.IntegerField(source="recorded_by_id", allow_null=True)
+    recorded_by_name = serializers.SerializerMethodField()
+    effective = serializers.SerializerMethodField(help_text="The appointment's outcome the payer rules read (a provider's entry wins)")
+
+    class Meta:
+        model = ProcedureRecord
+        fields = [
+            "id",
+            "appointment",
+            "version",
+            "source",
+            "recorded_by",
+            "recorded_by_name",
+            "recorded_at",
+            "relief_percent",
+            "relief_weeks",
+            "functional_improvement",
+            "complications",
+            "note",
+            "effective",
+        ]
+
+    def get_recorded_by_name(self, record) -> str:
+        user = record.recorded_by
+        return (user.get_full_name() or user.get_username()) if user else ""
+
+    def get_effective(self, record) -> dict:
+        a = record.appointment
+        return {"relief_percent": a.relief_percent, "relief_weeks": a.relief_weeks, "functional_improvement": a.functional_improvement}
+
+
+class ProcedureRecordApi(APIView):
+    """GET: the latest version of the appointment's procedure record (404 before the first).
+    POST: store a new version (201). Clinical: front desk and clinic admin 403, a provider
+    without a grant for the patient 404."""
+
+    @extend_schema(responses=ProcedureRecordOutput)
+    def get(self, request, pk: int):
+        appointment = procedure_appointment_get_for_user(user=request.user, pk=pk)
+        record = procedure_record_latest(appointment=appointment)
+        if record is None:
+            raise NotFound("Nothing has been recorded for this appointment yet.")
+        record.appointment = appointment
+        return Response(ProcedureRecordOutput(record).data)
+
+    @extend_schema(request=ProcedureRecordInput, responses={201: ProcedureRecordOutput})
+    def post(self, request, pk: int):
+        appointment = procedure_appointment_get_for_user(user=request.user, pk=pk, action=Action.CHANGE)
+        if not isinstance(request.data, dict):
+            raise ValidationFailed(
+                "The body must be a JSON object.", field_errors={"body": ['Send a JSON object, e.g. {"relief_percent": 80}.']}
+            )
+        body = ProcedureRecordInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        record = procedure_record_add(appointment=appointment, **body.validated_data, by=request.user)
+        record.appointment.refresh_from_db(fields=["relief_percent", "relief_weeks", "functional_improvement"])
+        return Response(ProcedureRecordOutput(record).data, status=201)

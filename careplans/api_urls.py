@@ -10,4 +10,5 @@ urlpatterns = [
     path("tasks/<int:pk>/cancel/", api.TaskActionApi.as_view(action_name="cancel"), name="api-task-cancel"),
     path("patients/<int:pk>/break-glass/", api.BreakGlassApi.as_view(), name="api-patient-break-glass"),
     path("questionnaire-responses/", api.QuestionnaireResponseCreateApi.as_view(), name="api-questionnaire-responses"),
+    path("appointments/<int:pk>/procedure-record/", api.ProcedureRecordApi.as_view(), name="api-appointment-procedure-record"),
 ]

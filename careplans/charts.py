@@ -20,7 +20,8 @@ class Point:
     y: float
     at: datetime
     value: Decimal
-    change: str  # "improved" / "worsened" / "" against the first value of the series
+    change: str  # "improved" / "worsened" / "" against the series' baseline (see baseline_index)
+    is_baseline: bool = False
 
 
 @dataclass
@@ -64,6 +65,19 @@ class Chart:
         return sum(len(s.points) for s in self.series)
 
 
+def baseline_index(times: list[datetime], procedure_times: list[datetime]) -> int:
+    """Which answer (index into `times`, oldest first) later answers are compared with: the last
+    one before the most recent procedure, since change is judged against the state that
+    procedure was meant to change; the first answer when there is no procedure or no answer
+    before it."""
+    if procedure_times:
+        latest = max(procedure_times)
+        before = [i for i, at in enumerate(times) if at < latest]
+        if before:
+            return before[-1]
+    return 0
+
+
 def build_chart(*, title: str, codes: list[str], y_max: int, responses, procedures, zone) -> Chart:
     """`responses`: QuestionnaireResponse rows (any order); `procedures`: (datetime, label) pairs."""
     rows = sorted((r for r in responses if r.questionnaire in codes), key=lambda r: (r.answered_at, r.pk))
@@ -84,15 +98,16 @@ def build_chart(*, title: str, codes: list[str], y_max: int, responses, procedur
     def y_of(value: Decimal) -> float:
         return TOP + plot_h - float(value) / y_max * plot_h
 
+    procedure_times = [at for at, _ in procedures]
     for code in codes:
+        series_rows = [r for r in rows if r.questionnaire == code]
+        base = baseline_index([r.answered_at for r in series_rows], procedure_times)
         points: list[Point] = []
-        baseline = None
-        for r in rows:
-            if r.questionnaire != code:
-                continue
-            change = "" if baseline is None else meaningful_change(code, baseline=baseline, current=r.score)
-            baseline = r.score if baseline is None else baseline
-            points.append(Point(x=x_of(r.answered_at), y=y_of(r.score), at=r.answered_at, value=r.score, change=change))
+        for index, r in enumerate(series_rows):
+            # Answers up to the baseline are history: they carry no marker.
+            change = meaningful_change(code, baseline=series_rows[base].score, current=r.score) if index > base else ""
+            point = Point(x=x_of(r.answered_at), y=y_of(r.score), at=r.answered_at, value=r.score, change=change, is_baseline=index == base)
+            points.append(point)
         if points:
             chart.series.append(Series(code=code, colour=COLOURS.get(code, "#444"), points=points))
     chart.markers = [Marker(x=x_of(at), label=label, at=at) for at, label in procedures if start <= at <= end]

@@ -239,22 +239,24 @@ def _past_procedure(patient, plan, provider, visit_type, location, when, index, 
         relief_percent=None if visit_type.procedure_family == "esi" else 40 + index % 50,
         notes="demo",
     )
-    if visit_type.procedure_family == "esi" and index % 6 == 1:
+    dural_puncture = visit_type.procedure_family == "esi" and index % 6 == 1
+    if dural_puncture or appointment.relief_percent is not None:
+        # Version 1 of the procedure record, as the proceduralist would have entered it.
         ProcedureRecord.objects.create(
             appointment=appointment,
-            complications=["dural_puncture"],
+            version=1,
+            source=ProcedureRecord.Source.PROVIDER,
+            relief_percent=appointment.relief_percent,
+            complications=["dural_puncture"] if dural_puncture else [],
+            recorded_by=provider.user,
             recorded_at=appointment.completed_at,
-            note="Wet tap at L4-5; patient informed.",
+            note="Wet tap at L4-5; patient informed." if dural_puncture else "",
         )
     # Follow-up tasks as the protocols would have assembled them (messages in the past are not queued).
     steps = ProtocolStep.objects.filter(
         protocol__procedure_families__contains=[visit_type.procedure_family], anchor="completed", kind__in=["task", "follow_up_visit"]
     )
-    dural = (
-        ProtocolStep.objects.filter(protocol__code="dural-puncture")
-        if hasattr(appointment, "procedure_record")
-        else ProtocolStep.objects.none()
-    )
+    dural = ProtocolStep.objects.filter(protocol__code="dural-puncture") if dural_puncture else ProtocolStep.objects.none()
     for step in [*steps.select_related("protocol"), *dural.select_related("protocol")]:
         due = appointment.completed_at + timedelta(minutes=step.offset_minutes)
         task = task_create(
@@ -284,14 +286,24 @@ def _tasks_today_for(marsh, now) -> None:
         "Review MRI report",
         "Discuss SCS trial result",
     ]
-    for plan, title in zip(plans, titles, strict=False):
+    zone = marsh.home_location.zone if marsh.home_location_id else UTC
+    today = timezone.localdate(now, zone)
+    for days_ahead, (plan, title) in enumerate(zip(plans, titles, strict=False)):
+        urgent = "headache" in title
+        # Spread over the coming days (the urgent call-back within hours), so the demo's task list
+        # looks like a working week rather than everything falling due the moment it was seeded.
+        due = (
+            now + timedelta(hours=3)
+            if urgent
+            else datetime.combine(today + timedelta(days=days_ahead), time(10 + days_ahead, 0), tzinfo=zone)
+        )
         task_create(
             title=title,
             patient=plan.patient,
             care_plan=plan,
             assignee_provider=marsh,
-            priority="urgent" if "headache" in title else "routine",
-            due=now.replace(hour=20, minute=0, second=0, microsecond=0),
+            priority="urgent" if urgent else "routine",
+            due=max(due, now + timedelta(hours=1)),
             dedupe_key=f"demo-today:{plan.pk}:{title}",
             now=now,
         )

@@ -41,6 +41,16 @@ def _odi(title: str, statements: list[str]) -> Item:
     return Item(text=title, choices=statements)
 
 
+# The diagnostic medial branch block diary (DESIGN: every 15 minutes for 1 hour, then hourly for
+# 8 hours), with the pain just before the block first: that reading is the baseline.
+DIARY_CODE = "DIARY"
+DIARY_TIMES = [
+    "Your pain just before the block",
+    *[f"{minutes} minutes after the block" for minutes in (15, 30, 45)],
+    "1 hour after the block",
+    *[f"{hours} hours after the block" for hours in range(2, 10)],
+]
+
 INSTRUMENTS: dict[str, Instrument] = {
     "NRS": Instrument(
         "NRS",
@@ -212,6 +222,15 @@ INSTRUMENTS: dict[str, Instrument] = {
             Item("Feeling afraid as if something awful might happen", FREQUENCY_CHOICES),
         ],
     ),
+    DIARY_CODE: Instrument(
+        DIARY_CODE,
+        "Pain diary after a diagnostic block",
+        "Copy the numbers from your pain diary: 0 means no pain, 10 means pain as bad as you can imagine. "
+        "Leave a time empty if you did not write it down.",
+        [Item(text, ZERO_TO_TEN) for text in DIARY_TIMES],
+        optional_items=True,
+        min_answered=2,
+    ),
 }
 
 QUESTIONNAIRE_CODES = list(INSTRUMENTS)
@@ -296,11 +315,32 @@ def band(questionnaire: str, score: Decimal) -> str:
     return ""
 
 
+def diary_relief_percent(answers: list[int | None]) -> int:
+    """Peak % relief of a diagnostic block from its diary: (pain before − lowest pain after) /
+    pain before × 100, rounded half up. The peak, not an average, because a diagnostic block asks
+    whether numbing the medial branches abolishes the pain while the local anaesthetic works
+    (hours; the diary outlasts it), which is how the ≥80 % prerequisite for RFA is judged. Needs
+    the pain before the block above 0 and at least one reading after it; pain that rose is 0 %."""
+    baseline, after = answers[0], [v for v in answers[1:] if v is not None]
+    if baseline is None or baseline == 0 or not after:
+        problems = []
+        if baseline is None or baseline == 0:
+            problems.append("Enter your pain just before the block (1 to 10): relief is measured from it.")
+        if not after:
+            problems.append("Enter at least one reading after the block.")
+        raise ValidationFailed("The diary cannot give a relief percentage.", field_errors={"answers": problems})
+    relief = (Decimal(baseline - min(after)) / Decimal(baseline) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return max(0, int(relief))
+
+
 def score_answers(questionnaire: str, answers) -> Score:
     """Validate and score. NRS: the value; PEG: mean of 3; ODI: percent of answered sections;
-    PHQ-9, GAD-7: sum. PHQ-9 item 9 above 0 raises the `self_harm` alert."""
+    PHQ-9, GAD-7: sum; DIARY: the block's peak % relief. PHQ-9 item 9 above 0 raises the
+    `self_harm` alert."""
     cleaned = validate_answers(questionnaire, answers)
     values = [v for v in cleaned if v is not None]
+    if questionnaire == DIARY_CODE:
+        return Score(score=Decimal(diary_relief_percent(cleaned)).quantize(TWO_PLACES), severity="")
     if questionnaire == "NRS":
         score = Decimal(values[0])
     elif questionnaire == "PEG":
@@ -314,22 +354,33 @@ def score_answers(questionnaire: str, answers) -> Score:
     return Score(score=score, severity=band(questionnaire, score), alerts=alerts)
 
 
-def meaningful_improvement(questionnaire: str, *, baseline: Decimal, current: Decimal) -> bool:
-    """Whether `current` is a clinically meaningful improvement over `baseline` (lower is better).
-    NRS and PEG (both 0–10 pain scales): ≥2 points or ≥30 %; ODI: ≥12.8 points."""
-    drop = baseline - current
+def _meaningful_step(questionnaire: str, *, baseline: Decimal, step: Decimal) -> bool:
+    """Whether a change of `step` points (> 0, either direction) from `baseline` is clinically
+    meaningful. NRS and PEG (0–10 pain scales): ≥2 points, or ≥30 % *of the baseline* (Farrar
+    2001 measured both from the baseline; a 0 baseline has no percentage, only points); ODI:
+    ≥12.8 points (MCID)."""
     if questionnaire in ("NRS", "PEG"):
-        return drop >= NRS_MIN_POINTS or (baseline > 0 and drop / baseline >= NRS_MIN_FRACTION)
+        return step >= NRS_MIN_POINTS or (baseline > 0 and step / baseline >= NRS_MIN_FRACTION)
     if questionnaire == "ODI":
-        return drop >= ODI_MCID
+        return step >= ODI_MCID
     return False
 
 
+def meaningful_improvement(questionnaire: str, *, baseline: Decimal, current: Decimal) -> bool:
+    """Whether `current` is a clinically meaningful improvement over `baseline` (lower is better)."""
+    return current < baseline and _meaningful_step(questionnaire, baseline=baseline, step=baseline - current)
+
+
 def meaningful_change(questionnaire: str, *, baseline: Decimal, current: Decimal) -> str:
-    """ "improved", "worsened" or "" using the same thresholds in both directions."""
+    """ "improved", "worsened" or "": one rule in both directions, measured from the baseline.
+
+    A change is meaningful when it crosses the threshold: ≥2 points, or ≥30 % of the baseline
+    (NRS, PEG), ≥12.8 points (ODI). So NRS 3→4 (+1 point, +33 % of 3) is worse, while 4→5
+    (+25 %) and 5→6 (+20 %) are not; 3→2 (−33 %) is better, 4→3 (−25 %) is not. (Worsening
+    used to be judged against the higher value, which let a rise past 30 % of the baseline,
+    such as 3→4, pass unmarked.)"""
     if meaningful_improvement(questionnaire, baseline=baseline, current=current):
         return "improved"
-    if current > baseline and meaningful_improvement(questionnaire, baseline=current, current=baseline):
-        # Worsening judged by the same absolute thresholds, relative to the higher value.
+    if current > baseline and _meaningful_step(questionnaire, baseline=baseline, step=current - baseline):
         return "worsened"
     return ""

@@ -125,6 +125,23 @@ def clinical_patient_get_for_user(*, user, pk) -> Patient:
     return patient
 
 
+def procedure_appointment_get_for_user(*, user, pk, action: Action = Action.VIEW) -> Appointment:
+    """An appointment whose procedure record the user may read (VIEW) or write (CHANGE): 403 for
+    a role that never sees clinical content (front desk, clinic admin), 404 for an appointment
+    of a patient outside the user's grants (or none at all)."""
+    appointment = Appointment.objects.select_related("patient", "visit_type", "provider", "location").filter(pk=pk).first()
+    if appointment is None:
+        require_clinical(user)
+        raise NotFound("No such appointment, or not one of yours.")
+    access.require(user, action, patient=appointment.patient, kind=Kind.CLINICAL, record_object=appointment)
+    return appointment
+
+
+def procedure_records_for_appointment(*, appointment: Appointment) -> list[ProcedureRecord]:
+    """Every version, newest first (the caller has checked access to the appointment)."""
+    return list(ProcedureRecord.objects.filter(appointment=appointment).select_related("recorded_by").order_by("-version"))
+
+
 # --- tasks ------------------------------------------------------------------------------------
 
 
@@ -254,9 +271,9 @@ def patient_record_for_user(*, user, patient_id, now: datetime, limit: int = 200
     appointments = list(
         Appointment.objects.filter(patient=patient).select_related("visit_type", "provider", "location").order_by("-start", "-id")[:limit]
     )
-    procedures = {
-        r.appointment_id: r for r in ProcedureRecord.objects.filter(appointment__patient=patient).order_by("-recorded_at")[:limit]
-    }
+    # The latest version of each appointment's record (DISTINCT ON), as the record stands now.
+    latest_records = ProcedureRecord.objects.filter(appointment__patient=patient).order_by("appointment_id", "-version")
+    procedures = {r.appointment_id: r for r in latest_records.distinct("appointment_id")[:limit]}
     tasks = list(Task.objects.filter(patient=patient).select_related("assignee_provider").order_by("-created_at", "-id")[:limit])
     responses = list(
         QuestionnaireResponse.objects.filter(patient=patient)

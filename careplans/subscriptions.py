@@ -12,9 +12,17 @@ import logging
 from careplans import tasks
 from careplans.events import CareplansHappened
 from careplans.events import registry as careplans_events
-from careplans.models import RoleQueue, Task
+from careplans.models import ProcedureRecord, RoleQueue, Task
 from careplans.selectors import checklist_state_for_appointments
-from careplans.services import ebp_red_flag_window_appointment, red_flags_in_text, red_flags_report, task_create
+from careplans.services import (
+    ebp_red_flag_window_appointment,
+    followup_assemble,
+    procedure_record_add,
+    procedure_record_latest,
+    red_flags_in_text,
+    red_flags_report,
+    task_create,
+)
 from careplans.services.checklists import checklists_refresh_anticoagulant
 from clinic.events import ClinicHappened
 from clinic.events import registry as clinic_events
@@ -23,7 +31,7 @@ from messaging.events import MessagingHappened
 from messaging.events import registry as messaging_events
 from scheduling import events as scheduling
 from scheduling.events import AppointmentHappened
-from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus
+from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +59,34 @@ def _assembler(event: AppointmentHappened):
     return assemble
 
 
-def _procedure_recorded(*, appointment, **_) -> None:
-    # Complications recorded on a completed procedure add their steps; assembly adds only what is
-    # new. The status is read afresh: the instance that was announced may be stale by now.
-    if Appointment.objects.filter(pk=appointment.pk, status=AppointmentStatus.COMPLETED).exists():
-        _enqueue(appointment.pk, str(AppointmentHappened.COMPLETED))
+def _procedure_recorded(*, appointment, new_complications=(), now=None, **_) -> None:
+    # A complication recorded on a completed procedure adds its steps in the recording
+    # transaction, not after commit through the broker: a CSF-leak check must not wait for Redis,
+    # and the sweep would not re-run a completion that was already assembled. Assembly adds only
+    # what is new. Before completion, the completion's own assembly picks the complication up.
+    if new_complications and Appointment.objects.filter(pk=appointment.pk, status=AppointmentStatus.COMPLETED).exists():
+        followup_assemble(appointment_id=appointment.pk, event=AppointmentHappened.COMPLETED, now=now)
+
+
+def _relief_at_completion(*, appointment, now, **_) -> None:
+    # Relief sent with the completion (the appointments API's `complete`) becomes a provider
+    # version of the procedure record like any other entry; the completing user is the one the
+    # appointment's history names for this transition.
+    if appointment.relief_percent is None:
+        return
+    latest = procedure_record_latest(appointment=appointment)
+    if latest is not None and latest.source == ProcedureRecord.Source.PROVIDER and latest.relief_percent == appointment.relief_percent:
+        return
+    event = AppointmentEvent.objects.filter(appointment=appointment, to_status=AppointmentStatus.COMPLETED).order_by("-at", "-id").first()
+    procedure_record_add(
+        appointment=appointment,
+        relief_percent=appointment.relief_percent,
+        relief_weeks=appointment.relief_weeks,
+        functional_improvement=appointment.functional_improvement,
+        note="Relief entered when the visit was completed.",
+        by=event.by if event else None,
+        now=now,
+    )
 
 
 def _notify_break_glass(*, break_glass, **_) -> None:
@@ -106,8 +137,11 @@ def connect() -> None:
     for event in ASSEMBLED_ON:
         scheduling.registry.subscribe(event, _assembler(event), phase=Phase.AFTER_COMMIT, uid=f"careplans.followup.{event}")
     scheduling.registry.add_filter(scheduling.CHECKLIST_STATE, _checklist_state, uid="careplans.checklists")
+    scheduling.registry.subscribe(
+        AppointmentHappened.COMPLETED, _relief_at_completion, phase=Phase.IN_TRANSACTION, uid="careplans.records.completion_relief"
+    )
     careplans_events.subscribe(
-        CareplansHappened.PROCEDURE_RECORDED, _procedure_recorded, phase=Phase.AFTER_COMMIT, uid="careplans.followup.recorded"
+        CareplansHappened.PROCEDURE_RECORDED, _procedure_recorded, phase=Phase.IN_TRANSACTION, uid="careplans.followup.recorded"
     )
     clinic_events.subscribe(
         ClinicHappened.MEDICATIONS_CHANGED, _medications_changed, phase=Phase.IN_TRANSACTION, uid="careplans.checklists.medications"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_view, name="patient"),
     path("patients/<int:pk>/break-glass/", break_glass.break_glass_view, name="break-glass"),
     path("questionnaires/<int:pk>/enter/", staff_entry.questionnaire_enter_view, name="questionnaire-enter"),
+    path("appointments/<int:pk>/procedure-record/", views.procedure_record_view, name="procedure-record"),
     path("plans/<int:pk>/notes/", views.team_note_view, name="team-note"),
     path("activities/<int:pk>/book-series/", views.activity_book_series_view, name="activity-book-series"),
 ]

@@ -32,12 +32,13 @@ class ProcedureRecordForm(ServiceForm):
 @admin.register(ProcedureRecord)
 class ProcedureRecordAdmin(ServiceAdmin):
     form = ProcedureRecordForm
-    list_display = ["appointment", "complications", "recorded_at"]
+    list_display = ["appointment", "version", "source", "complications", "recorded_at"]
     list_select_related = ["appointment"]
     search_fields = ["appointment__patient__mrn"]
     raw_id_fields = ["appointment"]
     fields = ["appointment", "complications", "note"]
-    readonly_fields = ["recorded_by", "recorded_at"]
+    # Saving an existing record stores a new version (records are never overwritten).
+    readonly_fields = ["version", "source", "relief_percent", "relief_weeks", "functional_improvement", "recorded_by", "recorded_at"]
     editable = ("complications", "note")
     clinical_choice_paths = {"appointment": "patient"}
 

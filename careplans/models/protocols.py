@@ -122,16 +122,46 @@ class Complication(models.TextChoices):
 
 
 class ProcedureRecord(models.Model):
-    """What was recorded at a procedure that follow-up depends on (complications)."""
+    """One version of what was recorded about a procedure: relief, complications, a note. Every
+    entry is a new row (version 1, 2, … per appointment), so a correction never erases what was
+    there before. The appointment's effective outcome (what payer rules read) is derived from these
+    rows by careplans.services.records: a provider's entry wins over a patient-reported one."""
 
-    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="procedure_record")
+    class Source(models.TextChoices):
+        PROVIDER = "provider", "Entered by a provider"
+        DIARY = "diary", "Computed from the patient's pain diary"
+        PATIENT = "patient", "Patient's questionnaire answer"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="procedure_records")
+    version = models.PositiveIntegerField(default=1)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PROVIDER)
+    relief_percent = models.PositiveSmallIntegerField(null=True, blank=True, help_text="% relief from the procedure (0–100)")
+    relief_weeks = models.PositiveSmallIntegerField(null=True, blank=True, help_text="How long the relief lasted, in weeks")
+    functional_improvement = models.BooleanField(null=True, blank=True, help_text="Documented functional improvement")
     complications = ArrayField(models.CharField(max_length=30, choices=Complication.choices), blank=True, default=list)
     note = models.TextField(blank=True)
+    questionnaire_response = models.ForeignKey(
+        "careplans.QuestionnaireResponse",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The diary or questionnaire a patient-reported value came from",
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     recorded_at = models.DateTimeField()
 
+    class Meta:
+        ordering = ["appointment_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "version"], name="procedure_record_unique_version"),
+            models.CheckConstraint(
+                condition=models.Q(relief_percent__isnull=True) | models.Q(relief_percent__lte=100), name="procedure_record_relief_range"
+            ),
+        ]
+
     def __str__(self) -> str:
-        return f"Procedure record for appointment {self.appointment_id}"
+        return f"Procedure record v{self.version} for appointment {self.appointment_id}"
 
     @property
     def complication_labels(self) -> list[str]:

@@ -36,6 +36,10 @@ DISCIPLINE_QUEUE = {
 }
 
 
+# Protocol step codes whose task is done by recording relief in the procedure record.
+RELIEF_STEP_SUFFIX = ":record-relief"
+
+
 class Task(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
@@ -113,6 +117,13 @@ class Task(models.Model):
         if self.assignee_provider_id:
             return str(self.assignee_provider)
         return RoleQueue(self.assignee_role).label + " queue" if self.assignee_role else ""
+
+    @property
+    def records_relief(self) -> bool:
+        """A protocol task whose work is recording a procedure's % relief (the diagnostic block's
+        "Record % relief" step): the workspace offers the relief form on it, which completes it.
+        Read from the task's key (proc:<episode>:<protocol>:<step>), so lists need no join."""
+        return self.source == self.Source.PROTOCOL and bool(self.appointment_id) and self.dedupe_key.endswith(RELIEF_STEP_SUFFIX)
 
     @property
     def is_clinical(self) -> bool:

@@ -31,7 +31,6 @@ from careplans.services.plans import (  # noqa: F401
 from careplans.services.protocols import (  # noqa: F401
     followup_assemble,
     followup_sweep,
-    procedure_record_set,
 )
 from careplans.services.questionnaires import (  # noqa: F401
     instructions_for_token,
@@ -44,6 +43,12 @@ from careplans.services.questionnaires import (  # noqa: F401
     questionnaire_request_for_token,
     questionnaire_response_create,
     response_shows_crisis_resources,
+)
+from careplans.services.records import (  # noqa: F401
+    effective_outcome,
+    procedure_record_add,
+    procedure_record_latest,
+    procedure_record_set,
 )
 from careplans.services.red_flags import (  # noqa: F401
     RED_FLAGS,

@@ -19,13 +19,11 @@ from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
-from careplans.events import CareplansHappened, announce
 from careplans.models import (
     OPEN_TASK_STATUSES,
     Activity,
     CarePlan,
     ChecklistItem,
-    Complication,
     FollowupAssembly,
     ProcedureRecord,
     Protocol,
@@ -39,10 +37,7 @@ from careplans.services.checklists import CARRY_OVER_CODES, checklist_values, ne
 from careplans.services.plans import activity_link_appointment, activity_record_progress
 from careplans.services.questionnaires import instructions_link_for, questionnaire_request_create
 from careplans.services.tasks import active_plan_id, task_cancel, task_create
-from core import access
-from core.access import Kind
 from core.errors import IllegalTransition, ValidationFailed
-from core.inputs import text_clean
 from messaging import services as messaging_services
 from messaging.models import Purpose
 from scheduling.events import AppointmentHappened
@@ -325,7 +320,10 @@ def followup_assemble(*, appointment_id: int, event: str, now: datetime | None =
         protocols = protocols_for(appointment.visit_type)
         if not protocols:
             return created
-        complications = list(ProcedureRecord.objects.filter(appointment=appointment).values_list("complications", flat=True).first() or [])
+        # The latest version is the current record: a complication entered in error and corrected
+        # adds nothing more (what it already created stays, for a clinician to cancel).
+        latest = ProcedureRecord.objects.filter(appointment=appointment).order_by("-version").values_list("complications", flat=True)
+        complications = list(latest.first() or [])
         episode = _episode_id(appointment)
         plan = _active_plan(appointment.patient_id)
         for protocol in protocols:
@@ -343,28 +341,7 @@ def followup_assemble(*, appointment_id: int, event: str, now: datetime | None =
     return created
 
 
-# --- procedure records, sweeps ----------------------------------------------------
-
-
-def procedure_record_set(
-    *, appointment: Appointment, complications: list[str], note: str = "", by=None, now: datetime | None = None
-) -> ProcedureRecord:
-    """Record what happened at a procedure. Complications add protocol steps (e.g. a CSF-leak
-    symptom check after a dural puncture): if the procedure is already completed, assembly runs
-    again after commit and adds only what is new."""
-    now = now or timezone.now()
-    access.require_change(by, patient=appointment.patient_id, kind=Kind.CLINICAL, now=now)
-    note = text_clean("note", note)
-    unknown = [c for c in complications if c not in Complication.values]
-    if unknown:
-        raise ValidationFailed("Unknown complication.", field_errors={"complications": [f"Unknown: {', '.join(unknown)}."]})
-    with transaction.atomic():
-        record, _ = ProcedureRecord.objects.update_or_create(
-            appointment=appointment,
-            defaults={"complications": sorted(set(complications)), "note": note, "recorded_by": by, "recorded_at": now},
-        )
-        announce(CareplansHappened.PROCEDURE_RECORDED, appointment=appointment, record=record, now=now)
-    return record
+# --- sweeps ----------------------------------------------------------------------------
 
 
 EVENT_FOR_STATUS = {

@@ -10,9 +10,19 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from careplans.models import CarePlan, CareTeamMember, ProtocolStep, QuestionnaireRequest, QuestionnaireResponse, RoleQueue, Task
-from careplans.scoring import INSTRUMENTS, score_answers
+from careplans.models import (
+    CarePlan,
+    CareTeamMember,
+    ProcedureRecord,
+    ProtocolStep,
+    QuestionnaireRequest,
+    QuestionnaireResponse,
+    RoleQueue,
+    Task,
+)
+from careplans.scoring import DIARY_CODE, INSTRUMENTS, score_answers
 from careplans.services.crisis import crisis_alert_raise
+from careplans.services.records import procedure_record_add
 from careplans.services.tasks import active_plan_id, task_create
 from core import access
 from core.access import Kind
@@ -136,6 +146,28 @@ def _psychologist_for(patient_id: int):
     return member.provider if member else None
 
 
+def _record_reported_relief(*, response: QuestionnaireResponse, appointment: Appointment, relief_percent: int | None, now) -> None:
+    """What the patient reported about a procedure's relief becomes a patient-sourced version of
+    its record: a completed block diary (its score is the % relief) or a questionnaire's relief
+    question. A provider's own entry stays the effective one (careplans.services.records)."""
+    if response.questionnaire == DIARY_CODE:
+        procedure_record_add(
+            appointment=appointment,
+            relief_percent=int(response.score),
+            source=ProcedureRecord.Source.DIARY,
+            questionnaire_response=response,
+            now=now,
+        )
+    elif relief_percent is not None:
+        procedure_record_add(
+            appointment=appointment,
+            relief_percent=relief_percent,
+            source=ProcedureRecord.Source.PATIENT,
+            questionnaire_response=response,
+            now=now,
+        )
+
+
 def questionnaire_response_create(
     *,
     patient,
@@ -180,10 +212,8 @@ def questionnaire_response_create(
             source=source,
             entered_by=entered_by if getattr(entered_by, "is_authenticated", False) else None,
         )
-        if relief_percent is not None and appointment is not None:
-            # The payer rule for a repeat ESI reads the relief recorded on the procedure; a
-            # clinician's own entry (already set) wins over the patient's answer.
-            Appointment.objects.filter(pk=appointment.pk, relief_percent__isnull=True).update(relief_percent=relief_percent)
+        if appointment is not None:
+            _record_reported_relief(response=response, appointment=appointment, relief_percent=relief_percent, now=now)
         if "self_harm" in result.alerts:
             psychologist = _psychologist_for(patient.pk)
             task = task_create(

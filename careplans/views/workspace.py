@@ -17,13 +17,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from careplans.charts import build_chart
-from careplans.models import Activity, ChecklistItem, RoleQueue, Task
+from careplans.models import Activity, ChecklistItem, Complication, RoleQueue, Task
 from careplans.scoring import ValidationFailed
 from careplans.selectors import (
     careplan_get_for_user,
     clinical_patient_get_for_user,
     my_day,
     patient_record_for_user,
+    procedure_appointment_get_for_user,
+    procedure_records_for_appointment,
     queues_for_user,
     task_get_for_user,
     tasks_for_user,
@@ -32,6 +34,7 @@ from careplans.services import (
     activity_book_series,
     break_glass_live,
     checklist_item_mark,
+    procedure_record_add,
     task_accept,
     task_cancel,
     task_complete,
@@ -45,7 +48,7 @@ from careplans.views.zones import workspace_zone
 from clinic.medications import medications_current
 from clinic.models import Provider
 from core import access
-from core.access import Kind
+from core.access import Action, Kind
 from core.errors import DomainError, NotFound, PermissionDenied
 from scheduling.models import AppointmentStatus
 
@@ -247,6 +250,7 @@ def _timeline(record) -> list[dict]:
                 "text": f"{a.visit_type.name} with {a.provider.display_name}",
                 "status": a.get_status_display(),
                 "extra": ", ".join(complications.complication_labels) if complications else "",
+                "record_url": reverse("workspace:procedure-record", args=[a.pk]) if a.visit_type.is_procedure else "",
             }
         )
     for t in record["tasks"]:
@@ -310,3 +314,78 @@ def activity_book_series_view(request, pk: int):
         alternatives = ", ".join(timezone.localtime(a.start, _zone(request.user)).strftime("%a %d %b %H:%M") for a in item.alternatives)
         messages.warning(request, f"Not placed: {wanted}. Nearest free: {alternatives or 'none in range'}.")
     return _back(request, reverse("workspace:patient", args=[activity.care_plan.patient_id]))
+
+
+def _whole_number(request, name: str, errors: dict, upper: int) -> int | None:
+    raw = request.POST.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        errors[name] = [f"Enter a whole number from 0 to {upper}."]
+        return None
+
+
+def _procedure_record_input(request) -> dict:
+    """The form's fields as the service takes them; what cannot be parsed is refused here with
+    the same field names the service uses, so one error list serves both."""
+    errors: dict[str, list[str]] = {}
+    functional = {"": None, "yes": True, "no": False}.get(request.POST.get("functional_improvement", ""), "bad")
+    if functional == "bad":
+        errors["functional_improvement"] = ["Answer yes, no or not assessed."]
+    data = {
+        "relief_percent": _whole_number(request, "relief_percent", errors, 100),
+        "relief_weeks": _whole_number(request, "relief_weeks", errors, 520),
+        "functional_improvement": None if functional == "bad" else functional,
+        # The full form says which complications it shows; the task's short form leaves them as they were.
+        "complications": request.POST.getlist("complications") if request.POST.get("complications_shown") else None,
+        "note": request.POST.get("note", ""),
+    }
+    if errors:
+        raise ValidationFailed("The procedure record is not valid.", field_errors=errors)
+    return data
+
+
+@never_cache
+@login_required
+@_domain
+def procedure_record_view(request, pk: int):
+    """The appointment's procedure record: a form for a new version (relief, duration, function,
+    complications, note) and every earlier version. Opened from a "Record % relief" task
+    (`?task=`), saving also completes that task, in the same transaction."""
+    action = Action.CHANGE if request.method == "POST" else Action.VIEW
+    appointment = procedure_appointment_get_for_user(user=request.user, pk=pk, action=action)
+    raw_task = request.POST.get("task") or request.GET.get("task") or ""
+    task = task_get_for_user(user=request.user, pk=int(raw_task)) if raw_task.isdigit() else None
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = _procedure_record_input(request)
+            completes = task if task is not None and task.is_open else None
+            record = procedure_record_add(appointment=appointment, **data, completes_task=completes, by=request.user)
+        except ValidationFailed as error:
+            errors = error.field_errors or {"__all__": [error.message]}
+        else:
+            done = f" Task completed: {task.title}." if completes else ""
+            messages.success(request, f"Procedure record saved (version {record.version}).{done}")
+            return _back(request, reverse("workspace:procedure-record", args=[appointment.pk]))
+    versions = procedure_records_for_appointment(appointment=appointment)
+    latest = versions[0] if versions else None
+    form = request.POST if errors else None
+    return render(
+        request,
+        "workspace/procedure_record.html",
+        {
+            "appointment": appointment,
+            "versions": versions,
+            "latest": latest,
+            "task": task,
+            "errors": errors,
+            "form": form,
+            "complications": Complication.choices,
+            "zone": appointment.location.zone,
+            "next": request.GET.get("next", ""),
+        },
+        status=400 if errors else 200,
+    )

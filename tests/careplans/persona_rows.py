@@ -53,6 +53,14 @@ def _responses(world) -> int:
     return QuestionnaireResponse.objects.filter(patient=world.patient).count()
 
 
+def _record_versions(world) -> int:
+    return ProcedureRecord.objects.filter(appointment_id=_recorded_appointment(world)).count()
+
+
+def _recorded_appointment(world) -> int:
+    return world.obj(ProcedureRecord).appointment_id
+
+
 def _notes(world) -> int:
     return TeamNote.objects.filter(care_plan=world.plan).count()
 
@@ -226,6 +234,23 @@ API = [
         unchanged=_responses,
         expect=CLINICAL_WRITE_REFUSED,
     ),
+    Row(
+        route="api/v1/appointments/<int:pk>/procedure-record/",
+        operation="GET /api/v1/appointments/{id}/procedure-record/",
+        url=lambda w: f"/api/v1/appointments/{_recorded_appointment(w)}/procedure-record/",
+        shows=("complication", "procedure_note", "relief"),
+        expect=CLINICAL_WRITE_REFUSED,
+    ),
+    Row(
+        route="api/v1/appointments/<int:pk>/procedure-record/",
+        operation="POST /api/v1/appointments/{id}/procedure-record/",
+        method="POST",
+        json=True,
+        url=lambda w: f"/api/v1/appointments/{_recorded_appointment(w)}/procedure-record/",
+        data={"relief_percent": 55, "complications": ["dural_puncture"]},
+        unchanged=_record_versions,
+        expect=CLINICAL_WRITE_REFUSED,
+    ),
 ]
 
 WORKSPACE = [
@@ -276,6 +301,21 @@ WORKSPACE = [
         label="workspace questionnaire entry",
         unchanged=_responses,
         expect=STAFF_ENTRY,
+    ),
+    Row(
+        route="workspace/appointments/<int:pk>/procedure-record/",
+        url=lambda w: f"/workspace/appointments/{_recorded_appointment(w)}/procedure-record/",
+        label="workspace procedure record",
+        shows=("complication", "procedure_note"),
+        expect={**expect_all(403, WHOLE_CLINIC_STAFF), **expect_all(404, CLINICIANS_OFF_TEAM), ANONYMOUS: 302},
+    ),
+    Row(
+        route="workspace/appointments/<int:pk>/procedure-record/",
+        method="POST",
+        url=lambda w: f"/workspace/appointments/{_recorded_appointment(w)}/procedure-record/",
+        label="workspace procedure record (new version)",
+        data={"relief_percent": "55", "complications_shown": "1", "complications": ["dural_puncture"]},
+        unchanged=_record_versions,
     ),
     Row(
         route="workspace/plans/<int:pk>/notes/",

@@ -7,7 +7,7 @@ from core.errors import ValidationFailed
 
 
 def test_instruments_have_their_published_item_counts():
-    assert {code: len(i.items) for code, i in INSTRUMENTS.items()} == {"NRS": 1, "PEG": 3, "ODI": 10, "PHQ-9": 9, "GAD-7": 7}
+    assert {code: len(i.items) for code, i in INSTRUMENTS.items()} == {"NRS": 1, "PEG": 3, "ODI": 10, "PHQ-9": 9, "GAD-7": 7, "DIARY": 13}
     assert all(item.max_value == 5 for item in INSTRUMENTS["ODI"].items)
     assert all(item.max_value == 3 for item in INSTRUMENTS["PHQ-9"].items + INSTRUMENTS["GAD-7"].items)
 
@@ -104,6 +104,15 @@ def test_invalid_answers_are_refused_with_field_messages(questionnaire, answers)
         ("NRS", 5, 4, ""),  # 1 point, 20 %
         ("NRS", 3, 2, "improved"),  # 1 point but 33 %
         ("NRS", 4, 6, "worsened"),
+        ("NRS", 3, 4, "worsened"),  # +1 point but +33 % of the baseline: crosses the 30 % threshold
+        ("NRS", 4, 5, ""),  # +25 %: below it
+        ("NRS", 5, 6, ""),  # +20 %
+        ("NRS", 4, 3, ""),  # −25 %
+        ("NRS", 2, 3, "worsened"),  # +50 %
+        ("NRS", 0, 1, ""),  # no percentage from 0; one point is below 2
+        ("NRS", 0, 2, "worsened"),
+        ("PEG", 3, 4, "worsened"),
+        ("ODI", 30, 42, ""),  # +12 < 12.8
         ("PEG", Decimal("6.67"), Decimal("4.33"), "improved"),
         ("ODI", 40, 28, ""),  # 12 < 12.8
         ("ODI", 40, 26, "improved"),  # 14
@@ -117,3 +126,31 @@ def test_meaningful_change_thresholds(questionnaire, baseline, current, expected
 
 def test_zero_baseline_has_no_relative_improvement():
     assert not meaningful_improvement("NRS", baseline=Decimal(0), current=Decimal(0))
+
+
+@pytest.mark.parametrize(
+    "answers,relief",
+    [
+        ([8, 6, 3, 2, 1, 1, 2, 4, 6, 7, 8, None, None], 88),  # peak: (8 − 1) / 8
+        ([5, 5, None, None, None, None, None, None, None, None, None, None, 5], 0),
+        ([4, 6, 7, None, None, None, None, None, None, None, None, None, None], 0),  # worse after: 0 %, not negative
+        ([10, 0, None, None, None, None, None, None, None, None, None, None, None], 100),
+        ([6, 1, None, None, None, None, None, None, None, None, None, None, None], 83),  # 83.3
+    ],
+)
+def test_block_diary_scores_its_peak_relief(answers, relief):
+    assert score_answers("DIARY", answers).score == relief
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [None, 2, 2, None, None, None, None, None, None, None, None, None, None],  # no pain before the block
+        [0, 0, 0, None, None, None, None, None, None, None, None, None, None],  # nothing to relieve
+        [7] + [None] * 12,  # nothing after it
+    ],
+)
+def test_block_diary_without_a_baseline_or_a_reading_after_is_refused(answers):
+    with pytest.raises(ValidationFailed) as error:
+        score_answers("DIARY", answers)
+    assert error.value.field_errors["answers"]

@@ -94,11 +94,16 @@ def test_my_day_shows_checklist_confirmation_and_latest_scores(plan, working_ane
 
 
 def test_patient_page_shows_plan_chart_and_timeline(plan, working_anesthesiologist, esi):
-    fill(plan, working_anesthesiologist, esi, 3)
+    fill(plan, working_anesthesiologist, esi, 3)  # NRS 7, 6, 5 two months ago, then three procedures
     html = login(working_anesthesiologist.user).get(f"/workspace/patients/{plan.patient_id}/").content.decode()
     assert 'id="pain-chart"' in html and 'id="function-chart"' in html
     assert len(re.findall(r'<circle class="point', html)) == 9  # 3 NRS + 3 PEG + 3 ODI
-    assert 'class="point improved"' in html  # NRS 7 → 5 is a meaningful change
+    # Change is judged against the baseline (NRS 5, the last answer before the latest procedure),
+    # not the first answer (7): nothing after the procedures yet, so no marker.
+    assert 'class="point improved"' not in html and html.count('data-baseline="1"') == 3
+    questionnaire_response_create(patient=plan.patient, questionnaire="NRS", answers=[3])
+    html = login(working_anesthesiologist.user).get(f"/workspace/patients/{plan.patient_id}/").content.decode()
+    assert 'class="point improved"' in html  # NRS 5 → 3 after the procedure is a meaningful change
     assert 'class="procedure"' in html and "Inadvertent dural puncture" in html
     assert "Psychologist" in html and "Goal 0" in html
 
