@@ -30,7 +30,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view loads its start-up script as a file of its own, so no inline script (CSP);
     # a browser that is not signed in is sent to sign in rather than shown a bare 403.
-    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html")),
+        name="api-docs",
+    ),
     path("api/v1/", include(api_v1)),
     path("webhooks/", include("messaging.webhook_urls")),
     path("p/", include("messaging.link_urls")),

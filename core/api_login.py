@@ -58,6 +58,7 @@ class ApiLoginView(APIView):
             if refusal is not None:
                 return refusal
         instance, token = tokens.api_token_issue(user=user, by=user)
+        request._request.issues_api_token = True  # core.sessions: not a browser sign-in
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(LoginOutput({"token": token, "expiry": instance.expiry}).data)
 

@@ -37,8 +37,8 @@ _NOT_STAFF_PAGES = ("/static/", "/healthz", "/p/", "/q/", "/calendar/", "/webhoo
 def on_sign_in(sender, request, user, **kwargs) -> None:
     """user_logged_in receiver: start the session's clocks and its second-factor state."""
     session = getattr(request, "session", None)
-    if session is None or "_auth_user_id" not in session:  # a token sign-in (the API's): no session of its own
-        return
+    if session is None or "_auth_user_id" not in session or getattr(request, "issues_api_token", False):
+        return  # a token sign-in (core.api_login) starts no session and leaves the browser's alone
     now = int(time.time())
     session[SIGNED_IN_AT] = now
     session[LAST_SEEN_AT] = now
