@@ -163,12 +163,12 @@ LOGIN_REDIRECT_URL = "/workspace/"
 
 # Throttling (django-axes): 5 wrong passwords for one username from one IP lock that pair for
 # 15 minutes; others (the same user elsewhere, others from this IP) are not locked out with it.
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)  # the lockout page says 15 minutes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_VERBOSE = False  # axes' own log lines carry the username; ours carry ids only
+AXES_VERBOSE = False  # no start-up banner; axes masks usernames and addresses in its log lines (AXES_SENSITIVE_PARAMETERS)
 # The client address is REMOTE_ADDR (axes' default): a forwarded-for header can be forged.
 
 # Second factor (django-otp, TOTP): required for superusers and clinic admins, optional for other
