@@ -5,6 +5,7 @@ for a code. Kept free of view imports: REST_FRAMEWORK's settings import this mod
 
 from __future__ import annotations
 
+from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 
@@ -21,6 +22,12 @@ class VerifiedSessionAuthentication(SessionAuthentication):
         if two_factor.session_state(request._request) == two_factor.PENDING:
             return None
         return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI description of it: Django's session cookie, as for the class it narrows."""
+
+    target_class = "core.api_auth.VerifiedSessionAuthentication"
 
 
 class IsStaff(BasePermission):
