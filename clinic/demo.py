@@ -28,6 +28,7 @@ from clinic.models import (
 )
 from clinic.roles import ON_CALL, PROVIDER
 from clinic.validators import luhn_ok
+from core import two_factor
 
 DISCIPLINES = [
     ("interventional-pain", "Interventional pain (anesthesiology)", True),
@@ -202,6 +203,9 @@ def seed(*, out=print) -> None:
             user.set_password(DEMO_PASSWORD)
             user.save()
             user.groups.add(groups[role])
+        if two_factor.second_factor_required(user):
+            # A newcomer signs in at once with the code `make run` prints; never in production.
+            two_factor.development_code_device_ensure(user=user)
     for index, (username, first, last, creds, discipline) in enumerate(PROVIDERS):
         user, created = User.objects.get_or_create(
             username=username, defaults={"is_staff": True, "first_name": first, "last_name": last, "email": f"{username}@clinic.example"}

@@ -94,8 +94,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.override_payer_rule",
         *_crud("auth", "user"),
         *_crud("auth", "group", "v"),
-        # No API token permissions: a token minted in the admin for a provider is a way to read
-        # charts as that provider. Tokens are a superuser matter until proper token management.
+        # Locked-out sign-ins (django-axes): deleting the attempt unlocks that username + address.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
+        # No API token permissions (knox): a token minted in the admin for a provider is a way to
+        # read charts as that provider. A superuser issues tokens for others; staff get their own
+        # from POST /api/v1/auth/login/.
     ],
     # The on-call rota: membership only (crisis alerts, a look at open STAT tasks, through
     # careplans.policy); its members' permissions come from their clinical role.

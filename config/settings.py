@@ -8,6 +8,7 @@ and tests) a private PostgreSQL and Redis are started from pip wheels (config/em
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -42,9 +43,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_celery_beat",
     "phonenumber_field",
     "core",
@@ -65,8 +70,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.sessions.SessionLimitsMiddleware",
+    "core.sessions.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during authentication into the page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -137,14 +148,39 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "clinic")
 
 # --- Auth -----------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username+IP pair is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/workspace/"
+
+# Throttling (django-axes): 5 wrong passwords for one username from one IP lock that pair for
+# 15 minutes; others (the same user elsewhere, others from this IP) are not locked out with it.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)  # the lockout page says 15 minutes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no start-up banner; axes masks usernames and addresses in its log lines (AXES_SENSITIVE_PARAMETERS)
+# The client address is REMOTE_ADDR (axes' default): a forwarded-for header can be forged.
+
+# Second factor (django-otp, TOTP): required for superusers and clinic admins, optional for other
+# staff (they may enrol at /account/two-factor/), required for everyone when REQUIRE_2FA=true.
+REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
+
+# Sessions: signed out after SESSION_IDLE_SECONDS without a request and SESSION_MAX_AGE_SECONDS
+# after signing in, whatever the activity (core/sessions.py).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 900)
+SESSION_MAX_AGE_SECONDS = env_int("SESSION_MAX_AGE_SECONDS", 43200)
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_SECONDS
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -169,8 +205,8 @@ STORAGES = {
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "knox.auth.TokenAuthentication",
+        "core.api_auth.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
@@ -183,6 +219,20 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Pain clinic scheduling and care coordination API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its Swagger page describe the clinic's API to its staff and integrators,
+    # not to the internet: signed-in staff (session) or a token holder only.
+    "SERVE_PERMISSIONS": ["core.api_auth.IsStaff"],
+    # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# API tokens (django-rest-knox): stored as SHA-512 digests, shown once, expiring, revocable.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90)
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": False,  # a stolen token must die on schedule, however busy it is
+    "AUTH_HEADER_PREFIX": "Token",
 }
 
 # --- Email and SMS --------------------------------------------------------------------------
@@ -241,6 +291,7 @@ CRISIS_ESCALATE_MINUTES = env_int("CRISIS_ESCALATE_MINUTES", 15)
 CLINIC_SHORT_NAME = env_str("CLINIC_SHORT_NAME", CLINIC_NAME)
 if not 0 < len(CLINIC_SHORT_NAME) <= 24:
     raise ConfigError(f"CLINIC_SHORT_NAME must be 1-24 characters (the name in texts), got {len(CLINIC_SHORT_NAME)}; set it explicitly")
+OTP_TOTP_ISSUER = CLINIC_NAME  # the name authenticator apps show beside the code
 QUIET_HOURS_START = env_str("QUIET_HOURS_START", "08:00")  # patient-local HH:MM: messages go out from here…
 QUIET_HOURS_END = env_str("QUIET_HOURS_END", "21:00")  # …until here (FCC healthcare exemption); start == end turns quiet hours off
 SMS_MAX_PER_DAY = env_int("SMS_MAX_PER_DAY", 1)  # per patient and local day, urgent messages excepted
@@ -258,6 +309,24 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and style sheets from our own origin only, no
+# inline script anywhere. Style *attributes* stay allowed (style-src-attr): the day sheet and the
+# charts place blocks and colours with them; an attribute cannot run script or select elements.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -41,3 +41,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+from core import admin_sign_in  # noqa: E402, F401 - registers the API token and TOTP device admins

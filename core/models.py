@@ -28,3 +28,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} {self.object_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# The development-only second-factor device lives in its own module; Django finds models here.
+from core.devices import DevelopmentCodeDevice  # noqa: E402, F401

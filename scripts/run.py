@@ -94,13 +94,15 @@ def main() -> int:
         for command in commands.values():
             processes.append(subprocess.Popen(command, cwd=ROOT))
         if wait_healthy():
-            from clinic.demo_logins import DEMO_PASSWORD, DEMO_USERS
+            from clinic.demo_logins import DEMO_OTP_CODE, DEMO_PASSWORD, DEMO_USERS
 
             print("\n" + "=" * 64)
             print(f"Clinic running at http://{HOST}:{PORT}/admin/  (API docs: /api/docs/, workspace: /workspace/)")
             print("Demo logins (username / password):")
             for username, role in DEMO_USERS.items():
                 print(f"  {username:<12} / {DEMO_PASSWORD}   ({role})")
+            if os.environ.get("APP_ENV", "development") != "production":
+                print(f"Two-factor code for `admin` (development only; none exists in production): {DEMO_OTP_CODE}")
             print("Press Ctrl-C to stop everything.")
             print("=" * 64 + "\n", flush=True)
         else:

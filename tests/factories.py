@@ -8,11 +8,14 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.demo import make_npi
 from clinic.medications import medications_apply
 from clinic.models import AnticoagulantDrug, Discipline, Equipment, Location, Patient, Payer, Provider, Room, RoomKind
 from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER
+from core import two_factor
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -244,4 +247,13 @@ def sign_in(client, user):
     needs a signed-in browser session calls this, never client.force_login directly, so the one
     place that knows what a complete sign-in is (a second factor where one is required) is here."""
     client.force_login(user)
+    session = client.session
+    if session.get(two_factor.SESSION_KEY) == two_factor.PENDING:
+        # What the code page does after a right code: this user's TOTP device accepted one.
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+            user=user, name="Test authenticator", confirmed=True
+        )
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session[two_factor.SESSION_KEY] = two_factor.VERIFIED
+        session.save()
     return client

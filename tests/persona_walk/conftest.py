@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from careplans.models import (
     Activity,
@@ -268,7 +269,11 @@ def build_world() -> World:
         LogEntry.objects.log_actions(
             user_id=on_team.user.pk, queryset=[obj], action_flag=CHANGE, change_message="Changed.", single_object=True
         )
-    token = Token.objects.create(user=front_desk)
+    token, _ = AuthToken.objects.create(user=front_desk)
+    attempt = AccessAttempt.objects.create(
+        username="walk-locked", ip_address="10.0.0.9", user_agent="walk", get_data="", post_data="", http_accept="*/*",
+        path_info="/admin/login/", failures_since_start=5, attempt_time=now,
+    )  # fmt: skip
     audit = audit_record(user=on_team.user, action="view", obj=plan, patient_ids=[patient.pk], reason="open urgent task (alert access)")
 
     users = {
@@ -287,7 +292,7 @@ def build_world() -> World:
         WaitlistEntry: waitlist, AppointmentSeries: series, AppointmentBundle: bundle, Message: message,
         InboundSms: inbound, ConsentEvent: consent, CalendarFeed: feed, AvailabilityException: exception,
         ClinicClosure: closure, PeriodicTask: periodic, IntervalSchedule: interval, ClockedSchedule: clocked,
-        CrontabSchedule: crontab, SolarSchedule: solar, type(token): token, get_user_model(): on_team.user,
+        CrontabSchedule: crontab, SolarSchedule: solar, type(token): token, AccessAttempt: attempt, get_user_model(): on_team.user,
         Group: Group.objects.get(name=FRONT_DESK), AuditEvent: audit, type(patient): patient, type(on_team): on_team,
         type(location): location, type(consult_room): consult_room, type(consult): consult, type(pain): pain,
         ProtocolStep: ProtocolStep.objects.order_by("pk").first(), Protocol: Protocol.objects.order_by("pk").first(),
