@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "scheduling",
     "messaging",
     "careplans",
+    "pgtrigger",
+    "pghistory",
+    "history",
 ]
 
 # core.access rules on the patients of this model (like AUTH_USER_MODEL, named, not imported).
@@ -64,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.AuditTrailMiddleware",
+    "history.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,6 +149,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/workspace/"
+
+# --- Audit trail and field history (core/audit.py, history/) --------------------------------
+# HIPAA keeps documentation six years (45 CFR 164.316(b)(2)); audit_prune deletes older rows.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)
+# Reads write no field history; tagging every SELECT with the request's context would cost
+# them for nothing.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en"

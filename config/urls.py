@@ -7,6 +7,7 @@ from core.views import healthz
 from scheduling.views import provider_feed
 
 api_v1 = [
+    path("", include("core.api_urls")),
     path("", include("clinic.api_urls")),
     path("", include("messaging.api_urls")),
     path("", include("careplans.api_urls")),

@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token, TokenProxy
 
 from careplans.models import CarePlan
 from core.models import AuditEvent
-from tests.persona_walk.registry import Row, admin_app_index_row, admin_model_rows
+from tests.persona_walk.registry import ANONYMOUS, CLINIC_ADMIN, Row, admin_app_index_row, admin_model_rows, expect_all
 
 User = get_user_model()
 
@@ -59,4 +59,14 @@ ADMIN = [
     *admin_model_rows(AuditEvent, _obj(AuditEvent)),
 ]
 
-ROWS = [*SITE, *ADMIN]
+# The audit trail: the clinic admin's (and superusers'); every other role is refused outright.
+API = [
+    Row(
+        route="api/v1/audit-events/",
+        operation="GET /api/v1/audit-events/",
+        url=lambda world: f"/api/v1/audit-events/?patient={world.patient.pk}",
+        expect=expect_all(403, **{CLINIC_ADMIN: 200, ANONYMOUS: 401}),
+    ),
+]
+
+ROWS = [*SITE, *ADMIN, *API]
