@@ -225,6 +225,8 @@ def record_alert_looks(user, *, patient_ids, kind: Kind, now: datetime | None = 
     ids = {int(pk) for pk in patient_ids if pk is not None}
     if not ids or not any(g.recorded for g in _grants.values()) or user.is_superuser or sees_whole_clinic(user, kind):
         return False
+    if not may_ever(user, kind):  # the front desk on a patient page saw no clinical data at all
+        return False
     ordinary = set(patients(user, kind, now=now, recorded=False).filter(pk__in=ids).values_list("pk", flat=True))
     alert_only = ids - ordinary
     if not alert_only:
