@@ -22,7 +22,9 @@ def trail(anesthesiologist, front_desk_user):
     now = timezone.now()
     return {
         "list": audit_record(user=front_desk_user, action="view", patient_ids=[first.pk, second.pk], now=now - datetime.timedelta(days=3)),
-        "glass": audit_record(user=anesthesiologist.user, action="break-glass", obj=second, patient_ids=[second.pk], reason="crash", now=now),
+        "glass": audit_record(
+            user=anesthesiologist.user, action="break-glass", obj=second, patient_ids=[second.pk], reason="crash", now=now
+        ),
         "first": first,
         "second": second,
     }
@@ -38,7 +40,12 @@ def test_the_clinic_admin_reads_every_row_with_the_contract_fields(clinic_admin_
     assert [row["id"] for row in body["results"]] == [trail["glass"].pk, trail["list"].pk]
     row = body["results"][0]
     assert set(row) == FIELDS
-    assert (row["action"], row["object_type"], row["patients"], row["reason"]) == ("break-glass", "clinic.patient", [trail["second"].pk], "crash")
+    assert (row["action"], row["object_type"], row["patients"], row["reason"]) == (
+        "break-glass",
+        "clinic.patient",
+        [trail["second"].pk],
+        "crash",
+    )
 
 
 def test_filters_match_rows_naming_several_patients_and_combine(clinic_admin_user, anesthesiologist, front_desk_user, api_for, trail):
