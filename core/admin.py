@@ -56,6 +56,12 @@ class StaffFilter(admin.RelatedFieldListFilter):
         return field.get_choices(include_blank=False, ordering=("username",), limit_choices_to={"is_staff": True})
 
 
+class DateFilter(admin.DateFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "date"
+
+
 class ActionFilter(admin.SimpleListFilter):
     """The known actions, without a DISTINCT over the whole trail."""
 
@@ -99,7 +105,7 @@ def _rows_csv(rows):
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["at", "user", "action", "object_type", "object_id", "patients", "ip", "reason", "request_id"]
-    list_filter = [("user", StaffFilter), PatientIdFilter, ActionFilter, ("at", admin.DateFieldListFilter)]
+    list_filter = [("user", StaffFilter), PatientIdFilter, ActionFilter, ("at", DateFilter)]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "=request_id"]
     date_hierarchy = "at"

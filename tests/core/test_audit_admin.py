@@ -86,3 +86,24 @@ def test_a_provider_does_not_see_the_trail(anesthesiologist, trail):
     assert client.get(CHANGELIST).status_code == 403
     assert client.get(reverse("admin:core_auditevent_change", args=[looked.pk])).status_code == 403
     assert "core/auditevent" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_patient_filter_finds_rows_naming_several_patients(clinic_admin_user, trail):
+    looked, exported = trail
+    patient = looked.patients[0]
+    several = audit_record(user=None, action="view", patient_ids=[patient, patient + 1000])
+    client = login(clinic_admin_user)
+    found = {e.pk for e in client.get(CHANGELIST, {"patient": patient}).context["cl"].result_list}
+    assert found == {looked.pk, exported.pk, several.pk}
+    assert not client.get(CHANGELIST, {"patient": "x1"}).context["cl"].result_list
+
+
+def test_the_csv_export_is_itself_audited(clinic_admin_user, trail):
+    looked, exported = trail
+    client = login(clinic_admin_user)
+    response = client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [looked.pk, exported.pk]})
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "id,at,user,action,object_type,object_id,patients,ip,user_agent,reason,request_id" and len(lines) == 3
+    row = AuditEvent.objects.get(action="export", user=clinic_admin_user)
+    assert row.patients == looked.patients and row.reason == "audit trail CSV export (2 rows)" and row.ip == "127.0.0.1"
