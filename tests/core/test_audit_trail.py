@@ -84,6 +84,8 @@ def test_an_admin_change_page_and_list_are_looks(front_desk_user):
     assert client.get(reverse("admin:clinic_patient_changelist")).status_code == 200
     rows = list(looks().order_by("id").values_list("object_type", "object_id", "patients"))
     assert rows == [("clinic.patient", str(patients[0].pk), [patients[0].pk]), ("clinic.patient", "", sorted(p.pk for p in patients))]
+    # The front desk saw no clinical data: none of these is an "alert look" (it used to be one).
+    assert not AuditEvent.objects.exclude(reason="").exists()
 
 
 def test_a_change_through_the_workspace_is_one_change_row(anesthesiologist):
