@@ -31,7 +31,7 @@ from careplans.models import (
 )
 from careplans.policy import queues_for_user
 from clinic.models import Patient
-from core import access
+from core import access, audit
 from core.access import Action, Kind
 from core.errors import NotFound, PermissionDenied
 from core.roles import CLINIC_ADMIN, FRONT_DESK, user_roles
@@ -108,9 +108,11 @@ def careplans_for_user(*, user, patient_id: int | None = None) -> QuerySet[CareP
 
 def careplan_get_for_user(*, user, pk: int) -> CarePlan:
     try:
-        return careplans_for_user(user=user).get(pk=pk)
+        plan = careplans_for_user(user=user).get(pk=pk)
     except (CarePlan.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such care plan, or not one of yours.") from None
+    audit.looked_at([plan.patient_id], user=user, obj=plan)
+    return plan
 
 
 def clinical_patient_get_for_user(*, user, pk) -> Patient:
@@ -197,9 +199,11 @@ def tasks_for_user(
 
 def task_get_for_user(*, user, pk) -> Task:
     try:
-        return task_queryset_for_user(user=user).select_related("patient").get(pk=pk)
+        task = task_queryset_for_user(user=user).select_related("patient").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such task, or not one you can see.") from None
+    audit.looked_at([task.patient_id], user=user, obj=task)
+    return task
 
 
 # --- checklists, scores -----------------------------------------------------------------------

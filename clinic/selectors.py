@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from clinic.models import Patient
-from core import access
+from core import access, audit
 from core.access import Kind
 from core.errors import NotFound
 
@@ -34,6 +34,8 @@ def patient_search(*, user, text: str) -> QuerySet[Patient]:
 
 def patient_get_for_user(*, user, pk: int, kind: Kind = Kind.DEMOGRAPHICS) -> Patient:
     try:
-        return patient_queryset_for_user(user=user, kind=kind).get(pk=pk)
+        patient = patient_queryset_for_user(user=user, kind=kind).get(pk=pk)
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such patient, or not one of yours.") from None
+    audit.looked_at([patient.pk], user=user, obj=patient)
+    return patient

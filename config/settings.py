@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "scheduling",
     "messaging",
     "careplans",
+    "pgtrigger",
+    "pghistory",
+    "history",
 ]
 
 # core.access rules on the patients of this model (like AUTH_USER_MODEL, named, not imported).
@@ -71,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "core.middleware.AuditTrailMiddleware",
+    "history.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.sessions.SessionLimitsMiddleware",
     "core.sessions.SecondFactorMiddleware",
@@ -181,6 +186,12 @@ REQUIRE_2FA = env_bool("REQUIRE_2FA", False)
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 900)
 SESSION_MAX_AGE_SECONDS = env_int("SESSION_MAX_AGE_SECONDS", 43200)
 SESSION_COOKIE_AGE = SESSION_MAX_AGE_SECONDS
+# --- Audit trail and field history (core/audit.py, history/) --------------------------------
+# HIPAA keeps documentation six years (45 CFR 164.316(b)(2)); audit_prune deletes older rows.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)
+# Reads write no field history; tagging every SELECT with the request's context would cost
+# them for nothing.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en"

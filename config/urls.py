@@ -12,6 +12,7 @@ api_v1 = [
     path("auth/login/", ApiLoginView.as_view(), name="api-login"),
     path("auth/logout/", ApiLogoutView.as_view(), name="api-logout"),
     path("auth/logoutall/", ApiLogoutAllView.as_view(), name="api-logout-all"),
+    path("", include("core.api_urls")),
     path("", include("clinic.api_urls")),
     path("", include("messaging.api_urls")),
     path("", include("careplans.api_urls")),

@@ -46,6 +46,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from core import audit
 from core.audit import audit_record
 from core.errors import NotFound, PermissionDenied
 from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER, user_roles
@@ -204,7 +205,9 @@ def require(user, action: Action, *, patient, kind: Kind, now: datetime | None =
             raise PermissionDenied("An open urgent task or a break-glass lets you look at this record, not change it.")
         raise NotFound("No such patient, or not one of yours.")
     if action == Action.VIEW:
-        record_if_only_granted_by_alert(user, patient=patient, kind=kind, now=now, obj=record_object)
+        # Every look is noted; one that only an open urgent task allows also says so.
+        if not record_if_only_granted_by_alert(user, patient=patient, kind=kind, now=now, obj=record_object):
+            audit.looked_at([getattr(patient, "pk", patient)], user=user, obj=record_object)
 
 
 def require_change(by, *, patient, kind: Kind, now: datetime | None = None) -> None:
@@ -229,6 +232,8 @@ def record_alert_looks(user, *, patient_ids, kind: Kind, now: datetime | None = 
     if not ids or not any(g.recorded for g in _grants.values()) or user.is_superuser or sees_whole_clinic(user, kind):
         return False
     now = now or timezone.now()
+    if not may_ever(user, kind):  # the front desk on a patient page saw no clinical data at all
+        return False
     ordinary = set(patients(user, kind, now=now, recorded=False).filter(pk__in=ids).values_list("pk", flat=True))
     recorded_only = ids - ordinary
     if not recorded_only:
@@ -269,9 +274,33 @@ def patient_of(obj) -> int | None:
         return None
     if not rule.patient_path:
         return obj.pk
+    *hops, last = rule.patient_path.split("__")
     value = obj
-    for part in rule.patient_path.split("__"):
+    for part in hops:
         value = getattr(value, part, None)
         if value is None:
             return None
-    return getattr(value, "pk", value)
+    # The last hop reads the foreign key's id column: no query for the patient row itself.
+    return getattr(value, f"{last}_id", None) or getattr(getattr(value, last, None), "pk", None)
+
+
+def patients_of(rows) -> set[int]:
+    """The patient ids of rows of one protected model, read from the loaded rows when the path is
+    one foreign key (no query), otherwise in one query over their primary keys."""
+    rows = list(rows)
+    if not rows:
+        return set()
+    model = type(rows[0])
+    rule = protected(model)
+    if rule is None:
+        return set()
+    if "__" not in rule.patient_path:
+        return {pk for pk in (patient_of(row) for row in rows) if pk is not None}
+    return set(model._default_manager.filter(pk__in=[row.pk for row in rows]).values_list(rule.patient_path, flat=True)) - {None}
+
+
+def looked_at_rows(rows, *, user=None) -> None:
+    """A list of protected rows was shown: one audit note naming all their patients."""
+    rows = list(rows)
+    if rows:
+        audit.looked_at(patients_of(rows), user=user, model=type(rows[0]))

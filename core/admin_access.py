@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from core import access
+from core import access, audit
 from core.access import Kind
 from core.admin_utils import report_domain_error
 from core.errors import DomainError
@@ -73,6 +73,7 @@ class PolicyScopedMixin:
         obj = super().get_object(request, object_id, from_field)
         if obj is not None and (patient := access.patient_of(obj)) is not None and request.method == "GET":
             access.record_if_only_granted_by_alert(request.user, patient=patient, kind=Kind.CLINICAL, obj=obj)
+            audit.looked_at([patient], user=request.user, obj=obj)
         return obj
 
     def _is_clinical_path(self, path: str) -> bool:
@@ -90,16 +91,16 @@ class PolicyAdmin(PolicyScopedMixin, admin.ModelAdmin):
         return super().lookup_allowed(lookup, value, request)
 
     def changelist_view(self, request, extra_context=None):
-        """A list page that shows rows of patients the user sees only through an open urgent
-        task writes one audit row naming them (two queries, whatever the page size)."""
+        """A list page is a look at every patient on it: one audit note naming them all, and
+        those the user sees only through an open urgent task named again with that reason
+        (at most two queries, whatever the page size; one audit INSERT for the request)."""
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
-        rule = access.protected(self.model)
-        if changelist is not None and rule is not None and access.may_ever(request.user, Kind.CLINICAL):
-            shown = [row.pk for row in changelist.result_list]
-            path = rule.patient_path or "pk"
-            patient_ids = set(self.model._default_manager.filter(pk__in=shown).values_list(path, flat=True)) if shown else set()
-            access.record_alert_looks(request.user, patient_ids=patient_ids, kind=Kind.CLINICAL)
+        if changelist is not None and access.protected(self.model) is not None:
+            patient_ids = access.patients_of(changelist.result_list)
+            audit.looked_at(patient_ids, user=request.user, model=self.model)
+            if access.may_ever(request.user, Kind.CLINICAL):
+                access.record_alert_looks(request.user, patient_ids=patient_ids, kind=Kind.CLINICAL)
         return response
 
     def construct_change_message(self, request, form, formsets, add=False):

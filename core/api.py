@@ -12,6 +12,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core import access
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,14 @@ log = logging.getLogger(__name__)
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """Every paginated list of patient data is a look at the patients on the page: one
+        audit note naming them all (core.audit writes one row for the request)."""
+        page = super().paginate_queryset(queryset, request, view)
+        if page and access.protected(type(page[0])) is not None:
+            access.looked_at_rows(page, user=request.user)
+        return page
 
 
 def exception_handler(exc, context):

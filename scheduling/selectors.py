@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from core import access
+from core import access, audit
 from core.access import Kind
 from core.errors import NotFound
 from scheduling.models import Appointment, WaitlistEntry
@@ -21,9 +21,11 @@ def appointment_queryset_for_user(*, user) -> QuerySet[Appointment]:
 
 def appointment_get_for_user(*, user, pk: int) -> Appointment:
     try:
-        return appointment_queryset_for_user(user=user).get(pk=pk)
+        appointment = appointment_queryset_for_user(user=user).get(pk=pk)
     except (Appointment.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such appointment, or not one you may see.") from None
+    audit.looked_at([appointment.patient_id], user=user, obj=appointment)
+    return appointment
 
 
 def appointment_list(
@@ -61,4 +63,5 @@ def waitlist_entry_get_for_user(*, user, pk: int) -> WaitlistEntry:
     entry = waitlist_queryset_for_user(user=user).filter(pk=pk).first()
     if entry is None:
         raise NotFound("No such waitlist entry, or not one you may see.")
+    audit.looked_at([entry.patient_id], user=user, obj=entry)
     return entry

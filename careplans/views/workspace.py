@@ -47,7 +47,7 @@ from careplans.views.break_glass import refusal_page
 from careplans.views.zones import workspace_zone
 from clinic.medications import medications_current
 from clinic.models import Provider
-from core import access
+from core import access, audit
 from core.access import Action, Kind
 from core.errors import DomainError, NotFound, PermissionDenied
 from scheduling.models import AppointmentStatus
@@ -91,7 +91,8 @@ def my_day_view(request):
     except ValueError:
         day = timezone.localdate(timezone.now(), zone)
     appointments = my_day(user=request.user, day=day, zone=zone)
-    open_tasks = tasks_for_user(user=request.user, status="open", scope="mine").order_by("due", "id")[:10]
+    open_tasks = list(tasks_for_user(user=request.user, status="open", scope="mine").order_by("due", "id")[:10])
+    audit.looked_at([a.patient_id for a in appointments] + [t.patient_id for t in open_tasks], user=request.user)
     return render(
         request,
         "workspace/my_day.html",
@@ -99,7 +100,7 @@ def my_day_view(request):
             "day": day,
             "zone": zone,
             "appointments": appointments,
-            "tasks": list(open_tasks),
+            "tasks": open_tasks,
             "now": timezone.now(),
             "instruments": ["NRS", "PEG", "ODI"],
             "section": "day",
@@ -121,6 +122,7 @@ def my_tasks_view(request):
     scope = scope if scope in ("mine", "all") else "mine"
     qs = tasks_for_user(user=request.user, status=status, priority=priority, scope="mine" if scope == "mine" else "")
     tasks = list(qs.order_by("due", "id")[:TASK_PAGE_ROWS])
+    access.looked_at_rows(tasks, user=request.user)
     providers = list(Provider.objects.filter(active=True).select_related("discipline").order_by("last_name", "first_name"))
     return render(
         request,

@@ -15,7 +15,7 @@ from knox.models import AuthToken
 
 from careplans.models import CarePlan
 from core.models import AuditEvent
-from tests.persona_walk.registry import Row, admin_app_index_row, admin_model_rows
+from tests.persona_walk.registry import ANONYMOUS, CLINIC_ADMIN, Row, admin_app_index_row, admin_model_rows, expect_all
 
 User = get_user_model()
 
@@ -100,4 +100,14 @@ ADMIN = [
     *admin_model_rows(AuditEvent, _obj(AuditEvent)),
 ]
 
-ROWS = [*SITE, *API, *ADMIN]
+# The audit trail: the clinic admin's (and superusers'); every other role is refused outright.
+AUDIT_API = [
+    Row(
+        route="api/v1/audit-events/",
+        operation="GET /api/v1/audit-events/",
+        url=lambda world: f"/api/v1/audit-events/?patient={world.patient.pk}",
+        expect=expect_all(403, **{CLINIC_ADMIN: 200, ANONYMOUS: 401}),
+    ),
+]
+
+ROWS = [*SITE, *API, *ADMIN, *AUDIT_API]

@@ -32,6 +32,8 @@ S = AppointmentStatus
 NON_CLINICAL = (Kind.DEMOGRAPHICS, Kind.SCHEDULING, Kind.MESSAGES)
 NOW = timezone.now().replace(microsecond=0)
 
+ALERT_REASON = "open urgent task (alert access)"
+
 
 def appointment(patient, provider, *, days: float, status=S.BOOKED, procedure=False):
     start = NOW + datetime.timedelta(days=days)
@@ -249,7 +251,8 @@ def test_a_look_through_the_care_team_is_not_an_alert_look(doctor):
     on_team(patient, provider=doctor)
     task = task_create(title="Crisis answer", patient=patient, assignee_provider=doctor, priority="urgent", now=NOW)
     access.require(doctor.user, Action.VIEW, patient=patient, kind=Kind.CLINICAL, now=NOW, record_object=task)
-    assert not AuditEvent.objects.exists()
+    # Recorded as every look is (issue 9), without the alert reason.
+    assert list(AuditEvent.objects.values_list("action", "patients", "reason")) == [("view", [patient.pk], "")]
 
 
 # --- nobody ----------------------------------------------------------------------------------
@@ -288,10 +291,11 @@ def test_alert_only_looks_are_recorded_in_the_api_and_the_admin_as_in_the_worksp
     task_create(title="Crisis answer", patient=patient, assignee_provider=doctor, priority="urgent")
     body = api_for(doctor.user).get(f"/api/v1/careplans/?patient={patient.pk}").json()
     assert [row["title"] for row in body["results"]] == ["Plan seen through an alert"]
-    assert list(AuditEvent.objects.values_list("user", "patients")) == [(doctor.user.pk, [patient.pk])]
+    alert_looks = AuditEvent.objects.filter(reason=ALERT_REASON)
+    assert list(alert_looks.values_list("user", "patients")) == [(doctor.user.pk, [patient.pk])]
     sign_in(client, doctor.user)
     assert client.get(f"/admin/careplans/careplan/{plan.pk}/change/").status_code == 200
-    assert AuditEvent.objects.filter(user=doctor.user, object_type="careplans.careplan", object_id=str(plan.pk)).count() == 1
+    assert alert_looks.filter(user=doctor.user, object_type="careplans.careplan", object_id=str(plan.pk)).count() == 1
 
 
 def test_a_list_of_many_alert_only_patients_writes_one_row_naming_them_all(doctor, api_for):
@@ -303,7 +307,11 @@ def test_a_list_of_many_alert_only_patients_writes_one_row_naming_them_all(docto
     CarePlanFactory(patient=mine)
     on_team(mine, provider=doctor)
     assert api_for(doctor.user).get("/api/v1/careplans/").status_code == 200
-    assert list(AuditEvent.objects.values_list("patients", flat=True)) == [sorted(p.pk for p in alerted)]
+    assert list(AuditEvent.objects.filter(reason=ALERT_REASON).values_list("patients", flat=True)) == [sorted(p.pk for p in alerted)]
+    # ...and the request's one view row names every patient the page showed.
+    assert list(AuditEvent.objects.exclude(reason=ALERT_REASON).values_list("action", "patients")) == [
+        ("view", sorted(p.pk for p in [*alerted, mine]))
+    ]
 
 
 def test_a_clinic_admin_who_is_also_a_provider_cannot_filter_the_whole_clinic_by_clinical_facts(doctor, client):

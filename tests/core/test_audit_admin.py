@@ -40,11 +40,13 @@ def trail(anesthesiologist):
 def test_clinic_admin_and_superuser_read_the_trail_filtered_and_searched(request, persona, trail, anesthesiologist):
     looked, exported = trail
     client = login(request.getfixturevalue(persona))
-    assert {e.pk for e in client.get(CHANGELIST).context["cl"].result_list} == {looked.pk, exported.pk}
+    # (signing in wrote a "login" row of its own)
+    assert {e.pk for e in client.get(CHANGELIST).context["cl"].result_list if e.action != "login"} == {looked.pk, exported.pk}
     assert [e.pk for e in client.get(CHANGELIST, {"action": "export"}).context["cl"].result_list] == [exported.pk]
     assert [e.pk for e in client.get(CHANGELIST, {"q": anesthesiologist.user.username}).context["cl"].result_list] == [looked.pk]
     since = (timezone.now() - datetime.timedelta(days=7)).isoformat()
-    assert [e.pk for e in client.get(CHANGELIST, {"at__gte": since}).context["cl"].result_list] == [looked.pk]
+    recent = client.get(CHANGELIST, {"at__gte": since}).context["cl"].result_list
+    assert [e.pk for e in recent if e.action != "login"] == [looked.pk]
     assert client.get(reverse("admin:core_auditevent_change", args=[looked.pk])).status_code == 200
     assert "/admin/core/auditevent/" in client.get(reverse("admin:index")).content.decode()
 
@@ -58,8 +60,12 @@ def test_nobody_adds_changes_or_deletes_audit_rows(request, persona, trail):
     assert client.post(reverse("admin:core_auditevent_change", args=[looked.pk]), {"action": "nothing"}).status_code == 403
     assert client.post(reverse("admin:core_auditevent_delete", args=[looked.pk]), {"post": "yes"}).status_code == 403
     bulk = client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [looked.pk], "post": "yes"})
-    assert bulk.status_code == 200 and bulk.context["action_form"] is None  # no action is offered; nothing is deleted
-    assert AuditEvent.objects.filter(pk=looked.pk, action="view").exists() and AuditEvent.objects.count() == 2
+    # The only action offered is the (audited) CSV export; delete_selected is refused, nothing is deleted.
+    assert bulk.status_code == 302
+    offered = client.get(CHANGELIST).context["action_form"].fields["action"].choices
+    assert [name for name, _ in offered] == ["", "export_csv"]
+    assert AuditEvent.objects.filter(pk=looked.pk, action="view").exists()
+    assert not AuditEvent.objects.filter(action__in=["view", "export"]).exclude(pk__in=[r.pk for r in trail]).exists()
 
 
 @pytest.mark.parametrize("persona", ["front_desk_user", "coordinator_user"])
@@ -80,3 +86,24 @@ def test_a_provider_does_not_see_the_trail(anesthesiologist, trail):
     assert client.get(CHANGELIST).status_code == 403
     assert client.get(reverse("admin:core_auditevent_change", args=[looked.pk])).status_code == 403
     assert "core/auditevent" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_patient_filter_finds_rows_naming_several_patients(clinic_admin_user, trail):
+    looked, exported = trail
+    patient = looked.patients[0]
+    several = audit_record(user=None, action="view", patient_ids=[patient, patient + 1000])
+    client = login(clinic_admin_user)
+    found = {e.pk for e in client.get(CHANGELIST, {"patient": patient}).context["cl"].result_list}
+    assert found == {looked.pk, exported.pk, several.pk}
+    assert not client.get(CHANGELIST, {"patient": "x1"}).context["cl"].result_list
+
+
+def test_the_csv_export_is_itself_audited(clinic_admin_user, trail):
+    looked, exported = trail
+    client = login(clinic_admin_user)
+    response = client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [looked.pk, exported.pk]})
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "id,at,user,action,object_type,object_id,patients,ip,user_agent,reason,request_id" and len(lines) == 3
+    row = AuditEvent.objects.get(action="export", user=clinic_admin_user)
+    assert row.patients == looked.patients and row.reason == "audit trail CSV export (2 rows)" and row.ip == "127.0.0.1"
