@@ -3,7 +3,7 @@
 import pytest
 
 from scheduling.models import Appointment
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, sign_in
 from tests.scheduling.conftest import next_weekday_at
 
 pytestmark = pytest.mark.django_db
@@ -150,8 +150,11 @@ def test_openapi_schema_is_served(api_for, front_desk_user, client):
     schema = api_for(front_desk_user).get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/appointments/{id}/reschedule/" in schema.content
-    docs = client.get("/api/docs/")  # the Swagger UI page itself; it loads /api/schema/ with the caller's session
-    assert docs.status_code == 200 and b"/api/schema/" in docs.content
+    sign_in(client, front_desk_user)  # the Swagger UI page is for signed-in staff; it loads /api/schema/ with their session
+    docs = client.get("/api/docs/")
+    start_up = client.get("/api/docs/?script=")  # its start-up script, a file of its own (CSP: no inline script)
+    assert docs.status_code == 200 and b'src="/api/docs/?script="' in docs.content
+    assert start_up.status_code == 200 and b"/api/schema/" in start_up.content
 
 
 @pytest.mark.parametrize("start", ["2027-02-30T09:00:00-05:00", "2027-03-01T09:00:00+99:00", "9999-12-31T23:30:00Z", "²"])
