@@ -35,7 +35,7 @@ def prepare():
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
+    from core.tokens import api_token_issue
 
     from clinic.models import Discipline, Location, Patient, Provider, Room, RoomKind
     from clinic.roles import FRONT_DESK
@@ -67,7 +67,7 @@ def prepare():
     )
     desk = User.objects.create_user("bench-desk", is_staff=True)
     desk.groups.add(Group.objects.get(name=FRONT_DESK))
-    token = Token.objects.create(user=desk).key
+    _, token = api_token_issue(user=desk, by=None)
     zone = zoneinfo.ZoneInfo("America/New_York")
     day = date.today() + timedelta(days=7)
     slots = [datetime.combine(day, dtime(8), tzinfo=zone) + timedelta(minutes=30 * i) for i in range(SLOTS)]

@@ -92,6 +92,13 @@ def finish_request(token, *, user, shown: bool) -> None:
     if trail is None:
         return
     rows = list(trail.pending) if shown else []
+    # A look already written with its reason (an alert or a break-glass) is that patient's row
+    # for this request: the plain view row names only the others, or is not written at all.
+    explained = {pk for row in rows if row.action == "view" for pk in row.patients}
+    if trail.action == "view" and explained:
+        trail.patients -= explained
+        if not trail.patients:
+            trail.action = ""
     if trail.action and (shown or trail.action != "view"):
         rows.append(
             _row(

@@ -29,7 +29,7 @@ from careplans.models import Complication, ProcedureRecord, Task
 from careplans.services.tasks import task_complete
 from core import access
 from core.access import Kind
-from core.audit import audit_record
+from core.audit import audit_record, current_trail
 from core.errors import ValidationFailed
 from core.inputs import text_clean
 from scheduling.models import Appointment
@@ -157,7 +157,8 @@ def procedure_record_add(
         current = Outcome(appointment.relief_percent, appointment.relief_weeks, appointment.functional_improvement)
         if outcome != current:
             appointment_outcome_set(appointment=appointment, **outcome.__dict__, by=by, now=now)
-        if record.recorded_by_id:
+        if record.recorded_by_id and current_trail() is None:
+            # Inside a request the request's own audit row records this create (core.audit.wrote).
             audit_record(user=by, action="create", obj=record, patient_ids=[appointment.patient_id], now=now)
         if completes_task is not None:
             task_complete(task=completes_task, by=by, note=f"Recorded in the procedure record (version {version}).", now=now)

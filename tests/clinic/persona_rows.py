@@ -39,7 +39,6 @@ ADMIN = [
         for query in (
             "diabetic__exact=1",
             "anticoagulant=apixaban",
-            "medications__drug__code=apixaban",
         )
     ],
     autocomplete_row(Patient, "payer"),

@@ -155,4 +155,5 @@ def test_a_look_that_only_an_urgent_task_allows_keeps_its_reason_in_the_same_ins
     with CaptureQueriesContext(connection) as queries:
         assert api_for(anesthesiologist.user).get(f"/api/v1/careplans/?patient={patient.pk}").status_code == 200
     assert len(audit_inserts(queries)) == 1
-    assert sorted(looks().values_list("reason", flat=True)) == ["", "open urgent task (alert access)"]
+    # The patient's look is written once, with its reason: no second, plain row for the same look.
+    assert list(looks().values_list("reason", "patients")) == [("open urgent task (alert access)", [patient.pk])]
