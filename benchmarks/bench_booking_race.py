@@ -35,10 +35,10 @@ def prepare():
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from core.tokens import api_token_issue
 
     from clinic.models import Discipline, Location, Patient, Provider, Room, RoomKind
     from clinic.roles import FRONT_DESK
+    from core.tokens import api_token_issue
     from scheduling.models import AvailabilityTemplate, VisitType
 
     User = get_user_model()
