@@ -100,19 +100,13 @@ class CarePlanInput(serializers.Serializer):
 
 
 class CarePlanListCreateApi(ListAPIView):
-    """GET ?patient=<id>: care plans with problems, goals, team and activities (with progress)."""
+    """GET ?patient=<id>: care plans with problems, goals, team and activities (with progress).
+    The page's looks (with the reason of a break-glass or an alert) are audited by core.api.Pagination."""
 
     serializer_class = CarePlanOutput
 
     def get_queryset(self):
         return careplans_for_user(user=self.request.user, patient_id=_int_param(self.request, "patient"))
-
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        # Plans shown only because of an open urgent task: one audit row naming those patients.
-        rows = response.data.get("results", response.data) if isinstance(response.data, dict) else response.data
-        access.record_alert_looks(request.user, patient_ids=[row["patient"] for row in rows], kind=Kind.CLINICAL)
-        return response
 
     def post(self, request):
         if not request.user.has_perm("careplans.add_careplan"):
@@ -210,6 +204,9 @@ class QuestionnaireResponseCreateApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         patient = clinical_patient_get_for_user(user=request.user, pk=fields["patient"])
+        # Recording answers changes the record (and may raise a crisis task): a break-glass or an
+        # open urgent task lets the clinician look, not do that.
+        access.require(request.user, Action.CHANGE, patient=patient, kind=Kind.CLINICAL)
         response = questionnaire_response_create(
             patient=patient,
             questionnaire=fields["questionnaire"],
@@ -244,14 +241,16 @@ class BreakGlassOutput(serializers.Serializer):
 
 class BreakGlassApi(APIView):
     """Open a patient's record that no grant gives you, for BREAK_GLASS_MINUTES: 201 when opened,
-    200 with the open one on a repeat; every look is audited and the clinic admin notified."""
+    200 with the open one on a repeat; 403 for a role that may not, 404 for an unknown patient,
+    400 for a reason under 15 characters, 409 when you already see the record. Every look is
+    audited and the clinic admin notified."""
 
     @extend_schema(request=BreakGlassInput, responses={201: BreakGlassOutput, 200: BreakGlassOutput})
     def post(self, request, pk: int):
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object.", field_errors={"body": ['Send {"reason": "…"}.']})
-        # The service checks the role first (403), then the reason (400): the serializer only
-        # shapes the input, so a front-desk caller is refused whatever the body.
+        # The service checks the role (403), then the patient (404), then the reason (400): the
+        # serializer only shapes the input, so a front-desk caller is refused whatever the body.
         reason = request.data.get("reason")
         glass, created = break_glass_open(patient_id=pk, by=request.user, reason=reason if isinstance(reason, str) else "")
         return Response(BreakGlassOutput(glass).data, status=201 if created else 200)

@@ -111,6 +111,7 @@ def careplan_get_for_user(*, user, pk: int) -> CarePlan:
         plan = careplans_for_user(user=user).get(pk=pk)
     except (CarePlan.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such care plan, or not one of yours.") from None
+    access.record_alert_looks(user, patient_ids=[plan.patient_id], kind=Kind.CLINICAL, obj=plan)
     audit.looked_at([plan.patient_id], user=user, obj=plan)
     return plan
 
@@ -202,6 +203,7 @@ def task_get_for_user(*, user, pk) -> Task:
         task = task_queryset_for_user(user=user).select_related("patient").get(pk=pk)
     except (Task.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such task, or not one you can see.") from None
+    access.record_alert_looks(user, patient_ids=[task.patient_id], kind=Kind.CLINICAL, obj=task)
     audit.looked_at([task.patient_id], user=user, obj=task)
     return task
 

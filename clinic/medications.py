@@ -21,7 +21,12 @@ from core.errors import PermissionDenied
 
 def medications_current(patient_id: int) -> list[AnticoagulantDrug]:
     """The drugs the patient takes now, by name (one query)."""
-    return [m.drug for m in PatientMedication.objects.filter(patient_id=patient_id, stopped_at__isnull=True).select_related("drug")]
+    return [
+        m.drug
+        for m in PatientMedication.objects.filter(patient_id=patient_id, stopped_at__isnull=True)
+        .select_related("drug")
+        .order_by("drug__name")
+    ]
 
 
 @transaction.atomic

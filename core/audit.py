@@ -49,6 +49,7 @@ class RequestTrail:
     object_id: str = ""
     patients: set[int] = field(default_factory=set)
     pending: list[AuditEvent] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
 
     def note(self, action: str, obj, patient_ids: Iterable[int | None], *, model=None) -> None:
         """The row is named after the strongest action and the first object it concerned at
@@ -108,6 +109,7 @@ def finish_request(token, *, user, shown: bool) -> None:
                 object_type=trail.object_type,
                 object_id=trail.object_id,
                 patient_ids=trail.patients,
+                reason="; ".join(dict.fromkeys(trail.reasons)),
             )
         )
     if rows:
@@ -148,6 +150,13 @@ def audit_record(
     )
     if trail is not None and action == "view":
         trail.pending.append(row)
+        return row
+    if trail is not None and action in _STRENGTH:
+        # A write inside a request is the request's own row (the model's save already noted it):
+        # the reason joins that row rather than standing as a second record of the same write.
+        trail.note(action, obj, patient_ids)
+        if reason:
+            trail.reasons.append(reason)
         return row
     row.save(force_insert=True)
     return row

@@ -97,7 +97,7 @@ class ChecklistItem(models.Model):
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="checklist_items")
     code = models.CharField(max_length=30, choices=Code.choices)
     label = models.CharField(max_length=200)
-    detail = models.CharField(max_length=300, blank=True, help_text="e.g. the hold days for the recorded anticoagulant")
+    detail = models.CharField(max_length=1000, blank=True, help_text="e.g. the hold for each anticoagulant the patient takes")
     hold_days = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     assignee_role = models.CharField(max_length=30, choices=RoleQueue.choices, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -55,20 +55,22 @@ def break_glass_open(*, patient_id, by, reason: str, now: datetime | None = None
     """Open a patient's record to `by` for BREAK_GLASS_MINUTES. Returns (break_glass, created):
     a repeat while one is open returns that one (created=False) and raises no new alarm.
 
-    403 for a role that may not break glass, 400 for a reason under 15 characters, 404 for a
-    patient that does not exist, 409 when `by` already sees the record. The patient row is locked
+    Checked in this order: 403 for a role that may not break glass, 404 for a patient that does
+    not exist, 400 for a reason under 15 characters, 409 when `by` already sees the record. The patient row is locked
     so that two clicks at once open one break-glass."""
     now = now or timezone.now()
     if not may_break_glass(by):
         raise PermissionDenied("Break-glass access is for clinicians and care coordinators.")
-    reason = text_clean("reason", reason, max_length=REASON_MAX_LENGTH)
-    if len(reason) < REASON_MIN_LENGTH:
-        message = f"Say why you need this record (at least {REASON_MIN_LENGTH} characters)."
-        raise ValidationFailed(message, field_errors={"reason": [message]})
     try:
         patient_pk = int(patient_id)
     except (TypeError, ValueError):
         raise NotFound("No such patient.") from None
+    if not Patient.objects.filter(pk=patient_pk).exists():
+        raise NotFound("No such patient.")
+    reason = text_clean("reason", reason, max_length=REASON_MAX_LENGTH)
+    if len(reason) < REASON_MIN_LENGTH:
+        message = f"Say why you need this record (at least {REASON_MIN_LENGTH} characters)."
+        raise ValidationFailed(message, field_errors={"reason": [message]})
     with transaction.atomic():
         patient = Patient.objects.select_for_update().filter(pk=patient_pk).first()
         if patient is None:

@@ -22,6 +22,9 @@ from scheduling.models import TIME_HOLDING, Appointment
 CARRY_OVER_CODES = {ChecklistItem.Code.ANTICOAGULANT, ChecklistItem.Code.CONTRAST_ALLERGY, ChecklistItem.Code.NUTRITION_SCREEN}
 
 
+DETAIL_MAX = ChecklistItem._meta.get_field("detail").max_length
+
+
 def anticoagulant_holds(drugs: list[AnticoagulantDrug], tier: str) -> list[tuple[AnticoagulantDrug, int | None]]:
     """Each drug with its hold in hours before a procedure of this tier (None: no default hold)."""
     return [(drug, drug.hold_hours(tier)) for drug in drugs]
@@ -48,17 +51,19 @@ def anticoagulant_detail(appointment: Appointment, drugs: list[AnticoagulantDrug
         return "No anticoagulant recorded: confirm with the patient.", None
     tier = appointment.visit_type.bleeding_risk
     tier_label = ProcedureRiskTier(tier).label.lower()
-    local_start = timezone.localtime(appointment.start, appointment.location.zone)
+    zone = appointment.location.zone
     parts, longest = [], 0
     for drug, hours in anticoagulant_holds(drugs, tier):
         note = f"; {drug.note}" if drug.note else ""
         if not hours:
             parts.append(f"{drug.name}: no default hold before a {tier_label} procedure; review with the prescriber{note}.")
             continue
-        last_dose = (local_start - timedelta(hours=hours)).strftime("%a %d %b %H:%M")
+        # Elapsed hours, then shown on the wall clock: across a DST change 120 h is not "5 days
+        # earlier at the same time".
+        last_dose = timezone.localtime(appointment.start - timedelta(hours=hours), zone).strftime("%a %d %b %H:%M")
         parts.append(f"Hold {drug.name.lower()} {_duration(hours)} before (last dose by {last_dose}){note}.")
         longest = max(longest, hours)
-    return " ".join(parts)[:300], ((Decimal(longest) / 24).quantize(Decimal("0.1")) if longest else None)
+    return " ".join(parts)[:DETAIL_MAX], ((Decimal(longest) / 24).quantize(Decimal("0.1")) if longest else None)
 
 
 def checklist_values(code: str, appointment: Appointment) -> dict:

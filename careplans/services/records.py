@@ -128,6 +128,10 @@ def procedure_record_add(
     )
     if completes_task is not None and completes_task.appointment_id != appointment.pk:
         raise ValidationFailed("That task is not about this appointment.", field_errors={"task": ["Choose a task of this appointment."]})
+    if completes_task is not None and not completes_task.records_relief:
+        raise ValidationFailed(
+            "That task is not a relief-recording task.", field_errors={"task": ['Choose the task\'s "Record % relief" step.']}
+        )
     if completes_task is not None and relief_percent is None:
         raise ValidationFailed("Enter the relief to complete the task.", field_errors={"relief_percent": ["Enter 0 to 100."]})
     with transaction.atomic():

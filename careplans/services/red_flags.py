@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,7 @@ from messaging.services.staff_alerts import StaffContact
 from scheduling.models import Appointment, AppointmentStatus, ProcedureFamily
 
 RED_FLAG_WINDOW = timedelta(days=14)
+_UNDERWAY = (AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "leg weakness or numbness",
         (
             r"\bweak",
-            r"\bnumb",
+            r"\bnumb(?!er)",  # not "number"
             r"\btingl",
             r"\bcan'?t (move|feel) my",
             r"\bcannot (move|feel) my",
@@ -87,7 +89,7 @@ RED_FLAGS: tuple[RedFlag, ...] = (
         "saddle_numbness",
         _("Numbness between your legs or around your bottom"),
         "saddle numbness",
-        (r"\bsaddle", r"\bgroin", r"\bbetween my legs", r"\bentrepierna", r"\bsilla de montar", r"\bingle"),
+        (r"\bsaddle", r"\bgroin", r"\bbetween my legs", r"\bentrepierna", r"\bsilla de montar", r"\bingle\b"),
     ),
     RedFlag(
         "fever",
@@ -127,16 +129,17 @@ def red_flags_in_text(text: str) -> list[str]:
 
 
 def ebp_red_flag_window_appointment(*, patient_id: int, now: datetime | None = None) -> Appointment | None:
-    """The patient's latest completed epidural blood patch that started within RED_FLAG_WINDOW
-    before now (completed means it has happened, whatever its booked start)."""
+    """The patient's latest epidural blood patch that started within RED_FLAG_WINDOW before now:
+    completed (it has happened, whatever its booked start), or checked in / in progress and past
+    its start (a visit nobody closed yet still had its patch), anchored at its start."""
     now = now or timezone.now()
     return (
         Appointment.objects.filter(
             patient_id=patient_id,
-            status=AppointmentStatus.COMPLETED,
             visit_type__procedure_family=ProcedureFamily.EBP,
             start__gte=now - RED_FLAG_WINDOW,
         )
+        .filter(Q(status=AppointmentStatus.COMPLETED) | Q(status__in=_UNDERWAY, start__lte=now))
         .select_related("provider__user", "patient")
         .order_by("-start")
         .first()
@@ -147,7 +150,7 @@ def is_in_red_flag_window(appointment: Appointment, *, now: datetime | None = No
     now = now or timezone.now()
     return (
         appointment.visit_type.procedure_family == ProcedureFamily.EBP
-        and appointment.status == AppointmentStatus.COMPLETED
+        and (appointment.status == AppointmentStatus.COMPLETED or (appointment.status in _UNDERWAY and appointment.start <= now))
         and now - RED_FLAG_WINDOW <= appointment.start
     )
 

@@ -17,8 +17,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careplans.models import DISCIPLINE_QUEUE, NON_CLINICAL_QUEUES, OPEN_TASK_STATUSES, CarePlan, RoleQueue, Task, TaskEvent
+from careplans.policy import queues_for_user
 from clinic.models import Provider
-from core.errors import IllegalTransition, ValidationFailed
+from core import access
+from core.access import Action, Kind
+from core.errors import IllegalTransition, PermissionDenied, ValidationFailed
 from core.inputs import text_clean
 from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
 
@@ -131,8 +134,24 @@ def task_create(
     return task
 
 
+def require_may_act(task: Task, *, by, now: datetime | None = None) -> None:
+    """A staff member acts on a task held by them or by a queue they work from, or on one whose
+    patient they may change. Seeing the patient is not enough: an open urgent task or a
+    break-glass lets a clinician look, never work another team's tasks. `by=None` is the system."""
+    if by is None or task.patient_id is None:
+        return
+    if task.assignee_provider_id is not None and task.assignee_provider_id == getattr(_provider_of(by), "pk", None):
+        return
+    if task.assignee_role and task.assignee_role in queues_for_user(by):
+        return
+    kind = Kind.CLINICAL if task.is_clinical else Kind.SCHEDULING
+    if not access.can(by, Action.CHANGE, patient=task.patient_id, kind=kind, now=now):
+        raise PermissionDenied("This task belongs to another team: you may look at it, not work it.")
+
+
 def _transition(task: Task, *, to: str, by=None, reason: str = "", now: datetime | None = None, **fields) -> Task:
     now = now or timezone.now()
+    require_may_act(task, by=by, now=now)
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
         current = locked.status
@@ -201,6 +220,7 @@ def task_reassign(
         raise ValidationFailed("Choose who takes the task.", field_errors={"assignee": ["Choose a provider or a role queue."]})
     if to_role and to_role not in RoleQueue.values:
         raise ValidationFailed("Unknown queue.", field_errors={"assignee_role": [f"Choose one of {', '.join(RoleQueue.values)}."]})
+    require_may_act(task, by=by, now=now)
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
         if locked.status not in OPEN_TASK_STATUSES:

@@ -3,6 +3,8 @@ patient in the URL. Thin: the services check the token and record the answers.""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone, translation
@@ -103,7 +105,10 @@ def instructions_view(request, token: str):
                     appointment=appointment,
                     flags=flags,
                     source="form",
-                    dedupe_key=f"red-flag-form:{appointment.pk}:{now:%Y%m%d}:{','.join(sorted(flags))}",
+                    # Each submission is a new report: a second one the same day (the first task
+                    # already handled) must reach anesthesiology again. The form carries no
+                    # token to tell a double-click apart, and a duplicate urgent task is safe.
+                    dedupe_key=f"red-flag-form:{appointment.pk}:{uuid.uuid4().hex}",
                     now=now,
                 )
             context["reported"] = "urgent" if flags else "none"

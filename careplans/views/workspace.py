@@ -359,7 +359,7 @@ def procedure_record_view(request, pk: int):
     action = Action.CHANGE if request.method == "POST" else Action.VIEW
     appointment = procedure_appointment_get_for_user(user=request.user, pk=pk, action=action)
     raw_task = request.POST.get("task") or request.GET.get("task") or ""
-    task = task_get_for_user(user=request.user, pk=int(raw_task)) if raw_task.isdigit() else None
+    task = task_get_for_user(user=request.user, pk=int(raw_task)) if raw_task.isdecimal() and raw_task.isascii() else None
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:

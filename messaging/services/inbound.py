@@ -25,7 +25,7 @@ from clinic.models import Channel, Patient
 from clinic.services import patient_set_consent
 from core.errors import IllegalTransition
 from messaging.events import MessagingHappened, announce
-from messaging.models import InboundSms, Message, MessageStatus
+from messaging.models import InboundSms, Message, MessageStatus, Purpose
 from messaging.services import content
 from messaging.services.transitions import messages_cancel
 from scheduling.models import Appointment, AppointmentStatus
@@ -34,7 +34,6 @@ from scheduling.services import appointment_confirm
 log = logging.getLogger(__name__)
 Action = InboundSms.Action
 
-# Longest first, so "CANCELAR SUSCRIPCION" is read before "CANCELAR".
 OPT_OUT = ("CANCELAR SUSCRIPCION", "OPT OUT", "STOPALL", "STOP", "QUIT", "END", "REVOKE", "OPTOUT", "UNSUBSCRIBE", "ALTO", "PARAR")
 # Words that may mean "cancel my visit": they opt out too (FCC), and the reply says the visit
 # is still booked and how to cancel it.
@@ -42,6 +41,8 @@ OPT_OUT_CANCEL = ("CANCEL", "CANCELAR")
 OPT_IN = {"START", "UNSTOP"}
 HELP = {"HELP", "INFO", "AYUDA"}
 CONFIRM = {"C", "YES", "CONFIRM", "Y", "SI"}
+# Longest first, so "CANCELAR SUSCRIPCION" is read as the opt-out it is, not as CANCELAR.
+_OPT_OUT_LONGEST_FIRST = tuple(sorted(OPT_OUT_CANCEL + OPT_OUT, key=len, reverse=True))
 
 REPLIES = {
     "en": {
@@ -77,7 +78,7 @@ def _starts_with(word: str, keywords) -> str | None:
 def opt_out_keyword(body: str) -> str | None:
     """The opt-out word the text starts with (normalised), or None."""
     word = _normalise(body)
-    return _starts_with(word, OPT_OUT_CANCEL + OPT_OUT)
+    return _starts_with(word, _OPT_OUT_LONGEST_FIRST)
 
 
 def _reply(key: str, language: str, **values) -> str:
@@ -112,13 +113,20 @@ def _receive(*, sid: str, from_number: str, body: str, now: datetime) -> Inbound
         action = Action.OPT_OUT
         source = f"inbound SMS {opt_out}"
         changed = [patient_set_consent(patient=p, channel=Channel.SMS, granted=False, source=source, now=now) for p in patients]
+        # Texts to the patient stop; urgent alerts to staff about the patient must still go.
         messages_cancel(
-            qs=Message.objects.filter(patient__in=patients, channel=Channel.SMS, status=MessageStatus.PENDING),
+            qs=Message.objects.filter(
+                patient__in=patients, channel=Channel.SMS, status=MessageStatus.PENDING, staff_recipient__isnull=True
+            ).exclude(purpose=Purpose.STAFF_ALERT),
             reason="opted out by SMS",
             now=now,
         )
         if any(changed):  # one confirmation; a repeated STOP is not answered again
             reply = _opt_out_reply(patients, language, now) if opt_out in OPT_OUT_CANCEL else _reply("opt_out", language)
+        if word != opt_out:
+            # "Cancel my visit, my legs are numb": the words after the keyword may be a red flag
+            # or a request; they reach the care team as any other text would.
+            _front_desk_task(patient=patients[0], body=body, sid=sid, now=now)
     elif word in OPT_IN:
         action = Action.OPT_IN
         for p in patients:

@@ -41,7 +41,8 @@ def messages_claim_due(*, now: datetime | None = None, limit: int | None = None)
     """pending (due) → sending, and sending (lease expired) → sending, for up to `limit` rows,
     in one statement. Rows another dispatcher holds are skipped (FOR UPDATE SKIP LOCKED), so any
     number of dispatchers can run at once; each claimed row gets a fresh lease and one more
-    attempt. Returns the claimed ids, oldest due first."""
+    attempt. Urgent rows (crisis and red-flag alerts) are claimed and returned first, so they
+    never queue behind a backlog of routine texts; then oldest due first."""
     now = now or timezone.now()
     limit = limit or settings.MESSAGING_CLAIM_BATCH
     lease = now + timedelta(seconds=settings.MESSAGING_LEASE_SECONDS)
@@ -49,7 +50,7 @@ def messages_claim_due(*, now: datetime | None = None, limit: int | None = None)
     sql = f"""
         WITH pending AS (
             SELECT id FROM {table} WHERE status = 'pending' AND due_at <= %(now)s
-            ORDER BY due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+            ORDER BY urgent DESC, due_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
         ), stale AS (
             SELECT id FROM {table} WHERE status = 'sending' AND lease_expires_at <= %(now)s
             ORDER BY lease_expires_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
@@ -58,12 +59,12 @@ def messages_claim_due(*, now: datetime | None = None, limit: int | None = None)
            SET status = 'sending', claimed_at = %(now)s, lease_expires_at = %(lease)s,
                attempts = m.attempts + 1, updated_at = %(now)s
           FROM due WHERE m.id = due.id
-        RETURNING m.id, m.due_at
+        RETURNING m.id, m.due_at, m.urgent
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, {"now": now, "limit": limit, "lease": lease})
         rows = cursor.fetchall()
-    return [row[0] for row in sorted(rows, key=lambda row: row[1])]
+    return [row[0] for row in sorted(rows, key=lambda row: (not row[2], row[1]))]
 
 
 def messages_mark_send_started(*, message_ids: list[int], now: datetime) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -212,3 +213,35 @@ def test_registration_with_drugs_is_for_clinical_roles_only(front_desk_user):
 
 class _blank_patient:  # noqa: N801 - stands in for a patient in patient_admin_data
     first_name, last_name, phone, email = "New", "Patient", "+16175550999", "new.patient@patients.example"
+
+
+def test_the_last_dose_time_counts_elapsed_hours_across_a_dst_change(
+    patient, working_anesthesiologist, esi, eager_celery, django_capture_on_commit_callbacks
+):
+    # A procedure at 10:00 on the Monday after the spring change (2 a.m. Sunday, clocks forward):
+    # 72 hours of apixaban hold end at 09:00 local on the Friday before, not 10:00.
+    set_drugs(patient, "apixaban")
+    monday = datetime.date.today() + datetime.timedelta(days=1)
+    while not (monday.weekday() == 0 and _spring_forward_sunday(monday - datetime.timedelta(days=1))):
+        monday += datetime.timedelta(days=1)
+    start = datetime.datetime.combine(monday, datetime.time(10, 0), tzinfo=ZoneInfo("America/New_York"))
+    appointment = book(patient, working_anesthesiologist, esi, start, django_capture_on_commit_callbacks)
+    friday = (monday - datetime.timedelta(days=3)).strftime("%a %d %b")
+    assert f"(last dose by {friday} 09:00)" in anticoagulant_item(appointment).detail
+
+
+def _spring_forward_sunday(day: datetime.date) -> bool:
+    zone = ZoneInfo("America/New_York")
+    before = datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=zone).utcoffset()
+    after = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=zone).utcoffset()
+    return day.weekday() == 6 and after > before
+
+
+def test_four_drugs_keep_every_hold_and_note_on_the_checklist(
+    patient, working_anesthesiologist, scs_trial, eager_celery, django_capture_on_commit_callbacks
+):
+    set_drugs(patient, "aspirin", "clopidogrel", "dabigatran", "warfarin")
+    appointment = book(patient, working_anesthesiologist, scs_trial, local(10), django_capture_on_commit_callbacks)
+    detail = anticoagulant_item(appointment).detail
+    for text in ("Hold aspirin", "Hold clopidogrel", "Hold dabigatran", "renal function", "Hold warfarin", "INR"):
+        assert text in detail

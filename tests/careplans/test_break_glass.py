@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from careplans.models import BreakGlass, RoleQueue, Task
+from careplans.models import BreakGlass, QuestionnaireResponse, RoleQueue, Task
 from careplans.selectors import task_queryset_for_user
 from careplans.services import break_glass_notify, break_glass_open, task_create, task_reassign, tasks_escalate_overdue
 from core import access
@@ -369,3 +369,48 @@ def test_the_report_is_the_clinic_admins_only(persona, request, clinician, outsi
     response = login(request.getfixturevalue(persona)).get(reverse("admin:careplans_breakglass_changelist"))
     assert response.status_code == 403
     assert login(clinician).get(reverse("admin:careplans_breakglass_changelist")).status_code == 403
+
+
+# --- break-glass is for looking: review findings on issue 9 ------------------------------------
+
+
+def test_an_unknown_patient_with_a_short_reason_is_404_before_the_reason_is_checked(api_for, clinician, outside_patient):
+    response = api_for(clinician).post(url(outside_patient.pk + 1000), {"reason": "urgent"}, format="json")
+    assert response.status_code == 404
+    assert not BreakGlass.objects.exists()
+
+
+def test_a_questionnaire_response_under_break_glass_is_refused_and_nothing_is_stored(api_for, clinician, outside_patient):
+    break_glass_open(patient_id=outside_patient.pk, by=clinician, reason=REASON)
+    crisis = {"patient": outside_patient.pk, "questionnaire": "PHQ-9", "answers": [0] * 8 + [3]}
+    response = api_for(clinician).post("/api/v1/questionnaire-responses/", crisis, format="json")
+    assert response.status_code == 403
+    assert "not change it" in response.json()["detail"]
+    assert not QuestionnaireResponse.objects.exists()
+    assert not Task.objects.filter(patient=outside_patient).exclude(assignee_role=RoleQueue.CLINIC_ADMIN).exists()
+
+
+def test_another_queues_task_cannot_be_worked_under_break_glass(api_for, clinician, outside_patient):
+    task = task_create(title="Review home exercise", patient=outside_patient, assignee_role=RoleQueue.PHYSICAL_THERAPY)
+    break_glass_open(patient_id=outside_patient.pk, by=clinician, reason=REASON)
+    history = list(task.events.values_list("action", flat=True))
+    client = api_for(clinician)
+    assert [row["id"] for row in client.get(f"/api/v1/tasks/?patient={outside_patient.pk}").json()["results"]] == [task.pk]
+    for action in ("accept", "complete", "cancel"):
+        response = client.post(f"/api/v1/tasks/{task.pk}/{action}/", {}, format="json")
+        assert response.status_code == 403, (action, response.content)
+    page = login(clinician).post(
+        reverse("workspace:task-action", args=[task.pk, "reassign"]), {"assignee": f"queue:{RoleQueue.ANESTHESIOLOGY}"}, follow=True
+    )
+    assert "you may look at it, not work it" in page.content.decode()
+    task.refresh_from_db()
+    assert (task.status, task.assignee_role, task.assignee_provider_id) == (Task.Status.REQUESTED, RoleQueue.PHYSICAL_THERAPY, None)
+    assert list(task.events.values_list("action", flat=True)) == history
+
+
+def test_the_task_list_under_break_glass_is_audited_with_its_reason_only(api_for, clinician, outside_patient):
+    task_create(title="Review home exercise", patient=outside_patient, assignee_role=RoleQueue.PHYSICAL_THERAPY)
+    glass, _ = break_glass_open(patient_id=outside_patient.pk, by=clinician, reason=REASON)
+    body = api_for(clinician).get(f"/api/v1/tasks/?patient={outside_patient.pk}").json()
+    assert [row["title"] for row in body["results"]] == ["Review home exercise"]
+    assert [row.reason for row in view_rows(clinician, outside_patient)] == [f"break-glass #{glass.pk}: {REASON}"]

@@ -328,3 +328,22 @@ def test_the_task_is_not_completed_when_the_record_is_refused(patient, on_team, 
         )
     task.refresh_from_db()
     assert task.is_open and not ProcedureRecord.objects.exists()
+
+
+def test_the_form_completes_only_the_record_relief_task_not_another_task_of_the_visit(esi_done, on_team, api_for):
+    api_for(on_team.user).post(_url(esi_done), {"complications": ["dural_puncture"]}, format="json")
+    csf = Task.objects.get(appointment=esi_done, title__startswith="CSF-leak")
+    response = _browser(on_team.user).post(
+        f"/workspace/appointments/{esi_done.pk}/procedure-record/", {"task": str(csf.pk), "relief_percent": "80"}
+    )
+    assert response.status_code == 400 and "Record % relief" in response.content.decode()
+    csf.refresh_from_db()
+    assert csf.is_open and ProcedureRecord.objects.filter(appointment=esi_done).count() == 1
+
+
+def test_a_task_parameter_that_is_not_an_ascii_number_is_ignored_not_a_500(esi_done, on_team):
+    browser = _browser(on_team.user)
+    url = f"/workspace/appointments/{esi_done.pk}/procedure-record/"
+    assert browser.get(url + "?task=%C2%B2").status_code == 200
+    assert browser.post(url, {"task": "\u00b2", "relief_percent": "70"}).status_code == 302
+    assert ProcedureRecord.objects.get(appointment=esi_done).relief_percent == 70

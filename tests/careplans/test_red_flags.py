@@ -67,6 +67,9 @@ TEXTS = [
     ("thanks, feeling much better", []),
     ("¿A qué hora es mi cita?", []),
     ("Weekend works for me", []),
+    ("my new phone number is 617-555-0199", []),
+    ("Numbers in my portal look wrong", []),
+    ("¿Hablan inglés en la clínica?", []),
 ]
 
 
@@ -214,3 +217,42 @@ def test_the_discharge_message_after_a_completed_ebp_links_to_the_red_flag_form(
     notice = Message.objects.get(patient=patient, purpose="notice", channel="email")
     path = re.search(r"https://clinic\.example(/q/i/[^\s\"<]+)", notice.body).group(1)
     assert "New symptoms?" in client.get(path).content.decode()
+
+
+def test_a_second_form_report_the_same_day_raises_a_second_task_and_its_alerts(client, done_ebp):
+    client.post(ebp_page(done_ebp), {"flag": "fever"})
+    Task.objects.filter(source="red_flag").update(status="completed")
+    client.post(ebp_page(done_ebp), {"flag": "fever"})
+    assert Task.objects.filter(source="red_flag").count() == 2
+    assert Task.objects.filter(source="red_flag", status="completed").count() == 1
+    assert Message.objects.filter(purpose="staff_alert", urgent=True).count() == 4
+
+
+def test_cancel_with_a_red_flag_after_an_ebp_opts_out_and_is_urgent_anesthesiology_work(patient, done_ebp):
+    row = text_in(patient, "Cancel my visit, my legs are numb and I have a fever", days_after(done_ebp, 5))
+    patient.refresh_from_db()
+    assert row.action == "opt_out" and patient.sms_consent is False
+    task = Task.objects.get(patient=patient, source__in=["inbound_sms", "red_flag"])
+    assert (task.source, task.assignee_role, task.priority, task.appointment) == ("red_flag", "anesthesiology", "urgent", done_ebp)
+    assert "leg weakness or numbness, fever" in task.description
+
+
+def test_stop_after_a_red_flag_text_keeps_the_staff_alerts(patient, done_ebp):
+    text_in(patient, "my leg feels weak", days_after(done_ebp, 2))
+    text_in(patient, "STOP", days_after(done_ebp, 2), sid="SM2")
+    assert set(Message.objects.filter(purpose="staff_alert").values_list("status", flat=True)) == {"pending"}
+
+
+@pytest.mark.parametrize("underway", ["checked-in", "in-progress"])
+def test_an_ebp_checked_in_or_in_progress_but_not_closed_opens_the_window(patient, working_anesthesiologist, underway):
+    ebp = procedure_type(working_anesthesiologist, "ebp")
+    appointment = appointment_book(patient=patient, provider=working_anesthesiologist, visit_type=ebp, start=local(3), region="lumbar")
+    appointment_check_in(appointment=appointment)
+    if underway == "in-progress":
+        appointment_start(appointment=appointment)
+    text_in(patient, "my leg feels weak", days_after(appointment, 4))
+    task = Task.objects.get(patient=patient, source__in=["inbound_sms", "red_flag"])
+    assert (task.source, task.appointment) == ("red_flag", appointment)
+    # Before its start nothing has happened yet: the same text is routine.
+    text_in(patient, "my leg feels weak", days_after(appointment, -1), sid="SM2")
+    assert Task.objects.filter(patient=patient, source="inbound_sms", assignee_role="front_desk").count() == 1

@@ -16,7 +16,9 @@ from careplans.services import (
     task_start,
     tasks_escalate_overdue,
 )
-from core.errors import IllegalTransition, ValidationFailed
+from core import access
+from core.access import Action, Kind
+from core.errors import IllegalTransition, PermissionDenied, ValidationFailed
 from tests.factories import CarePlanFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +162,39 @@ def test_a_front_desk_task_may_go_to_a_clinician(plan, physical_therapist):
     task = task_create(title="Patient asks about exercises", patient=plan.patient, assignee_role="front_desk", source="inbound_sms")
     task = task_reassign(task=task, to_provider=physical_therapist)
     assert task.assignee_provider == physical_therapist
+
+
+# --- who may work a task (review of issue 9): seeing its patient is not enough ---------------
+
+
+def test_an_alert_in_my_queue_may_be_accepted_and_completed_though_i_may_not_change_the_record(anesthesiologist):
+    stranger = PatientFactory()  # on no team of the anesthesiologist: the urgent task is the only grant
+    task = task_create(title="Post-procedure red flag", patient=stranger, assignee_role="anesthesiology", priority="urgent")
+    assert not access.can(anesthesiologist.user, Action.CHANGE, patient=stranger, kind=Kind.CLINICAL)
+    task = task_accept(task=task, by=anesthesiologist.user)
+    task = task_complete(task=task, by=anesthesiologist.user, note="Called, no weakness")
+    assert (task.status, task.assignee_provider, task.completed_by) == ("completed", anesthesiologist, anesthesiologist.user)
+
+
+def test_another_queues_task_is_refused_to_a_clinician_who_may_not_change_its_patient(anesthesiologist):
+    stranger = PatientFactory()
+    task = task_create(title="Gait assessment", patient=stranger, assignee_role="physical_therapy", priority="urgent")
+    for move in (task_accept, task_complete, task_cancel):
+        with pytest.raises(PermissionDenied):
+            move(task=task, by=anesthesiologist.user)
+    with pytest.raises(PermissionDenied):
+        task_reassign(task=task, to_role="anesthesiology", by=anesthesiologist.user)
+    task.refresh_from_db()
+    assert (task.status, task.assignee_role) == ("requested", "physical_therapy")
+    assert list(task.events.values_list("action", flat=True)) == ["created"]
+
+
+def test_a_care_team_member_may_work_another_queues_task_of_their_patient(plan, anesthesiologist):
+    task = task_create(title="Home programme review", patient=plan.patient, assignee_role="physical_therapy")
+    assert task_cancel(task=task, by=anesthesiologist.user, reason="covered at today's visit").status == "cancelled"
+
+
+def test_the_front_desk_works_its_own_queue(front_desk_user):
+    task = task_create(title="Call back about parking", patient=PatientFactory(), assignee_role="front_desk", source="inbound_sms")
+    task = task_accept(task=task, by=front_desk_user)
+    assert task_complete(task=task, by=front_desk_user, note="called").status == "completed"

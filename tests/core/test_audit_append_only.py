@@ -10,7 +10,7 @@ import datetime
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -71,6 +71,15 @@ def test_audit_prune_removes_only_rows_past_the_retention_and_records_itself(old
     assert not AuditEvent.objects.filter(pk=old.pk).exists() and AuditEvent.objects.filter(pk=new.pk).exists()
     own = AuditEvent.objects.get(action="delete")
     assert "retention 2190 days" in own.reason and "core.AuditEvent 1" in own.reason
+
+
+def test_audit_prune_refuses_days_below_the_retention_and_deletes_nothing(old_and_new, settings):
+    old, new = old_and_new
+    settings.AUDIT_RETENTION_DAYS = 2190
+    with pytest.raises(CommandError, match="below AUDIT_RETENTION_DAYS"):
+        call_command("audit_prune", "--days", "1")
+    assert AuditEvent.objects.filter(pk__in=[old.pk, new.pk]).count() == 2
+    assert not AuditEvent.objects.filter(action="delete").exists()
 
 
 def test_the_application_role_cannot_delete_truncate_or_disable_the_triggers(old_and_new):

@@ -12,8 +12,10 @@ from django.urls import reverse
 
 from careplans.services import task_create
 from core.audit import audit_record
+from core.logging import REDACTED_TOKEN
 from core.middleware import AuditTrailMiddleware
 from core.models import AuditEvent
+from history.middleware import HistoryContextMiddleware
 from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +159,15 @@ def test_a_look_that_only_an_urgent_task_allows_keeps_its_reason_in_the_same_ins
     assert len(audit_inserts(queries)) == 1
     # The patient's look is written once, with its reason: no second, plain row for the same look.
     assert list(looks().values_list("reason", "patients")) == [("open urgent task (alert access)", [patient.pk])]
+
+
+def test_the_field_history_context_keeps_a_patient_links_path_without_its_token(front_desk_user):
+    """pghistory stores the request path for years: a link's live token must not be in it."""
+    token = "Zq8xKkP2mW7rT4vN9bL3cH6dF1gJ5sY0"
+    for path in (f"/p/{token}/", f"/q/{token}/"):
+        request = RequestFactory().post(path)
+        request.user = front_desk_user
+        request.request_id = "req-1"
+        context = HistoryContextMiddleware(lambda request: HttpResponse()).get_context(request)
+        assert token not in context["url"] and context["url"] == path.replace(token, REDACTED_TOKEN)
+        assert (context["user"], context["request_id"]) == (front_desk_user.pk, "req-1")

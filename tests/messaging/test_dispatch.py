@@ -346,3 +346,10 @@ def test_a_reminder_with_no_free_slot_before_the_visit_is_cancelled_with_the_rea
     assert run(reminder.pk, at(2026, 11, 12, 8)) == "cancel"
     reminder.refresh_from_db()
     assert reminder.status == M.CANCELLED and reminder.status_reason == "SMS limit: 1 a day; no free slot before the visit"
+
+
+def test_urgent_alerts_are_claimed_before_an_older_backlog(booked, patient, front_desk_user):
+    backlog = [notice(patient, f"routine-{n}", due=NOW - datetime.timedelta(hours=n + 1)) for n in range(3)]
+    alert = notice(patient, "alert", purpose=Purpose.STAFF_ALERT, urgent=True, staff_recipient=front_desk_user, to_address="+16175550122")
+    assert messages_claim_due(now=NOW, limit=1) == [alert.pk]
+    assert messages_claim_due(now=NOW, limit=1) == [backlog[-1].pk]  # then oldest due first

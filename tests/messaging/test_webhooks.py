@@ -192,3 +192,35 @@ def test_cancel_in_spanish_without_email_says_to_call(client, clinic_world, visi
         "Ya no recibira mas mensajes de Riverside Pain Clinic. Su cita del jue 12 nov, 9:00 sigue reservada. "
         "Para cancelarla llame al +1 617-555-0100."
     )
+
+
+def test_cancelar_suscripcion_is_the_plain_opt_out_not_the_cancel_reply(client, clinic_world, visit, patient):
+    patient.language = "es"
+    patient.save()
+    with time_machine.travel(NOW, tick=False):
+        appointment_book(patient=patient, provider=clinic_world, visit_type=visit, start=at(2026, 11, 12, 9), now=NOW)
+    with time_machine.travel(at(2026, 11, 3, 12)):
+        text(client, "CANCELAR SUSCRIPCION")
+    assert InboundSms.objects.get().reply == (
+        "Riverside Pain Clinic: ya no recibira mas mensajes. Responda START para volver a suscribirse. Ayuda: +1 617-555-0100"
+    )
+
+
+def test_stop_does_not_cancel_urgent_alerts_to_staff_about_the_patient(client, patient, front_desk_user):
+    alert = Message.objects.create(
+        patient=patient, channel="sms", purpose="staff_alert", urgent=True, staff_recipient=front_desk_user,
+        to_address="+16175550122", due_at=NOW, idempotency_key="alert", body="Urgent: open the workspace",
+    )  # fmt: skip
+    own = Message.objects.create(patient=patient, channel="sms", purpose="notice", due_at=NOW, idempotency_key="own", body="b")
+    text(client, "STOP")
+    alert.refresh_from_db(), own.refresh_from_db()
+    assert (alert.status, own.status) == (MessageStatus.PENDING, MessageStatus.CANCELLED)
+
+
+def test_an_opt_out_word_followed_by_more_text_opts_out_and_reaches_the_front_desk(client, patient):
+    text(client, "Stop texting, I need to move my visit")
+    patient.refresh_from_db()
+    assert patient.sms_consent is False and InboundSms.objects.get().action == "opt_out"
+    assert Task.objects.get(patient=patient).assignee_role == "front_desk"
+    text(client, "STOP")  # the bare keyword is only an opt-out
+    assert Task.objects.filter(patient=patient).count() == 1

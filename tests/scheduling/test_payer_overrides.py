@@ -137,3 +137,13 @@ def test_the_appointment_admin_shows_which_rules_were_overridden(client, suite_d
     page = client.get(reverse("admin:scheduling_appointment_change", args=[appointment.pk])).content.decode()
     assert "Payer rules overridden" in page
     assert "ESI: at most 4 per region per 12 months (4 of 4 in 12 months already counted)" in page
+
+
+def test_an_override_booked_through_the_api_is_one_audit_row_carrying_the_reason(api_for, clinic_admin_user, api_booking):
+    made = api_for(clinic_admin_user).post("/api/v1/appointments/", api_booking | {"override_reason": REASON}, format="json")
+    assert made.status_code == 201
+    rows = AuditEvent.objects.filter(object_type="scheduling.appointment", object_id=str(made.json()["id"]))
+    # The booking's own row names the override: not a second row for the same write.
+    assert [(row.action, row.reason) for row in rows] == [
+        ("create", f"payer rule override: ESI: at most 4 per region per 12 months: {REASON}")
+    ]

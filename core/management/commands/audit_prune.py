@@ -25,8 +25,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, days=None, **options):
         days = settings.AUDIT_RETENTION_DAYS if days is None else days
-        if days < 1:
-            raise CommandError("Retention must be at least one day.")
+        # --days may keep the trail longer for one run, never shorter: a typo must not erase it.
+        if days < settings.AUDIT_RETENTION_DAYS:
+            raise CommandError(
+                f"--days {days} is below AUDIT_RETENTION_DAYS ({settings.AUDIT_RETENTION_DAYS}); the trail is kept at least that long."
+            )
         removed: dict[str, int] = {}
         try:
             with transaction.atomic():
