@@ -151,9 +151,10 @@ def require_may_act(task: Task, *, by, now: datetime | None = None) -> None:
 
 def _transition(task: Task, *, to: str, by=None, reason: str = "", now: datetime | None = None, **fields) -> Task:
     now = now or timezone.now()
-    require_may_act(task, by=by, now=now)
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
+        # Checked on the stored row: the caller's instance may carry unsaved edits (an admin form).
+        require_may_act(locked, by=by, now=now)
         current = locked.status
         if to not in LEGAL_TRANSITIONS[current]:
             raise IllegalTransition(f"A task that is {S(current).label.lower()} cannot become {S(to).label.lower()}.", status=current)
@@ -220,9 +221,9 @@ def task_reassign(
         raise ValidationFailed("Choose who takes the task.", field_errors={"assignee": ["Choose a provider or a role queue."]})
     if to_role and to_role not in RoleQueue.values:
         raise ValidationFailed("Unknown queue.", field_errors={"assignee_role": [f"Choose one of {', '.join(RoleQueue.values)}."]})
-    require_may_act(task, by=by, now=now)
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
+        require_may_act(locked, by=by, now=now)  # the stored row, not the caller's edited instance
         if locked.status not in OPEN_TASK_STATUSES:
             raise IllegalTransition(f"A {S(locked.status).label.lower()} task cannot be reassigned.", status=locked.status)
         if to_provider is None and to_role in NON_CLINICAL_QUEUES and locked.is_clinical:
