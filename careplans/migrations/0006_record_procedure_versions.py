@@ -31,6 +31,10 @@ def existing_outcomes_become_version_one(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: on a table with rows, PostgreSQL refuses to build the new index while
+    # the constraint changes before it still have deferred checks pending ("pending trigger
+    # events"). Each step commits on its own; the data step is atomic by itself.
+    atomic = False
 
     dependencies = [
         ('careplans', '0005_careplan_events'),
@@ -86,5 +90,5 @@ class Migration(migrations.Migration):
             model_name='procedurerecord',
             constraint=models.CheckConstraint(condition=models.Q(('relief_percent__isnull', True), ('relief_percent__lte', 100), _connector='OR'), name='procedure_record_relief_range'),
         ),
-        migrations.RunPython(existing_outcomes_become_version_one, migrations.RunPython.noop),
+        migrations.RunPython(existing_outcomes_become_version_one, migrations.RunPython.noop, atomic=True),
     ]
