@@ -112,7 +112,9 @@ def finish_request(token, *, user, shown: bool) -> None:
                 reason="; ".join(dict.fromkeys(trail.reasons)),
             )
         )
-    if rows:
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)  # one statement: bulk_create would bracket it in BEGIN/COMMIT
+    elif rows:
         AuditEvent.objects.bulk_create(rows)
 
 
