@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.medications import medications_apply, medications_check_registration, patient_medications_set
+from clinic.medications import medications_apply, medications_check_registration
 from clinic.models import Channel, ConsentEvent, Patient
 from core import access
 from core.access import Action, Kind
@@ -139,7 +139,8 @@ def patient_update(
         raise ValidationFailed("The patient was not changed.", field_errors=error.message_dict) from None
     locked.save(update_fields=[*plain, "updated_at"])
     if "anticoagulants" in changes:
-        patient_medications_set(patient=locked, drugs=changes["anticoagulants"] or [], by=by, now=now)
+        # Clinical access was checked above (the same rule patient_medications_set applies).
+        medications_apply(patient=locked, drugs=changes["anticoagulants"] or [], by=by, now=now)
     for field, channel in CONSENT_FIELDS.items():
         if field in changes:
             patient_set_consent(patient=locked, channel=channel, granted=bool(changes[field]), source=source, by=by, now=now)

@@ -184,8 +184,11 @@ def questionnaire_response_create(
     patient's psychologist (or the psychology queue) and plans its urgent SMS and email alerts
     (careplans.services.crisis) in the same transaction, so the alert exists the moment the
     answer does. A link's request is closed by compare-and-set, so a
-    double submit stores one response."""
+    double submit stores one response. Recording answers changes the patient's clinical record
+    (and may raise a crisis task): `entered_by` needs clinical write access (a break-glass or an
+    open urgent task lets a clinician look, not this); `None` is the patient's own link."""
     now = now or timezone.now()
+    access.require_change(entered_by, patient=patient.pk, kind=Kind.CLINICAL, now=now)
     result = score_answers(questionnaire, answers)
     if relief_percent is not None and not (isinstance(relief_percent, int) and 0 <= relief_percent <= 100):
         raise ValidationFailed("Relief is a percentage.", field_errors={"relief_percent": ["Enter 0 to 100."]})

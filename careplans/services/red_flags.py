@@ -128,18 +128,20 @@ def red_flags_in_text(text: str) -> list[str]:
     return [code for code, pattern in _COMPILED if pattern.search(plain)]
 
 
+def _in_window(now: datetime) -> Q:
+    """An epidural blood patch that started within RED_FLAG_WINDOW before now: completed (it has
+    happened, whatever its booked start), or checked in / in progress and past its start (a visit
+    nobody closed yet still had its patch), anchored at its start. The one statement of the rule."""
+    return Q(visit_type__procedure_family=ProcedureFamily.EBP, start__gte=now - RED_FLAG_WINDOW) & (
+        Q(status=AppointmentStatus.COMPLETED) | Q(status__in=_UNDERWAY, start__lte=now)
+    )
+
+
 def ebp_red_flag_window_appointment(*, patient_id: int, now: datetime | None = None) -> Appointment | None:
-    """The patient's latest epidural blood patch that started within RED_FLAG_WINDOW before now:
-    completed (it has happened, whatever its booked start), or checked in / in progress and past
-    its start (a visit nobody closed yet still had its patch), anchored at its start."""
+    """The patient's latest epidural blood patch inside the red-flag window (_in_window)."""
     now = now or timezone.now()
     return (
-        Appointment.objects.filter(
-            patient_id=patient_id,
-            visit_type__procedure_family=ProcedureFamily.EBP,
-            start__gte=now - RED_FLAG_WINDOW,
-        )
-        .filter(Q(status=AppointmentStatus.COMPLETED) | Q(status__in=_UNDERWAY, start__lte=now))
+        Appointment.objects.filter(_in_window(now), patient_id=patient_id)
         .select_related("provider__user", "patient")
         .order_by("-start")
         .first()
@@ -147,12 +149,7 @@ def ebp_red_flag_window_appointment(*, patient_id: int, now: datetime | None = N
 
 
 def is_in_red_flag_window(appointment: Appointment, *, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return (
-        appointment.visit_type.procedure_family == ProcedureFamily.EBP
-        and (appointment.status == AppointmentStatus.COMPLETED or (appointment.status in _UNDERWAY and appointment.start <= now))
-        and now - RED_FLAG_WINDOW <= appointment.start
-    )
+    return Appointment.objects.filter(_in_window(now or timezone.now()), pk=appointment.pk).exists()
 
 
 def red_flags_report(
