@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "scheduling",
     "messaging",
     "careplans",
+    "reports",
     "pgtrigger",
     "pghistory",
     "history",
@@ -284,6 +285,8 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{env_int('PORT',
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "US")
 VIDEO_BASE_URL = env_str("VIDEO_BASE_URL", "https://video.clinic.example/room")
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
+# Reports (reports/): a cancellation this many hours or fewer before the start is a late cancellation.
+REPORTS_LATE_CANCEL_HOURS = env_int("REPORTS_LATE_CANCEL_HOURS", 24)
 # How long a clinician's break-glass opens a record they otherwise may not see (every look recorded).
 BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 240)
 if BREAK_GLASS_MINUTES < 1:

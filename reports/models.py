@@ -1,0 +1,33 @@
+"""The registry's follow-up windows: the only configuration the reports keep in the database.
+
+Reports read the other apps' tables and write nothing else; their definitions are in
+README.md ("Reports")."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class OutcomeWindow(models.Model):
+    """A follow-up time point of the outcome registry, e.g. "6w": the answer closest to 42 days
+    after the procedure, taken between day 29 and day 56. The clinic admin edits them; the API's
+    window keys are these keys."""
+
+    key = models.SlugField(max_length=10, unique=True, help_text='Short key used in the API and CSV, e.g. "6w"')
+    label = models.CharField(max_length=40, help_text='e.g. "6 weeks"')
+    target_days = models.PositiveSmallIntegerField(help_text="Days after the procedure the follow-up aims at")
+    from_days = models.PositiveSmallIntegerField(help_text="Earliest answer that counts, in days after the procedure")
+    to_days = models.PositiveSmallIntegerField(help_text="Latest answer that counts, in days after the procedure (inclusive)")
+
+    class Meta:
+        ordering = ["target_days", "key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(from_days__gte=1, from_days__lte=F("target_days"), to_days__gte=F("target_days")),
+                name="outcome_window_brackets_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.from_days}–{self.to_days} days)"
