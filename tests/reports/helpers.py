@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
+from careplans.models import QuestionnaireResponse
 from scheduling.models import Appointment, AppointmentStatus
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -29,4 +31,11 @@ def appointment(*, patient, provider, visit_type, location, start, status=Appoin
         room_end=end,
         status=status,
         **fields,
+    )
+
+
+def answer(patient, code: str, score, at: datetime):
+    """A scored response as stored (the report reads the score, not the items)."""
+    return QuestionnaireResponse.objects.create(
+        patient=patient, questionnaire=code, answers=[int(Decimal(str(score)))], score=Decimal(str(score)), answered_at=at, source="staff"
     )
