@@ -91,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "@messaging",
         "@careplans",
         "@django_celery_beat",
+        "@reports",  # the outcome registry's follow-up windows
         "scheduling.override_payer_rule",
         *_crud("auth", "user"),
         *_crud("auth", "group", "v"),

@@ -26,6 +26,7 @@ urlpatterns = [
     path("healthz/", healthz),
     path("admin/", admin.site.urls),
     path("account/", include("core.account_urls")),
+    path("workspace/reports/", include("reports.workspace_urls")),
     path("workspace/", include("careplans.workspace_urls")),
     path("q/", include("careplans.public_urls")),
     path("calendar/<str:token>.ics", provider_feed, name="provider-feed"),

@@ -31,3 +31,23 @@ class OutcomeWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.from_days}–{self.to_days} days)"
+
+
+class OperationsReport(models.Model):
+    """No table: the admin's "Reports › Operations" entry (reports/admin.py draws the page)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = "operations report"
+        verbose_name_plural = "operations"
+
+
+class OutcomeReport(models.Model):
+    """No table: the admin's "Reports › Outcomes" entry."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = "outcome report"
+        verbose_name_plural = "outcomes"
