@@ -182,6 +182,7 @@ def seed(*, out=print) -> None:
     if marsh is not None:
         _tasks_today_for(marsh, now)
     _checklists_for_upcoming(now)
+    seed_registry_history(now=now, out=out)
     out(
         f"care plans: {made} new, {CarePlan.objects.filter(description__startswith=MARKER).count()} demo plans, {Task.objects.count()} tasks"
     )
@@ -316,3 +317,95 @@ def _checklists_for_upcoming(now) -> None:
         visit_type__is_procedure=True, status__in=TIME_HOLDING, start__gt=now, start__lt=now + timedelta(days=21)
     ).values_list("id", flat=True)[:200]:
         followup_assemble(appointment_id=appointment_id, event="booked", now=now)
+
+
+# --- Outcome registry history (reports/) -----------------------------------------------------
+# Procedures over the past eight months with pain and function answered before and after, so the
+# registry's follow-up windows (2 weeks to 6 months) have realistic numbers: most patients
+# answer the early follow-ups, fewer the late ones; most improve, some do not, a few get worse;
+# a diagnostic block's relief fades within weeks while an RFA's lasts months.
+REGISTRY_NOTE = "demo registry"
+REGISTRY_PATIENTS = 90
+REGISTRY_FAMILIES = ["esi"] * 6 + ["mbb"] * 4 + ["rfa"] * 3 + ["ebp"] * 2 + ["scs_trial"] * 3
+# (days after the procedure, share answering, share of the peak effect left), per window.
+REGISTRY_FOLLOWUPS = [(14, 0.85), (42, 0.75), (91, 0.68), (182, 0.6)]
+EFFECT_LEFT = {
+    "esi": [1.0, 0.8, 0.6, 0.4],
+    "mbb": [0.7, 0.3, 0.1, 0.0],
+    "rfa": [0.8, 1.0, 0.9, 0.7],
+    "ebp": [1.0, 1.0, 1.0, 1.0],
+    "scs_trial": [0.9, 0.8, 0.8, 0.7],
+}
+
+
+def seed_registry_history(*, now, out=print) -> None:
+    """Idempotent: does nothing once the registry's demo procedures exist."""
+    if Appointment.objects.filter(notes=REGISTRY_NOTE).exists():
+        return
+    rng = random.Random(13)
+    doctors = list(Provider.objects.filter(discipline__code="interventional-pain", active=True).order_by("id"))
+    psychologists = list(Provider.objects.filter(discipline__code="psychology", active=True).order_by("id"))
+    location = Location.objects.filter(active=True).order_by("id").first()
+    procedures = {vt.procedure_family: vt for vt in VisitType.objects.filter(is_procedure=True, active=True).exclude(procedure_family="")}
+    therapy = VisitType.objects.filter(discipline__code="psychology", is_procedure=False, active=True).order_by("-duration_minutes").first()
+    patients = list(Patient.objects.filter(email__endswith="@patients.example").order_by("email")[PATIENTS : PATIENTS + REGISTRY_PATIENTS])
+    if not doctors or location is None or not patients:
+        return
+    appointments, answers = [], []
+    for index, patient in enumerate(patients):
+        family = REGISTRY_FAMILIES[index % len(REGISTRY_FAMILIES)]
+        visit_type = procedures.get(family)
+        if visit_type is None:
+            continue
+        start = (now - timedelta(days=rng.randint(15, 240))).replace(hour=14 + index % 5, minute=0, second=0, microsecond=0)
+        end = start + timedelta(minutes=visit_type.duration_minutes)
+        appointments.append(
+            Appointment(
+                patient=patient, provider=doctors[index % len(doctors)], visit_type=visit_type, location=location,
+                start=start, end=end, room_start=start, room_end=end, status=AppointmentStatus.COMPLETED,
+                completed_at=end, region="lumbar", notes=REGISTRY_NOTE,
+            )
+        )  # fmt: skip
+        roll = rng.random()
+        peak = rng.uniform(0.35, 0.65) if roll < 0.6 else rng.uniform(0.1, 0.25) if roll < 0.85 else -rng.uniform(0.15, 0.4)
+        pain0, odi0 = rng.randint(6, 9), rng.randint(30, 60)
+        points = [(start - timedelta(days=rng.randint(2, 14), hours=3), 0.0)]
+        for (days, share), left in zip(REGISTRY_FOLLOWUPS, EFFECT_LEFT[family], strict=True):
+            at = start + timedelta(days=days + rng.randint(-4, 4), hours=2)
+            if at <= now and rng.random() < share:
+                points.append((at, peak * left))
+        for at, effect in points:
+            pain = max(0, min(10, round(pain0 * (1 - effect) + rng.uniform(-0.6, 0.6))))
+            odi = max(0, min(100, odi0 * (1 - effect * 0.8) + rng.uniform(-4, 4)))
+            level = round(odi / 100 * 50)  # ODI: sum of ten 0–5 sections, as a percent of 50
+            sections = [level // 10 + (1 if i < level % 10 else 0) for i in range(10)]
+            for code, items in (("NRS", [pain]), ("PEG", [pain, min(10, pain + 1), max(0, pain - 1)]), ("ODI", sections)):
+                answers.append(_registry_response(patient, code, items, at))
+    if psychologists and therapy is not None:
+        # Psychology: monthly CBT visits with PHQ-9 and GAD-7 easing over six months.
+        for index, patient in enumerate(patients[:20]):
+            mood0 = rng.randint(10, 18)
+            for month in range(6):
+                at = (now - timedelta(days=180 - 30 * month)).replace(hour=15, minute=0, second=0, microsecond=0)
+                end = at + timedelta(minutes=therapy.duration_minutes)
+                appointments.append(
+                    Appointment(
+                        patient=patient, provider=psychologists[index % len(psychologists)], visit_type=therapy,
+                        location=location, start=at, end=end, room_start=at, room_end=end,
+                        status=AppointmentStatus.COMPLETED, completed_at=end, notes=REGISTRY_NOTE,
+                    )
+                )  # fmt: skip
+                mood = max(0, round(mood0 * (1 - 0.08 * month) + rng.uniform(-1.5, 1.5)))
+                phq = [min(3, mood // 8 + (1 if i < mood % 8 else 0)) for i in range(8)] + [0]
+                gad = [min(3, mood // 7 + (1 if i < mood % 7 else 0)) for i in range(7)]
+                answers += [_registry_response(patient, "PHQ-9", phq, at), _registry_response(patient, "GAD-7", gad, at)]
+    Appointment.objects.bulk_create(appointments)
+    QuestionnaireResponse.objects.bulk_create(answers)
+    out(f"outcome registry: {len(appointments)} past visits, {len(answers)} questionnaire answers")
+
+
+def _registry_response(patient, code, items, at):
+    scored = score_answers(code, items)
+    return QuestionnaireResponse(
+        patient=patient, questionnaire=code, answers=items, score=scored.score, severity=scored.severity, answered_at=at, source="link"
+    )
