@@ -320,7 +320,7 @@ def _checklists_for_upcoming(now) -> None:
 
 
 # --- Outcome registry history (reports/) -----------------------------------------------------
-# Procedures over the past eight months with pain and function answered before and after, so the
+# Procedures over the past eleven months with pain and function answered before and after, so the
 # registry's follow-up windows (2 weeks to 6 months) have realistic numbers: most patients
 # answer the early follow-ups, fewer the late ones; most improve, some do not, a few get worse;
 # a diagnostic block's relief fades within weeks while an RFA's lasts months.
@@ -357,7 +357,7 @@ def seed_registry_history(*, now, out=print) -> None:
         visit_type = procedures.get(family)
         if visit_type is None:
             continue
-        start = (now - timedelta(days=rng.randint(15, 240))).replace(hour=14 + index % 5, minute=0, second=0, microsecond=0)
+        start = (now - timedelta(days=rng.randint(15, 330))).replace(hour=14 + index % 5, minute=0, second=0, microsecond=0)
         end = start + timedelta(minutes=visit_type.duration_minutes)
         appointments.append(
             Appointment(

@@ -116,7 +116,7 @@ _window = inline_serializer(
         "improved": CountOrSuppressed(),
         "worse": CountOrSuppressed(),
         "median_change": serializers.FloatField(allow_null=True, help_text="Follow-up minus baseline; negative is better"),
-        "due": CountOrSuppressed(help_text="Episodes with a baseline whose window has closed or that answered"),
+        "due": CountOrSuppressed(help_text="Episodes with a baseline whose window has closed (the figures count those only)"),
         "completeness": serializers.FloatField(allow_null=True, help_text="answered ÷ due"),
     },
 )

@@ -81,11 +81,10 @@ judged AS (
 
 _TOTALS = "SELECT GROUPING(family), family, count(*), count(baseline) FROM base GROUP BY GROUPING SETS ((family), ())"
 _WINDOWS = """
-SELECT GROUPING(family), family, key,
-       count(*) FILTER (WHERE closed OR score IS NOT NULL), count(score),
+SELECT GROUPING(family), family, key, count(*), count(score),
        count(*) FILTER (WHERE improved), count(*) FILTER (WHERE worse),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY score - baseline) FILTER (WHERE score IS NOT NULL)
-FROM judged GROUP BY GROUPING SETS ((family, key), (key))
+FROM judged WHERE closed GROUP BY GROUPING SETS ((family, key), (key))
 """
 _ROWS = """
 SELECT base.patient_id, base.family, base.id, base.provider_id, base.local_start::date, base.baseline, judged.key, judged.score,
@@ -125,7 +124,9 @@ def outcome_report(*, filters: ReportFilters, now: datetime | None = None) -> di
     """{"treated", "with_baseline", "followup": {key: {...}}, "families": {family: same shape}}.
 
     A patient's first completed procedure of a family on a local date in the range is one
-    episode; `treated` counts episodes (patients, for one family)."""
+    episode; `treated` counts episodes (patients, for one family). A window's figures count the
+    episodes with a baseline whose window has closed (`due`): counting early answers of windows
+    still open, but not the missing ones, would flatter completeness."""
     now = now or timezone.now()
     sql, params = _episode_sql(filters, patients=None, now=now)
     keys = params["keys"]

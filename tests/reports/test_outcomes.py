@@ -125,12 +125,12 @@ def test_every_family_counts_each_patients_first_procedure_of_each(registry):
     assert report["families"]["mbb"]["followup"]["2w"]["improved"] == 1
 
 
-def test_windows_not_yet_closed_are_not_due(registry):
+def test_windows_count_once_they_have_closed(registry):
     report = outcome_report(filters=MARCH, now=local(PROC, 10) + timedelta(days=30))
-    # Thirty days on: 2w closed (day 25) for A B C E; H (treated 31 March) is not due yet;
-    # 6w has closed for nobody, and only A answered.
-    assert report["followup"]["2w"]["due"] == 4
-    assert report["followup"]["6w"]["due"] == 1 and report["followup"]["6w"]["completeness"] == 1.0
+    # Thirty days on: 2w has closed (after day 24) for A B C E; H (treated 31 March) is not due
+    # yet. 6w has closed for nobody: A's early 6w answer waits until it does.
+    assert report["followup"]["2w"]["due"] == 4 and report["followup"]["2w"]["completeness"] == 1.0
+    assert report["followup"]["6w"] == {"answered": 0, "improved": 0, "worse": 0, "median_change": None, "due": 0, "completeness": None}
 
 
 def test_edited_windows_change_the_keys(registry):
