@@ -63,7 +63,7 @@ def bar_chart(
     scale = chart.plot_width / max_value if max_value else 0
     for index, (label, value, text) in enumerate(rows):
         width = 0.0 if value is None else min(max(value, 0), max_value) * scale
-        chart.bars.append(Bar(label=label[:32], text=text, y=TOP + index * ROW, width=width))
+        chart.bars.append(Bar(label=label[:28], text=text, y=TOP + index * ROW, width=width))
     if benchmark is not None:
         chart.benchmark_x = chart.left + min(benchmark, max_value) * scale
     chart.ticks = [(chart.left + f * chart.plot_width, tick_format(max_value * f)) for f in (0, 0.25, 0.5, 0.75, 1)]

@@ -32,12 +32,12 @@ def operations_context(filters: ReportFilters) -> dict:
         "no_show_weekday": bar_chart(
             "No-show rate by weekday",
             [(r["label"], r["no_show_rate"], percent(r["no_show_rate"])) for r in breakdown["weekday"]],
-            max_value=0.5,
+            max_value=0.4,
         ),
         "late_lead": bar_chart(
             "Late-cancellation rate by lead time",
             [(r["label"], r["late_cancel_rate"], percent(r["late_cancel_rate"])) for r in breakdown["lead_time"]],
-            max_value=0.5,
+            max_value=0.4,
         ),
         "util_providers": bar_chart("Utilisation by provider", [(r["name"], r["rate"], percent(r["rate"])) for r in util["providers"]]),
         "util_rooms": bar_chart("Utilisation by room", [(r["name"], r["rate"], percent(r["rate"])) for r in util["rooms"]]),
@@ -51,8 +51,10 @@ def operations_context(filters: ReportFilters) -> dict:
             benchmark_label="Epic Fast Pass, about 30 % of offered slots taken",
         ),
     }
+    titles = {"visit_type": "Visit type", "discipline": "Discipline", "weekday": "Weekday", "lead_time": "Lead time (booking to visit)"}
     return {
         "report": report,
+        "breakdowns": [(titles[key], rows) for key, rows in breakdown.items()],
         "charts": charts,
         "acceptance": acceptance,
         "fast_pass": FAST_PASS_ACCEPTANCE,
