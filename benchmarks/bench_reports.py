@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import describe_machine, percentile, setup_django, summary_ms  # noqa: E402
 
-RUNS = 30
+RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 DATABASE = os.environ.get("BENCH_DATABASE", "bench_reports")
 
 # One answer before each completed procedure and one near each follow-up window, NRS 0–10.

@@ -30,7 +30,7 @@ USED_STATUSES = [S.BOOKED, S.CONFIRMED, S.CHECKED_IN, S.IN_PROGRESS, S.COMPLETED
 PATIENT_CONFIRMATIONS = ["confirmed via sms", "confirmed via patient link"]
 
 _COUNTS = f"""
-WITH appt AS ({APPOINTMENTS_IN_RANGE.format(extra=BOOKED_ONLY)}),
+WITH appt AS MATERIALIZED ({APPOINTMENTS_IN_RANGE.format(extra=BOOKED_ONLY)}),
 c AS (
     SELECT appt.*,
         status = 'cancelled' AND COALESCE(cancelled_at, start) >= start - make_interval(hours => %(late_hours)s) AS late_cancel,
@@ -42,7 +42,7 @@ c AS (
              WHEN local_start::date - local_booked_on <= 30 THEN 2 ELSE 3 END AS lead
     FROM appt
     -- The old half of a reschedule is not a visit of its own: the new appointment counts.
-    WHERE NOT EXISTS (SELECT 1 FROM scheduling_appointment n WHERE n.rescheduled_from_id = appt.id)
+    WHERE NOT (status = 'cancelled' AND EXISTS (SELECT 1 FROM scheduling_appointment n WHERE n.rescheduled_from_id = appt.id))
 )
 SELECT GROUPING(visit_type_id, discipline, weekday, lead) AS g, visit_type_id, min(visit_type_name), discipline, weekday, lead,
        count(*), count(*) FILTER (WHERE early_cancel), count(*) FILTER (WHERE late_cancel), count(*) FILTER (WHERE no_show)
@@ -181,8 +181,9 @@ def _utilisation(filters: ReportFilters, params: dict) -> dict:
     if filters.provider_id:
         providers = providers.filter(pk=filters.provider_id)
     provider_rows = list(providers.order_by("last_name", "first_name", "id").values_list("id", "first_name", "last_name", "credentials"))
-    for pid in set(booked_provider) - {r[0] for r in provider_rows}:  # booked while active, inactive now
-        provider_rows.extend(Provider.objects.filter(pk=pid).values_list("id", "first_name", "last_name", "credentials"))
+    # Booked while active, inactive now: still in the report (one query, whether or not any).
+    missing = set(booked_provider) - {r[0] for r in provider_rows}
+    provider_rows.extend(Provider.objects.filter(pk__in=missing).values_list("id", "first_name", "last_name", "credentials"))
     locations = {
         lid: (name, tz) for lid, name, tz in Location.objects.values_list("id", "name", "time_zone")
     }  # a handful of rows: the clinic's sites
