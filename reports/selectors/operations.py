@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from careplans.models import DISCIPLINE_QUEUE, OPEN_TASK_STATUSES
@@ -175,15 +176,13 @@ def _utilisation(filters: ReportFilters, params: dict) -> dict:
         elif g == 2 and room_id is not None:
             booked_room[room_id] = float(room_minutes or 0)
 
-    providers = Provider.objects.filter(active=True)
+    # Active providers, and any booked in the range though inactive now: one query either way.
+    providers = Provider.objects.filter(Q(active=True) | Q(pk__in=list(booked_provider)))
     if filters.discipline_id:
         providers = providers.filter(discipline_id=filters.discipline_id)
     if filters.provider_id:
         providers = providers.filter(pk=filters.provider_id)
     provider_rows = list(providers.order_by("last_name", "first_name", "id").values_list("id", "first_name", "last_name", "credentials"))
-    # Booked while active, inactive now: still in the report (one query, whether or not any).
-    missing = set(booked_provider) - {r[0] for r in provider_rows}
-    provider_rows.extend(Provider.objects.filter(pk__in=missing).values_list("id", "first_name", "last_name", "credentials"))
     locations = {
         lid: (name, tz) for lid, name, tz in Location.objects.values_list("id", "name", "time_zone")
     }  # a handful of rows: the clinic's sites
