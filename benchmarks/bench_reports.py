@@ -72,6 +72,7 @@ def main() -> int:
     print(f"dataset: {Appointment.objects.count()} appointments, {QuestionnaireResponse.objects.count()} questionnaire answers")
     ok = True
     for url, extra in reports:
+        client.get(url, {**month, **extra})  # warm-up: per-process caches (content types, zones) fill on the first request
         counts = {}
         for label, span in (("month", month), ("year", year)):
             with CaptureQueriesContext(connection) as queries:
