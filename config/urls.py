@@ -19,6 +19,8 @@ api_v1 = [
     path("", include("scheduling.api_urls")),
 ]
 
+handler404 = "core.views.not_found"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
