@@ -97,7 +97,12 @@ def test_waitlist_filters_still_filter(api_for, front_desk_user, follow_up):
     start = next_weekday_at(9)
     mine, other = PatientFactory(), PatientFactory()
     for patient in (mine, other):
-        sent = {"patient": patient.pk, "visit_type": "follow-up", "earliest_date": start.date().isoformat(), "latest_date": start.date().isoformat()}
+        sent = {
+            "patient": patient.pk,
+            "visit_type": "follow-up",
+            "earliest_date": start.date().isoformat(),
+            "latest_date": start.date().isoformat(),
+        }
         assert client.post("/api/v1/waitlist/", sent, format="json").status_code == 201
     listed = client.get("/api/v1/waitlist/", {"patient": mine.pk, "status": "waiting"}).json()["results"]
     assert [e["patient"] for e in listed] == [mine.pk]
