@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.inputs import NUL_MESSAGE
-from tests.factories import PatientFactory, sign_in
+from tests.factories import PatientFactory, VisitTypeFactory, sign_in
 from tests.scheduling.conftest import next_weekday_at
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +42,9 @@ def test_a_long_run_of_digits_as_a_visit_type_is_unknown_not_a_500(api_for, fron
     assert "Unknown or inactive visit type" in str(_field_messages(response, "visit_types"))
 
 
-def test_far_year_in_a_bundle_is_400(api_for, front_desk_user, follow_up):
-    sent = {"patient": PatientFactory().pk, "visit_types": ["follow-up", "follow-up"], "date": "9999-12-31"}
+def test_far_year_in_a_bundle_is_400(api_for, front_desk_user, follow_up, physical_therapist):
+    VisitTypeFactory(code="pt-evaluation", discipline=physical_therapist.discipline)
+    sent = {"patient": PatientFactory().pk, "visit_types": ["follow-up", "pt-evaluation"], "date": "9999-12-31"}
     response = api_for(front_desk_user).post("/api/v1/bundles/", sent, format="json")
     assert response.status_code == 400, response.content
     assert "date" in response.json()
