@@ -1,9 +1,14 @@
-"""The REST schema tells the truth: Schemathesis generates requests from /api/schema/ and every
-answer must be a declared status with a body that matches the declared schema, and never a 500.
+"""The REST schema tells the truth: Schemathesis generates requests from the OpenAPI document
+(/api/schema/, built here by the same generator) and every answer must be a declared status
+with a body that matches the declared schema, and never a 500 (its not_a_server_error,
+status_code_conformance and response_schema_conformance checks).
 
-Bounded and derandomized (same examples every run): about EXAMPLES_PER_OPERATION examples per
-operation and persona, positive and negative, the whole run well inside FUZZ_BUDGET_SECONDS on
-the demo clinic, so ids in paths and bodies reach real rows, not only 404s.
+Requests go into the WSGI application inside the test's transaction, as front desk and as a care
+coordinator, on the persona walk's seeded clinic, so half the generated ids in paths and bodies
+are rows that exist (not only 404s). Derandomized (a fixed seed: the same requests every run)
+and bounded: EXAMPLES_PER_OPERATION examples per operation, positive and negative, shared by the
+two personas; no shrinking, and every operation's first failure is reported together. Budget:
+90 s of the suite (README, "API schema"); it prints what it took.
 """
 
 from __future__ import annotations
@@ -33,7 +38,6 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 EXAMPLES_PER_OPERATION = 20  # split between the two personas
 PERSONAS = (registry.FRONT_DESK, registry.OTHER_COORDINATOR)
-FUZZ_BUDGET_SECONDS = 90
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 # Operations whose side effects would end the run rather than test the API: logging out revokes
 # the persona's own token (it is fuzzed, but after every other operation).
@@ -112,12 +116,10 @@ def _fuzz(operation, real, headers, failures):
     def run(case):
         case.call_and_validate(headers=headers, checks=CHECKS)
 
-    began = time.monotonic()
     try:
         run()
     except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - every operation's first failure, reported together
         failures.append(f"{operation.label}: {exc}")
-    print(f"{time.monotonic() - began:6.2f}s {operation.label}")
 
 
 @pytest.fixture
@@ -145,6 +147,5 @@ def test_rest_api_answers_as_its_schema_says():
         headers = {"Authorization": f"Token {token}"}
         for operation in operations:
             _fuzz(operation, real, headers, failures)
-    elapsed = time.monotonic() - started
     assert not failures, "\n\n".join(failures)
-    assert elapsed < FUZZ_BUDGET_SECONDS, f"the schema fuzz took {elapsed:.0f}s (budget {FUZZ_BUDGET_SECONDS}s)"
+    print(f"schema fuzz: {len(operations)} operations x {len(PERSONAS)} personas in {time.monotonic() - started:.0f}s")
