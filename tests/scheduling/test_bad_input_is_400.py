@@ -138,3 +138,25 @@ def test_admin_series_form_refuses_a_far_year_with_a_message(client, front_desk_
     response = client.post("/admin/scheduling/appointment/find-and-book/series/", sent, follow=True)
     assert response.status_code == 200
     assert "Use a date between" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/scheduling/appointment/?start__year=9999",
+        "/admin/scheduling/appointment/?start__year=9999&start__month=12",
+        "/admin/scheduling/appointment/?start__year=9999&start__month=12&start__day=31",
+        "/admin/scheduling/clinicclosure/?date__year=9999",
+        "/admin/core/auditevent/?at__year=9999&at__month=12",
+    ],
+)
+def test_a_far_year_in_an_admin_date_hierarchy_is_an_incorrect_lookup_not_a_500(client, clinic_admin_user, url):
+    sign_in(client, clinic_admin_user)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
+def test_an_ordinary_year_in_the_date_hierarchy_still_filters(client, clinic_admin_user):
+    sign_in(client, clinic_admin_user)
+    assert client.get("/admin/scheduling/appointment/?start__year=2027&start__month=1").status_code == 200
