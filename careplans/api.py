@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -69,7 +69,7 @@ class TeamMemberOutput(serializers.ModelSerializer):
 
 class ActivityOutput(serializers.ModelSerializer):
     discipline = serializers.CharField(source="discipline.code")
-    visit_type = serializers.CharField(source="visit_type.code", default=None)
+    visit_type = serializers.CharField(source="visit_type.code", default=None, allow_null=True)
     done = serializers.IntegerField()
     planned = serializers.IntegerField(source="planned_count")
 
@@ -104,9 +104,14 @@ class CarePlanListCreateApi(ListAPIView):
 
     serializer_class = CarePlanOutput
 
+    @extend_schema(parameters=[OpenApiParameter("patient", int)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         return careplans_for_user(user=self.request.user, patient_id=_int_param(self.request, "patient"))
 
+    @extend_schema(request=CarePlanInput, responses={201: CarePlanOutput})
     def post(self, request):
         if not request.user.has_perm("careplans.add_careplan"):
             raise PermissionDenied("You may not create care plans.")
@@ -131,6 +136,16 @@ class TaskListApi(ListAPIView):
     """GET ?patient=<id>&assignee=<provider id>&status=<status|open>."""
 
     serializer_class = TaskOutput
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("patient", int),
+            OpenApiParameter("assignee", int, description="A provider's id."),
+            OpenApiParameter("status", str, enum=["open", *Task.Status.values]),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         status = self.request.query_params.get("status", "")

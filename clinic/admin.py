@@ -25,6 +25,7 @@ from clinic.services import (
     patient_update_errors,
 )
 from core.admin_access import PolicyAdmin, RefusalAsFormErrors
+from core.admin_utils import DateHierarchyAdminMixin
 
 admin.site.site_header = "Pain clinic"
 admin.site.site_title = "Pain clinic admin"
@@ -241,7 +242,7 @@ class PatientAdmin(RefusalAsFormErrors, PolicyAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(PatientScopedAdmin):
+class ConsentEventAdmin(DateHierarchyAdminMixin, PatientScopedAdmin):
     list_display = ["patient", "channel", "granted", "at", "source", "recorded_by"]
     list_filter = ["channel", "granted", "source"]
     list_select_related = ["patient", "recorded_by"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -27,6 +28,10 @@ class ProviderOutput(serializers.ModelSerializer):
 class ProviderListApi(ListAPIView):
     serializer_class = ProviderOutput
     pagination_class = None
+
+    @extend_schema(parameters=[OpenApiParameter("discipline", str, description="A discipline's code.")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         qs = Provider.objects.filter(active=True).select_related("discipline")
@@ -77,9 +82,14 @@ class PatientInput(serializers.Serializer):
 class PatientListCreateApi(ListAPIView):
     serializer_class = PatientOutput
 
+    @extend_schema(parameters=[OpenApiParameter("search", str, description="Part of a name, a phone number or a date of birth.")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         return patient_search(user=self.request.user, text=self.request.query_params.get("search", ""))
 
+    @extend_schema(request=PatientInput, responses={201: PatientOutput})
     def post(self, request):
         if not request.user.has_perm("clinic.add_patient"):
             raise PermissionDenied("You may not register patients.")

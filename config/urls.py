@@ -20,6 +20,8 @@ api_v1 = [
     path("", include("reports.api_urls")),
 ]
 
+handler404 = "core.views.not_found"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),

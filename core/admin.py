@@ -9,6 +9,7 @@ import csv
 from django.contrib import admin
 from django.http import StreamingHttpResponse
 
+from core.admin_utils import DateHierarchyAdminMixin
 from core.audit import ACTIONS, audit_record
 from core.models import AuditEvent
 from core.roles import CLINIC_ADMIN, user_roles
@@ -103,7 +104,7 @@ def _rows_csv(rows):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(DateHierarchyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "user", "action", "object_type", "object_id", "patients", "ip", "reason", "request_id"]
     list_filter = [("user", StaffFilter), PatientIdFilter, ActionFilter, ("at", DateFilter)]
     list_select_related = ["user"]

@@ -19,9 +19,12 @@ from core.api_auth import VerifiedSessionAuthentication
 
 
 class LoginInput(serializers.Serializer):
-    username = serializers.CharField(required=False)
-    password = serializers.CharField(required=False, style={"input_type": "password"}, trim_whitespace=False)
-    otp_code = serializers.CharField(required=False, help_text="The authenticator app's code, for accounts with two-factor sign-in.")
+    # Bounded as the user model's username (django-axes records a failed username in 255 characters).
+    username = serializers.CharField(required=False, max_length=150)
+    password = serializers.CharField(required=False, style={"input_type": "password"}, trim_whitespace=False, max_length=4096)
+    otp_code = serializers.CharField(
+        required=False, max_length=16, help_text="The authenticator app's code, for accounts with two-factor sign-in."
+    )
 
 
 class LoginOutput(serializers.Serializer):

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+
 from core import audit
+from core.inputs import NUL_MESSAGE
+
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def client_ip(request) -> str | None:
@@ -37,3 +42,38 @@ class AuditTrailMiddleware:
         audit.finish_request(token, user=getattr(request, "user", None), shown=response.status_code < 400)
         response["X-Request-ID"] = request_id
         return response
+
+
+class RejectNulCharactersMiddleware:
+    """A NUL character in the path, in a query parameter or in a posted form field is refused with
+    400 before any view sees it: PostgreSQL cannot store or compare it, so it would otherwise
+    surface as a 500 wherever a view filters or searches on the value (admin search, list
+    filters, a feed token). JSON bodies are checked by the API's fields and core.inputs.
+
+    Place first, after SecurityMiddleware. Under /api/ the refusal is the API's error body."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if refused := self._refused_input(request):
+            return self._refusal(request, refused)
+        return self.get_response(request)
+
+    def _refused_input(self, request) -> str | None:
+        if "\x00" in request.path:
+            return "path"
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in v for v in values):
+                return name.replace("\x00", "") or "query"
+        if request.path.startswith("/api/") and request.content_type in FORM_CONTENT_TYPES and request.method == "POST":
+            for name, values in request.POST.lists():
+                if "\x00" in name or any("\x00" in v for v in values):
+                    return name.replace("\x00", "") or "body"
+        return None
+
+    @staticmethod
+    def _refusal(request, name: str) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": NUL_MESSAGE, name: [NUL_MESSAGE]}, status=400)
+        return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")

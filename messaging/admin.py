@@ -6,6 +6,7 @@ from clinic.admin import PatientScopedAdmin
 from core import access
 from core.access import Kind
 from core.admin_access import PolicyInline
+from core.admin_utils import DateHierarchyAdminMixin
 from messaging.models import FailedMessage, InboundSms, Message, MessageStatus, Purpose, ReminderRule
 from messaging.redaction import mask_links, message_text
 from messaging.services.transitions import message_resend
@@ -71,7 +72,7 @@ class HeldBackFilter(admin.SimpleListFilter):
         return queryset
 
 
-class _MessageAdminBase(PatientScopedAdmin):
+class _MessageAdminBase(DateHierarchyAdminMixin, PatientScopedAdmin):
     """The outbox, read-only: rows are written by the planner and the dispatcher, and staff
     change one only through the resend action (message_resend). Scoped to the patients whose
     messages the user may see (core.access, Kind.MESSAGES)."""

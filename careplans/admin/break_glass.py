@@ -11,6 +11,7 @@ from django.template.defaultfilters import truncatechars
 from django.utils import timezone
 
 from careplans.models import BreakGlass
+from core.admin_utils import DateHierarchyAdminMixin
 from core.models import AuditEvent
 from core.roles import CLINIC_ADMIN, user_roles
 
@@ -29,7 +30,7 @@ def _looks():
 
 
 @admin.register(BreakGlass)
-class BreakGlassAdmin(admin.ModelAdmin):
+class BreakGlassAdmin(DateHierarchyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "opened_at", "user", "patient_ref", "short_reason", "expires_at", "live", "looks", "notified_at"]
     list_display_links = ["id", "opened_at"]
     list_filter = [("opened_at", admin.DateFieldListFilter), ("user", admin.RelatedOnlyFieldListFilter)]

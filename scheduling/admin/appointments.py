@@ -10,7 +10,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from clinic.admin import PatientScopedAdmin
-from core.admin_utils import run_action
+from core.admin_utils import DateHierarchyAdminMixin, run_action
 from scheduling import admin_views, services
 from scheduling.admin_views import CancelForm
 from scheduling.models import (
@@ -60,7 +60,7 @@ def run_on_appointments(request, queryset, label: str, fn) -> int:
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(PatientScopedAdmin):
+class AppointmentAdmin(DateHierarchyAdminMixin, PatientScopedAdmin):
     clinical_fields = ("relief_percent",)  # % relief is clinical: hidden, unfilterable for the front desk
     list_display = ["local_start", "patient_link", "provider", "visit_type", "room", "status_badge"]
     list_filter = ["status", "visit_type__discipline", "provider", "room", "location", ("start", admin.DateFieldListFilter)]
@@ -210,7 +210,7 @@ class AppointmentSeriesAdmin(PatientScopedAdmin):
 
 
 @admin.register(AppointmentBundle)
-class AppointmentBundleAdmin(PatientScopedAdmin):
+class AppointmentBundleAdmin(DateHierarchyAdminMixin, PatientScopedAdmin):
     list_display = ["__str__", "patient", "date", "max_gap_minutes"]
     list_select_related = ["patient"]
     search_fields = ["patient__mrn", "patient__last_name"]

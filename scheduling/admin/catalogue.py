@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from core.admin_utils import DateHierarchyAdminMixin
 from scheduling.models import (
     AvailabilityException,
     AvailabilityTemplate,
@@ -56,7 +57,7 @@ class AvailabilityTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(AvailabilityException)
-class AvailabilityExceptionAdmin(admin.ModelAdmin):
+class AvailabilityExceptionAdmin(DateHierarchyAdminMixin, admin.ModelAdmin):
     list_display = ["provider", "kind", "start", "end", "location", "reason"]
     list_filter = ["kind", "location"]
     list_select_related = ["provider", "location"]
@@ -70,7 +71,7 @@ class AvailabilityExceptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClinicClosure)
-class ClinicClosureAdmin(admin.ModelAdmin):
+class ClinicClosureAdmin(DateHierarchyAdminMixin, admin.ModelAdmin):
     list_display = ["date", "location", "reason"]
     list_filter = ["location"]
     list_select_related = ["location"]

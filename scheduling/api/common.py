@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.errors import PermissionDenied
+from core.inputs import NUL_MESSAGE
 from scheduling.models import VisitType
 
 
@@ -28,11 +29,19 @@ def local_iso(value: datetime | None, zone_name: str) -> str | None:
 class VisitTypeRef(serializers.Field):
     """A visit type by code (preferred) or id."""
 
-    default_error_messages = {"unknown": "Unknown or inactive visit type {value!r}."}
+    default_error_messages = {
+        "unknown": "Unknown or inactive visit type {value!r}.",
+        "invalid": "Send a visit type's code or id.",
+        "null_characters": NUL_MESSAGE,
+    }
 
     def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
         text = str(data).strip()
-        lookup = {"pk": int(text)} if text.isascii() and text.isdigit() else {"code": text[:40]}
+        if "\x00" in text:
+            self.fail("null_characters")
+        lookup = {"pk": int(text)} if text.isascii() and text.isdigit() and len(text) <= 18 else {"code": text[:40]}
         try:
             return VisitType.objects.select_related("discipline").get(active=True, **lookup)
         except VisitType.DoesNotExist:
@@ -54,7 +63,7 @@ class AppointmentOutput(serializers.Serializer):
     visit_type = serializers.CharField(source="visit_type.code")
     visit_type_name = serializers.CharField(source="visit_type.name")
     room = serializers.IntegerField(source="room_id", allow_null=True)
-    room_name = serializers.CharField(source="room.name", default=None)
+    room_name = serializers.CharField(source="room.name", default=None, allow_null=True)
     location = serializers.IntegerField(source="location_id")
     region = serializers.CharField()
     laterality = serializers.CharField()

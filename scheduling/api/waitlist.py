@@ -46,19 +46,31 @@ class WaitlistInput(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False, help_text="At most 300 characters.")
 
 
+class WaitlistQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=WaitlistEntry.Status.choices, required=False)
+    patient = serializers.IntegerField(required=False, min_value=1)
+    visit_type = serializers.CharField(required=False, max_length=40)
+
+
 class WaitlistListCreateApi(ListAPIView):
     """GET ?status=&patient=&visit_type= and POST a new entry."""
 
     serializer_class = WaitlistOutput
 
+    @extend_schema(parameters=[WaitlistQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
+        query = WaitlistQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # ?patient=² is a 400, not a 500
+        q = query.validated_data
         qs = waitlist_queryset_for_user(user=self.request.user)
-        params = self.request.query_params
-        if status := params.get("status"):
+        if status := q.get("status"):
             qs = qs.filter(status=status)
-        if (patient := params.get("patient", "")).isdigit():
-            qs = qs.filter(patient_id=int(patient))
-        if visit_type := params.get("visit_type"):
+        if patient := q.get("patient"):
+            qs = qs.filter(patient_id=patient)
+        if visit_type := q.get("visit_type"):
             qs = qs.filter(visit_type__code=visit_type)
         return qs.order_by("-priority", "created_at", "id")
 
