@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "history",
+    "fhir",
 ]
 
 # core.access rules on the patients of this model (like AUTH_USER_MODEL, named, not imported).
@@ -284,6 +285,7 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{env_int('PORT',
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "US")
 VIDEO_BASE_URL = env_str("VIDEO_BASE_URL", "https://video.clinic.example/room")
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
+FHIR_HOLD_MINUTES = env_int("FHIR_HOLD_MINUTES", 10)  # how long a FHIR $hold keeps a slot before $book
 # How long a clinician's break-glass opens a record they otherwise may not see (every look recorded).
 BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 240)
 if BREAK_GLASS_MINUTES < 1:
