@@ -91,8 +91,18 @@ def clinic(db):
     CareTeamMemberFactory(care_plan=plan, provider=provider)
     desk_user = UserFactory(username="fhir-desk", role=FRONT_DESK)
     return Clinic(
-        location, consult_room, suite, fluoroscopy, provider, consult, procedure, patient, plan,
-        token_client(desk_user), token_client(provider.user), desk_user,
+        location,
+        consult_room,
+        suite,
+        fluoroscopy,
+        provider,
+        consult,
+        procedure,
+        patient,
+        plan,
+        token_client(desk_user),
+        token_client(provider.user),
+        desk_user,
     )
 
 
