@@ -34,11 +34,17 @@ def _post(client, path, body):
 
 def test_careplan_with_icd10_problems_activities_and_care_team(clinic):
     Problem.objects.create(care_plan=clinic.plan, code="M54.50", text="Low back pain")
-    Activity.objects.create(care_plan=clinic.plan, title="PT twice a week", discipline=clinic.provider.discipline, kind="visit_series", per_week=2, weeks=6)
+    Activity.objects.create(
+        care_plan=clinic.plan, title="PT twice a week", discipline=clinic.provider.discipline, kind="visit_series", per_week=2, weeks=6
+    )
     plan = clinic.doctor.get(f"/fhir/R4/CarePlan/{clinic.plan.pk}").json()
     validate(plan)
     assert plan["status"] == "active" and plan["intent"] == "plan"
-    assert plan["contained"][0]["code"]["coding"][0] == {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M54.50", "display": "Low back pain"}
+    assert plan["contained"][0]["code"]["coding"][0] == {
+        "system": "http://hl7.org/fhir/sid/icd-10-cm",
+        "code": "M54.50",
+        "display": "Low back pain",
+    }
     assert plan["addresses"] == [{"reference": f"#problem-{clinic.plan.problems.get().pk}"}]
     assert plan["activity"][0]["detail"]["status"] == "not-started"
     searched = clinic.doctor.get(f"/fhir/R4/CarePlan?patient=Patient/{clinic.patient.pk}&status=active").json()
@@ -76,7 +82,9 @@ def test_looks_are_audited(clinic):
 
 def test_tasks_by_owner_patient_status_period_priority(clinic):
     due = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3)
-    mine = TaskFactory(patient=clinic.patient, assignee_provider=clinic.provider, assignee_role="", priority="urgent", due=due, title="Call back")
+    mine = TaskFactory(
+        patient=clinic.patient, assignee_provider=clinic.provider, assignee_role="", priority="urgent", due=due, title="Call back"
+    )
     TaskFactory(patient=clinic.patient, priority="routine")
     body = clinic.doctor.get(
         f"/fhir/R4/Task?owner=Practitioner/{clinic.provider.pk}&patient=Patient/{clinic.patient.pk}&status=requested"
@@ -113,14 +121,21 @@ def test_questionnaire_response_is_scored_and_item_9_raises_the_urgent_task(clin
         assert alerts.get(dedupe_key=f"phq9-item9:{stored.pk}").priority == Task.Priority.STAT
     read = clinic.doctor.get(f"/fhir/R4/QuestionnaireResponse/{stored.pk}").json()
     assert read["item"][8]["answer"] == [{"valueInteger": 2}]
-    listed = clinic.doctor.get(f"/fhir/R4/QuestionnaireResponse?patient=Patient/{clinic.patient.pk}&questionnaire=Questionnaire/PHQ-9").json()
+    listed = clinic.doctor.get(
+        f"/fhir/R4/QuestionnaireResponse?patient=Patient/{clinic.patient.pk}&questionnaire=Questionnaire/PHQ-9"
+    ).json()
     assert listed["total"] == 2
 
 
 def test_questionnaire_response_errors_are_operation_outcomes(clinic):
     bad = _post(clinic.doctor, "QuestionnaireResponse", phq9(clinic.patient.pk, [1, 1, 1, 1, 1, 1, 1, 1, 9]))
     assert bad.status_code == 400 and "Item 9" in bad.json()["issue"][0]["diagnostics"]
-    assert _post(clinic.doctor, "QuestionnaireResponse", {**phq9(clinic.patient.pk, [0] * 9), "questionnaire": "Questionnaire/XYZ"}).status_code == 400
+    assert (
+        _post(
+            clinic.doctor, "QuestionnaireResponse", {**phq9(clinic.patient.pk, [0] * 9), "questionnaire": "Questionnaire/XYZ"}
+        ).status_code
+        == 400
+    )
     assert _post(clinic.desk, "QuestionnaireResponse", phq9(clinic.patient.pk, [0] * 9)).status_code == 403
     other = PatientFactory()
     assert _post(clinic.doctor, "QuestionnaireResponse", phq9(other.pk, [0] * 9)).status_code == 404
