@@ -205,6 +205,8 @@ def task_resource(task: Task) -> dict:
         out["focus"] = ref("Appointment", task.appointment_id)
     if task.status_reason:
         out["statusReason"] = {"text": task.status_reason}
+    if task.description:
+        out["note"] = [{"text": task.description}]
     return out
 
 

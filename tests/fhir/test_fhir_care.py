@@ -55,7 +55,7 @@ def test_careplan_with_icd10_problems_activities_and_care_team(clinic):
     validate(team)
     assert team["participant"][0]["member"]["reference"] == f"Practitioner/{clinic.provider.pk}"
     assert clinic.doctor.get(f"/fhir/R4/CareTeam?patient=Patient/{clinic.patient.pk}&status=active").json()["total"] == 1
-    assert clinic.doctor.get(f"/fhir/R4/CareTeam?status=inactive").json()["total"] == 0
+    assert clinic.doctor.get("/fhir/R4/CareTeam?status=inactive").json()["total"] == 0
 
 
 def test_front_desk_sees_no_clinical_resource_and_off_team_clinicians_not_this_patient(clinic):
