@@ -8,3 +8,4 @@ urlpatterns = [
     path("<str:resource_type>", views.TypeView.as_view(), name="fhir-type"),
     path("<str:resource_type>/<str:ident>", views.InstanceView.as_view(), name="fhir-instance"),
 ]
+urlpatterns.append(path("<path:rest>", views.UnknownView.as_view(), name="fhir-unknown"))

@@ -109,3 +109,14 @@ class OperationView(FhirView):
             )
         body, status = op.run(user=request.user, body=request.data)
         return Response(body, status=status)
+
+
+class UnknownView(FhirView):
+    """Anything else under /fhir/R4/: a 404 OperationOutcome, not an HTML page."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.args, self.kwargs, self.request = args, kwargs, self.initialize_request(request, *args, **kwargs)
+        self.headers = self.default_response_headers
+        response = self.handle_exception(FhirError("No such FHIR endpoint; see /fhir/R4/metadata.", status=404, issue="not-supported"))
+        self.response = self.finalize_response(self.request, response, *args, **kwargs)
+        return self.response
