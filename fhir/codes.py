@@ -14,6 +14,8 @@ DISCIPLINE_SYSTEM = "urn:pain-clinic:discipline"
 EQUIPMENT_SYSTEM = "urn:pain-clinic:equipment"
 CARE_TEAM_ROLE_SYSTEM = "urn:pain-clinic:care-team-role"
 QUESTIONNAIRE_ANSWER_SYSTEM = "urn:pain-clinic:answer-value"
+CPT_SYSTEM = "http://www.ama-assn.org/go/cpt"
+HCPCS_SYSTEM = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"  # HCPCS Level II
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
 PHYSICAL_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/location-physical-type"
@@ -75,3 +77,8 @@ def ref(resource_type: str, ident, display: str = "") -> dict:
     if display:
         out["display"] = display
     return out
+
+
+def billing_coding(code: str) -> dict:
+    """CPT codes are digits (or four digits and F/T/U); HCPCS Level II codes start with a letter."""
+    return coding(HCPCS_SYSTEM if code[:1].isalpha() else CPT_SYSTEM, code)

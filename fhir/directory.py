@@ -15,6 +15,7 @@ from fhir.codes import (
     NPI_SYSTEM,
     PHYSICAL_TYPE_SYSTEM,
     VISIT_TYPE_SYSTEM,
+    billing_coding,
     coding,
     ref,
 )
@@ -301,7 +302,8 @@ SERVICE_PARAMS = (
 
 
 def visit_type_concept(vt: VisitType) -> dict:
-    return {"coding": [coding(VISIT_TYPE_SYSTEM, vt.code, vt.name)], "text": vt.name}
+    """Our visit type code, with the CPT/HCPCS codes the clinic bills it with where it entered them."""
+    return {"coding": [coding(VISIT_TYPE_SYSTEM, vt.code, vt.name), *(billing_coding(c) for c in vt.billing_codes)], "text": vt.name}
 
 
 def service_resource(vt: VisitType) -> dict:

@@ -139,3 +139,31 @@ def test_questionnaire_response_errors_are_operation_outcomes(clinic):
     assert _post(clinic.desk, "QuestionnaireResponse", phq9(clinic.patient.pk, [0] * 9)).status_code == 403
     other = PatientFactory()
     assert _post(clinic.doctor, "QuestionnaireResponse", phq9(other.pk, [0] * 9)).status_code == 404
+
+
+def test_procedure_visit_types_carry_their_cpt_and_hcpcs_codes(clinic):
+    clinic.procedure.billing_codes = ["64450", "J1040"]
+    clinic.procedure.save()
+    service = clinic.desk.get(f"/fhir/R4/HealthcareService/{clinic.procedure.pk}").json()
+    validate(service)
+    assert service["type"][0]["coding"][1:] == [
+        {"system": "http://www.ama-assn.org/go/cpt", "code": "64450"},
+        {"system": "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets", "code": "J1040"},
+    ]
+    slot = clinic.desk.get("/fhir/R4/Slot?service-type=nerve-block&_count=1").json()["entry"][0]["resource"]
+    assert slot["serviceType"][0]["coding"][1]["code"] == "64450"
+    # a consult without codes has only ours
+    assert len(clinic.desk.get(f"/fhir/R4/HealthcareService/{clinic.consult.pk}").json()["type"][0]["coding"]) == 1
+
+
+def test_billing_codes_are_checked():
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from scheduling.models import validate_billing_code
+
+    for good in ("64483", "0275T", "J1040", "G0260"):
+        validate_billing_code(good)
+    for bad in ("6448", "ABCDE", "64483 ", "\\x00"):
+        with pytest.raises(ValidationError):
+            validate_billing_code(bad)
