@@ -437,11 +437,13 @@ def appointment_find(*, user, body) -> tuple[dict, int]:
         found.append(free)
         if len(found) >= count:
             break
-    providers = Provider.objects.select_related("discipline").in_bulk({f.slot.provider_id for f in found})
-    rooms = Room.objects.in_bulk({f.slot.room_id for f in found})
+    # Names for the participants: three small queries whatever _count is.
+    providers = Provider.objects.only("id", "first_name", "last_name", "credentials").in_bulk({f.slot.provider_id for f in found})
+    rooms = Room.objects.only("id", "name").in_bulk({f.slot.room_id for f in found})
     equipment: dict[int, list[Equipment]] = {}
-    for vt in VisitType.objects.filter(pk__in={f.visit_type.pk for f in found}).prefetch_related("required_equipment"):
-        equipment[vt.pk] = sorted(vt.required_equipment.all(), key=lambda e: e.pk)
+    needs = VisitType.required_equipment.through.objects.filter(visittype_id__in={f.visit_type.pk for f in found})
+    for need in needs.select_related("equipment").order_by("equipment_id"):
+        equipment.setdefault(need.visittype_id, []).append(need.equipment)
     entries = []
     for free in found:
         zone = search.zone(free.slot.location_id)

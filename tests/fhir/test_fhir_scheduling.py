@@ -313,3 +313,31 @@ def test_anonymous_gets_401_operation_outcome_and_metadata_is_public(client, db)
     assert anonymous.get("/fhir/R4/metadata").status_code == 200
     smart = anonymous.get("/.well-known/smart-configuration")
     assert smart.status_code == 200 and smart.json()["capabilities"] == [] and smart.json()["token_endpoint"] is None
+
+
+def test_an_expired_hold_cannot_be_booked(clinic):
+    slot = free_slots(clinic.desk, start=f"ge{tomorrow_utc():%Y-%m-%d}")[0]
+    held = post(clinic.desk, "Appointment/$hold", params(appointment=book_body(slot["id"], clinic.patient.pk)))
+    appointment = held.json()["entry"][0]["resource"]
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)
+    Appointment.objects.filter(pk=appointment["id"]).update(hold_expires_at=past)
+    assert "expired" in outcome(post(clinic.desk, "Appointment/$book", params(appointment={**appointment, "status": "booked"})), 409)
+
+
+def test_a_waitlist_offer_is_not_booked_through_hold_book(clinic):
+    from scheduling.models import WaitlistEntry
+
+    slot = free_slots(clinic.desk, start=f"ge{tomorrow_utc():%Y-%m-%d}")[0]
+    appointment = post(clinic.desk, "Appointment/$hold", params(appointment=book_body(slot["id"], clinic.patient.pk))).json()["entry"][0][
+        "resource"
+    ]
+    today = datetime.date.today()
+    WaitlistEntry.objects.create(
+        patient=clinic.patient,
+        visit_type=clinic.consult,
+        earliest_date=today,
+        latest_date=today + datetime.timedelta(days=30),
+        status=WaitlistEntry.Status.OFFERED,
+        offered_appointment_id=appointment["id"],
+    )
+    assert "waitlist" in outcome(post(clinic.desk, "Appointment/$book", params(appointment={**appointment, "status": "booked"})), 409)
