@@ -27,6 +27,11 @@ def validate_billing_code(value: str) -> None:
         raise ValidationError(f"{value!r} is not a CPT or HCPCS code (e.g. 64483, 0275T, J1040).")
 
 
+def validate_billing_codes(values: list[str]) -> None:
+    for value in values:
+        validate_billing_code(value)
+
+
 class TsTzRange(Func):
     function = "TSTZRANGE"
     output_field = models.DateTimeField()  # only used inside constraints
@@ -88,8 +93,9 @@ class VisitType(models.Model):
     # The procedure codes the clinic bills this visit with, as entered (FHIR HealthcareService and
     # Appointment carry them); not a payer-rule input (payer rules count procedure families).
     billing_codes = ArrayField(
-        models.CharField(max_length=5, validators=[validate_billing_code]),
+        models.CharField(max_length=5),
         blank=True,
+        validators=[validate_billing_codes],
         default=list,
         help_text="CPT or HCPCS codes, comma-separated, e.g. 64483,77003",
     )
