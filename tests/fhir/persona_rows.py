@@ -203,6 +203,7 @@ WRITES = [
 
 PUBLIC = [
     Row(route="fhir/R4/metadata", url="/fhir/R4/metadata", label="FHIR CapabilityStatement", expect={ANONYMOUS: 200}),
+    Row(route="fhir/R4/<path:rest>", url="/fhir/R4/Patient/1/_history", label="FHIR unsupported path", expect=expect_all(404)),
     Row(
         route=".well-known/smart-configuration",
         url="/.well-known/smart-configuration",
