@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "history",
+    "fhir",
 ]
 
 # core.access rules on the patients of this model (like AUTH_USER_MODEL, named, not imported).
@@ -288,6 +289,7 @@ VIDEO_BASE_URL = env_str("VIDEO_BASE_URL", "https://video.clinic.example/room")
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
 # Reports (reports/): a cancellation this many hours or fewer before the start is a late cancellation.
 REPORTS_LATE_CANCEL_HOURS = env_int("REPORTS_LATE_CANCEL_HOURS", 24)
+FHIR_HOLD_MINUTES = env_int("FHIR_HOLD_MINUTES", 10)  # how long a FHIR $hold keeps a slot before $book
 # How long a clinician's break-glass opens a record they otherwise may not see (every look recorded).
 BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 240)
 if BREAK_GLASS_MINUTES < 1:

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core.api_login import ApiLoginView, ApiLogoutAllView, ApiLogoutView
 from core.views import healthz
+from fhir.views import SmartConfigurationView
 from scheduling.views import provider_feed
 
 api_v1 = [
@@ -43,4 +44,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("webhooks/", include("messaging.webhook_urls")),
     path("p/", include("messaging.link_urls")),
+    path("fhir/R4/", include("fhir.urls")),
+    path(".well-known/smart-configuration", SmartConfigurationView.as_view(), name="smart-configuration"),
 ]

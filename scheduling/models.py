@@ -7,6 +7,8 @@ the patient, so double bookings are impossible whatever happens concurrently.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeBoundary, RangeOperators
@@ -15,6 +17,19 @@ from django.db import models
 from django.db.models import F, Func, Q
 
 from clinic.models import Discipline, Equipment, Location, Patient, Payer, ProcedureRiskTier, Provider, Room, RoomKind
+
+_BILLING_CODE = re.compile(r"^(\d{4}[0-9FTU]|[A-V]\d{4})$")
+
+
+def validate_billing_code(value: str) -> None:
+    """A CPT code (five digits, or four and F/T/U) or a HCPCS Level II code (a letter and four digits)."""
+    if not _BILLING_CODE.match(value or ""):
+        raise ValidationError(f"{value!r} is not a CPT or HCPCS code (e.g. 64483, 0275T, J1040).")
+
+
+def validate_billing_codes(values: list[str]) -> None:
+    for value in values:
+        validate_billing_code(value)
 
 
 class TsTzRange(Func):
@@ -75,6 +90,15 @@ class VisitType(models.Model):
     prep_text_en = models.TextField("Preparation (English)", blank=True)
     prep_text_es = models.TextField("Preparation (Spanish)", blank=True)
     min_notice_minutes = models.PositiveIntegerField(default=120, help_text="Earliest bookable time after now")
+    # The procedure codes the clinic bills this visit with, as entered (FHIR HealthcareService and
+    # Appointment carry them); not a payer-rule input (payer rules count procedure families).
+    billing_codes = ArrayField(
+        models.CharField(max_length=5),
+        blank=True,
+        validators=[validate_billing_codes],
+        default=list,
+        help_text="CPT or HCPCS codes, comma-separated, e.g. 64483,77003",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -8,6 +8,7 @@ from scheduling.services.appointments import (  # noqa: F401
     appointment_clinical_check,
     appointment_complete,
     appointment_confirm,
+    appointment_hold_book,
     appointment_no_show,
     appointment_notes_set,
     appointment_release_expired_holds,

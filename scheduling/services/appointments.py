@@ -27,7 +27,16 @@ from core.inputs import text_clean
 from scheduling.availability import window_covering
 from scheduling.events import AppointmentHappened, GuardPoint, announce, registry
 from scheduling.inputs import date_check, laterality_clean, region_clean
-from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus, ProcedureFamily, VisitType
+from scheduling.models import (
+    TIME_HOLDING,
+    WAITLIST_OPEN,
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    ProcedureFamily,
+    VisitType,
+    WaitlistEntry,
+)
 from scheduling.rules import frequency_violations
 from scheduling.services.payer_overrides import override_audit, override_detail, override_reason_clean, payer_rules_enforce
 
@@ -312,6 +321,21 @@ def appointment_confirm(*, appointment: Appointment, by=None, now: datetime | No
             raise IllegalTransition("The hold on this slot has expired.", status=S.HELD)
         return _transition(appointment.pk, to=S.BOOKED, by=by, reason=f"hold claimed via {via}", now=now, hold_expires_at=None)
     return _transition(appointment.pk, to=S.CONFIRMED, by=by, reason=f"confirmed via {via}", now=now, confirmed_at=now)
+
+
+def appointment_hold_book(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
+    """Held → booked for a hold a scheduling client placed (FHIR $hold, then $book) before it
+    expires. A hold that is a waitlist offer is the waitlist's: it is claimed from there
+    (waitlist_claim), never booked past the offer."""
+    now = now or timezone.now()
+    access.require_change(by, patient=appointment.patient_id, kind=Kind.SCHEDULING, now=now)
+    if appointment.status != S.HELD:
+        raise IllegalTransition("Only a held appointment can be booked from its hold.", status=appointment.status)
+    if WaitlistEntry.objects.filter(offered_appointment=appointment, status__in=WAITLIST_OPEN).exists():
+        raise IllegalTransition("This slot is held for a waitlist offer; claim the offer from the waitlist.", status=S.HELD)
+    if appointment.hold_expires_at and appointment.hold_expires_at <= now:
+        raise IllegalTransition("The hold on this slot has expired.", status=S.HELD)
+    return _transition(appointment.pk, to=S.BOOKED, by=by, reason="hold booked", now=now, hold_expires_at=None)
 
 
 def appointment_check_in(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:

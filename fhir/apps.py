@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class FhirConfig(AppConfig):
+    """FHIR R4 at /fhir/R4/: a read, search and scheduling face over the other apps' selectors and
+    services. Nothing imports this app; it stores nothing of its own."""
+
+    name = "fhir"
+    verbose_name = "FHIR R4"
