@@ -143,11 +143,21 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-run is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+# One task reserved per pool process: a worker that dies (or is SIGKILLed) holds no backlog that
+# others must wait a visibility timeout for, and two workers share a burst evenly.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers an unacknowledged task after this many seconds. It must exceed the longest
+# countdown/ETA we ever schedule (today: the outbox tasks' retry backoff, at most 120 s; a test
+# holds every registered task to it), or a task waiting for its ETA would be delivered twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler behind a lock in Redis: any number of beats may run,
+# one sends (config/beat.py); a stand-by takes over BEAT_LOCK_SECONDS after the holder died.
+CELERY_BEAT_SCHEDULER = "config.beat:LockedDatabaseScheduler"
+BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 30)
+if BEAT_LOCK_SECONDS < 6:
+    raise ConfigError("BEAT_LOCK_SECONDS must be at least 6 (the holder renews it every third)")
 CELERY_BEAT_SCHEDULE = schedules.BEAT_SCHEDULE  # every periodic job, one module
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "clinic")
