@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "core.replica.ReplicaReadsMiddleware",
     "core.middleware.AuditTrailMiddleware",
     "history.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -115,7 +116,19 @@ else:
     _default_db = embedded.ensure_postgres()
 # Parallel test runs on one server (several checkouts, CI beside a developer) pick distinct names.
 _default_db["TEST"] = {"NAME": f"test_{_default_db['NAME']}{env_str('TEST_DB_SUFFIX', '')}"}
-DATABASES = {"default": _default_db}
+# A streaming replica for reads (core/replica.py: safe requests of users who did not just write).
+# Without DATABASE_REPLICA_URL the alias names the primary and nothing is routed to it; tests see
+# it as a mirror of the test database, so the router's tests run without a replica.
+_replica_url = env_str("DATABASE_REPLICA_URL")
+REPLICA_READS = bool(_replica_url)
+_replica_db = parse_database_url(_replica_url, name="DATABASE_REPLICA_URL") if _replica_url else dict(_default_db)
+_replica_db["TEST"] = {"MIRROR": "default"}
+DATABASES = {"default": _default_db, "replica": _replica_db}
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+# After an unsafe request a user reads the primary this long (their own writes, whatever the lag).
+REPLICA_STICKY_SECONDS = env_int("REPLICA_STICKY_SECONDS", 10)
+if REPLICA_STICKY_SECONDS < 0:
+    raise ConfigError("REPLICA_STICKY_SECONDS must be 0 or more")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
