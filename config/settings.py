@@ -164,6 +164,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # holds every registered task to it), or a task waiting for its ETA would be delivered twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# print() in a task (the console SMS and email backends in development) is logged at INFO: in
+# the worker's log, not among the warnings `make run` shows in the terminal.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # django-celery-beat's DatabaseScheduler behind a lock in Redis: any number of beats may run,
 # one sends (config/beat.py); a stand-by takes over BEAT_LOCK_SECONDS after the holder died.
