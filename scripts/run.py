@@ -89,7 +89,11 @@ def start(name: str, command: list[str], log_dir: Path) -> subprocess.Popen:
 
 def manage(log_dir: Path, *args: str) -> None:
     process = start("setup", [sys.executable, "manage.py", *args], log_dir)
-    if process.wait() != 0:
+    while process.poll() is None:
+        if STOP.wait(0.2):  # Ctrl-C during migrate or the demo data: stop it too
+            stop_processes([process])
+            raise SystemExit(130)
+    if process.returncode != 0:
         say(f"`manage.py {' '.join(args)}` failed; see .local/logs/setup.log")
         raise SystemExit(process.returncode or 1)
 
