@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "clinic_bench_msg"
+BENCH_DB = os.environ.get("BENCH_REMINDERS_DB", "clinic_bench_msg")  # another name keeps parallel runs apart
 
 
 def prepare_environment(args) -> dict:

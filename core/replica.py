@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import time
 from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA_ALIAS = "replica"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -68,15 +71,21 @@ def _last_write_key(user_id) -> str:
 def note_write(user_id) -> None:
     """This user wrote: their reads go to the primary for REPLICA_STICKY_SECONDS."""
     seconds = settings.REPLICA_STICKY_SECONDS
-    if seconds > 0:
-        cache.set(_last_write_key(user_id), time.time(), timeout=seconds)
+    if seconds > 0 and replica_configured():
+        try:
+            cache.set(_last_write_key(user_id), time.time(), timeout=seconds)
+        except Exception:  # noqa: BLE001 - Redis down must not fail a write that succeeded
+            logger.warning("replica: could not note a write in the cache; the user may read the replica at once")
 
 
 def _decide(reads: _RequestReads) -> bool | None:
     user = getattr(reads.request, "user", None)
     if user is None or not user.is_authenticated:
         return None  # not known yet (DRF authenticates in the view): the primary, asked again later
-    last = cache.get(_last_write_key(user.pk))
+    try:
+        last = cache.get(_last_write_key(user.pk))
+    except Exception:  # noqa: BLE001 - without the cache, nobody can be told apart: the primary
+        return False
     return last is None or time.time() - last >= settings.REPLICA_STICKY_SECONDS
 
 
