@@ -2,7 +2,7 @@
 one patient, first day that works within a 2-week window, on the reference dataset.
 
 Target: p95 ≤ 200 ms.
-Run: .venv/bin/python benchmarks/bench_bundle.py   (database clinic_bench, as bench_slots.py)."""
+Run: .venv/bin/python benchmarks/bench_bundle.py [--scale N]   (database as bench_slots.py)."""
 
 from __future__ import annotations
 
@@ -13,24 +13,24 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import describe_machine, percentile, setup_django, summary_ms  # noqa: E402
+from common import bench_database, describe_machine, ensure_reference_data, figure, percentile, scale_from_argv, setup_django, summary_ms  # noqa: E402
 
 RUNS = 60
 
 
 def main() -> int:
-    setup_django("clinic_bench")
-    from django.core.management import call_command
+    scale = scale_from_argv()
+    setup_django(bench_database(scale))
     from django.utils import timezone
 
     from clinic.models import Patient
     from scheduling.bundles import bundle_find_days
     from scheduling.models import Appointment, VisitType
 
-    if Appointment.objects.count() < 50_000:
-        call_command("generate_reference_data")
+    ensure_reference_data(scale)
     rng = random.Random(11)
-    patients = list(Patient.objects.filter(email__endswith="@reference.example"))
+    # The first location's patients: the same people at ×1 and ×N.
+    patients = list(Patient.objects.filter(email__endswith="@reference.example", email__startswith="p"))
     visit_types = [VisitType.objects.get(code=c) for c in ("pt-evaluation", "psychology-intake", "nutrition-consult")]
     now = timezone.now()
     today = now.date()
@@ -52,7 +52,9 @@ def main() -> int:
             days.append((options[0].date - first).days if options else None)
     print(f"machine: {describe_machine()}")
     print(f"dataset: {Appointment.objects.count()} appointments")
+    print(f"scale: x{scale}")
     print(f"bundle of 3 disciplines over 2 weeks: {summary_ms(samples)}")
+    figure("bundle.p95", percentile([s * 1000 for s in samples], 95))
     print(
         f"options found in {sum(d is not None for d in days)}/{len(days)} runs; days searched before a fit: max {max((d for d in days if d is not None), default='-')}"
     )

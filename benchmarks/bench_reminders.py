@@ -1,12 +1,15 @@
 """Reminder dispatch benchmark: 10,000 due SMS reminders through real Redis and ONE Celery worker
 process (`celery -A config worker`, file SMS backend), end to end from the first beat tick to the
 last 'sent'. Then again with the worker SIGKILLed (whole process group) once in the middle and
-restarted. Prints messages/s, duplicates and lost for both runs.
+restarted. Then the same two runs with TWO worker processes sharing the queue (aggregate
+messages/s); in the kill run one of them is SIGKILLed and not restarted, the other finishes.
+Prints messages/s, duplicates and lost for every run. tests/messaging/test_two_workers.py runs
+`run()` on a small batch with two workers and a kill.
 
 Uses its own database (clinic_bench_msg on the DATABASE_URL server) and its own Celery queue, so
 it never touches development or test data. Needs DATABASE_URL and REDIS_URL (or the embedded ones).
 
-    .venv/bin/python benchmarks/bench_reminders.py [--messages 10000] [--concurrency 4]
+    .venv/bin/python benchmarks/bench_reminders.py [--messages 10000] [--concurrency 4] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "clinic_bench_msg"
+BENCH_DB = os.environ.get("BENCH_REMINDERS_DB", "clinic_bench_msg")  # another name keeps parallel runs apart
 
 
 def prepare_environment(args) -> dict:
@@ -148,18 +151,18 @@ def seed(count: int) -> list[int]:
     return [a.pk for a in appointments]
 
 
-def start_worker(env: dict, concurrency: int) -> subprocess.Popen:
+def start_worker(env: dict, concurrency: int, name: str = "bench") -> subprocess.Popen:
     command = [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-Q", env["CELERY_QUEUE"], "-c", str(concurrency),
-               "-P", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]  # fmt: skip
+               "-P", "prefork", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stdout=subprocess.DEVNULL)
 
 
-def wait_ready(app, timeout: float = 60) -> None:
+def wait_ready(app, count: int = 1, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if app.control.ping(timeout=0.5):
+        if len(app.control.ping(timeout=0.5)) >= count:
             return
-    raise SystemExit("worker did not start")
+    raise SystemExit(f"{count} worker(s) did not start")
 
 
 def kill(worker: subprocess.Popen) -> None:
@@ -167,7 +170,11 @@ def kill(worker: subprocess.Popen) -> None:
     worker.wait()
 
 
-def run(env: dict, count: int, concurrency: int, kill_at: float | None) -> dict:
+def run(env: dict, count: int, concurrency: int, kill_at: float | None, workers: int = 1, tick: float = 1.0) -> dict:
+    """Seed `count` due reminders, start `workers` worker processes and tick the dispatcher until
+    every message is sent (or 600 s). With kill_at, the first worker's whole process group is
+    SIGKILLed once that share is sent; with one worker it is restarted, with more the others
+    finish. Counts what reached the file gateway against what should have."""
     from django.db.models import Count
 
     from config.celery import app
@@ -178,37 +185,41 @@ def run(env: dict, count: int, concurrency: int, kill_at: float | None) -> dict:
     sms_file = Path(env["SMS_FILE_PATH"]) / "sms.jsonl"
     sms_file.unlink(missing_ok=True)
     app.conf.task_default_queue = env["CELERY_QUEUE"]
-    app.connection_for_write().default_channel.queue_purge(env["CELERY_QUEUE"])
-    worker = start_worker(env, concurrency)
-    wait_ready(app)
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(env["CELERY_QUEUE"])
+    running = [start_worker(env, concurrency, name=f"bench{n}-{os.getpid()}") for n in range(workers)]
+    wait_ready(app, workers)
     killed_at = None
     started = time.monotonic()
     last_tick = 0.0
     try:
         while True:
             now = time.monotonic()
-            if now - last_tick >= 1.0:  # the beat, sped up from 60 s to 1 s
+            if now - last_tick >= tick:  # the beat, sped up from 60 s
                 dispatch_due()
                 last_tick = now
             sent = Message.objects.filter(status="sent").count()
             if sent >= count:
                 break
             if kill_at is not None and killed_at is None and sent >= count * kill_at:
-                kill(worker)
+                kill(running.pop(0))
                 killed_at = sent
-                worker = start_worker(env, concurrency)
-                wait_ready(app)
+                if not running:
+                    running.append(start_worker(env, concurrency, name=f"bench-restarted-{os.getpid()}"))
+                    wait_ready(app)
             if now - started > 600:
                 break
             time.sleep(0.1)
         elapsed = time.monotonic() - started
     finally:
-        kill(worker)
+        for worker in running:
+            kill(worker)
     keys = collections.Counter(json.loads(line)["key"] for line in sms_file.read_text().splitlines())
     expected = set(Message.objects.values_list("idempotency_key", flat=True))
     statuses = dict(Message.objects.values_list("status").annotate(n=Count("id")))
     return {
         "messages": count,
+        "workers": workers,
         "seconds": round(elapsed, 2),
         "per_second": round(count / elapsed, 1),
         "gateway_lines": sum(keys.values()),
@@ -226,6 +237,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--lease", type=int, default=15)
     parser.add_argument("--in-flight", type=int, default=2000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker processes per run, e.g. --workers 2")
     args = parser.parse_args()
     env = prepare_environment(args)
     import django
@@ -234,11 +246,17 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    print(f"reminder dispatch: {args.messages} SMS, 1 worker process x {args.concurrency} (prefork), file backend, cores={os.cpu_count()}")
-    clean = run(env, args.messages, args.concurrency, kill_at=None)
-    print("clean run:        ", json.dumps(clean))
-    killed = run(env, args.messages, args.concurrency, kill_at=0.4)
-    print("worker SIGKILLed: ", json.dumps(killed))
+    failed = False
+    for workers in args.workers:
+        print(
+            f"reminder dispatch: {args.messages} SMS, {workers} worker process(es) x {args.concurrency} (prefork), file backend, cores={os.cpu_count()}"
+        )
+        clean = run(env, args.messages, args.concurrency, kill_at=None, workers=workers)
+        print(f"clean run ({workers}w):        ", json.dumps(clean))
+        killed = run(env, args.messages, args.concurrency, kill_at=0.4, workers=workers)
+        print(f"worker SIGKILLed ({workers}w): ", json.dumps(killed))
+        failed |= any(r["lost"] or r["duplicates"] for r in (clean, killed))
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -74,3 +74,35 @@ def describe_machine() -> str:
 def summary_ms(samples_s: list[float]) -> str:
     ms = [s * 1000 for s in samples_s]
     return f"n={len(ms)} p50={statistics.median(ms):.1f} ms p95={percentile(ms, 95):.1f} ms max={max(ms):.1f} ms"
+
+
+# --- ×1 and ×10: the same scripts on a dataset of N reference locations ------------------------
+def scale_from_argv() -> int:
+    """`--scale N` on the command line (default 1): N reference locations (generate_reference_data)."""
+    if "--scale" in sys.argv:
+        return int(sys.argv[sys.argv.index("--scale") + 1])
+    return 1
+
+
+def bench_database(scale: int) -> str:
+    """×1 keeps its historical database name; ×N has its own."""
+    return "clinic_bench" if scale == 1 else f"clinic_bench_x{scale}"
+
+
+def ensure_reference_data(scale: int):
+    """Generate what is missing of the ×`scale` dataset; return location 1, the one searched
+    within (its data is the ×1 dataset whatever the scale)."""
+    from django.core.management import call_command
+
+    from clinic.models import Location
+    from scheduling.management.commands.generate_reference_data import LOCATION
+    from scheduling.models import Appointment
+
+    if Appointment.objects.filter(location__name__startswith=LOCATION).count() < 50_000 * scale:
+        call_command("generate_reference_data", "--scale", str(scale))
+    return Location.objects.get(name=LOCATION)
+
+
+def figure(name: str, value_ms: float) -> None:
+    """One machine-readable line run_all.py collects to put ×1 and ×N side by side."""
+    print(f"FIGURE {name} {value_ms:.1f}")

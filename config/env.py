@@ -68,21 +68,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def parse_database_url(url: str) -> dict:
+def parse_database_url(url: str, *, name: str = "DATABASE_URL") -> dict:
     """Parse a postgres:// URL into Django's DATABASES entry, refusing anything else."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ConfigError(f"DATABASE_URL must start with postgres://, got scheme {parts.scheme!r}")
+        raise ConfigError(f"{name} must start with postgres://, got scheme {parts.scheme!r}")
     try:
         port = parts.port
     except ValueError:
-        raise ConfigError("DATABASE_URL has a port that is not a number") from None
-    name = parts.path.lstrip("/") or "postgres"
+        raise ConfigError(f"{name} has a port that is not a number") from None
+    database = parts.path.lstrip("/") or "postgres"
     # postgres://user@/db?host=/path/to/socket-dir reaches a server on a Unix socket.
-    socket_dir = parse_qs(parts.query).get("host", [""])[0]
+    query = parse_qs(parts.query)
+    socket_dir = query.get("host", [""])[0]
+    if port is None and query.get("port", [""])[0].isdigit():
+        port = int(query["port"][0])  # libpq's ?port= (a Unix socket's file name carries it)
     return {
         "ENGINE": "django.db.backends.postgresql",
-        "NAME": name,
+        "NAME": database,
         "USER": parts.username or "postgres",
         "PASSWORD": parts.password or "",
         "HOST": socket_dir or parts.hostname or "",

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "core.replica.ReplicaReadsMiddleware",
     "core.middleware.AuditTrailMiddleware",
     "history.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -118,7 +119,19 @@ else:
     _default_db = embedded.ensure_postgres()
 # Parallel test runs on one server (several checkouts, CI beside a developer) pick distinct names.
 _default_db["TEST"] = {"NAME": f"test_{_default_db['NAME']}{env_str('TEST_DB_SUFFIX', '')}"}
-DATABASES = {"default": _default_db}
+# A streaming replica for reads (core/replica.py: safe requests of users who did not just write).
+# Without DATABASE_REPLICA_URL the alias names the primary and nothing is routed to it; tests see
+# it as a mirror of the test database, so the router's tests run without a replica.
+_replica_url = env_str("DATABASE_REPLICA_URL")
+REPLICA_READS = bool(_replica_url)
+_replica_db = parse_database_url(_replica_url, name="DATABASE_REPLICA_URL") if _replica_url else dict(_default_db)
+_replica_db["TEST"] = {"MIRROR": "default"}
+DATABASES = {"default": _default_db, "replica": _replica_db}
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+# After an unsafe request a user reads the primary this long (their own writes, whatever the lag).
+REPLICA_STICKY_SECONDS = env_int("REPLICA_STICKY_SECONDS", 10)
+if REPLICA_STICKY_SECONDS < 0:
+    raise ConfigError("REPLICA_STICKY_SECONDS must be 0 or more")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
@@ -146,11 +159,24 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-run is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+# One task reserved per pool process: a worker that dies (or is SIGKILLed) holds no backlog that
+# others must wait a visibility timeout for, and two workers share a burst evenly.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers an unacknowledged task after this many seconds. It must exceed the longest
+# countdown/ETA we ever schedule (today: the outbox tasks' retry backoff, at most 120 s; a test
+# holds every registered task to it), or a task waiting for its ETA would be delivered twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# print() in a task (the console SMS and email backends in development) is logged at INFO: in
+# the worker's log, not among the warnings `make run` shows in the terminal.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler behind a lock in Redis: any number of beats may run,
+# one sends (config/beat.py); a stand-by takes over BEAT_LOCK_SECONDS after the holder died.
+CELERY_BEAT_SCHEDULER = "config.beat:LockedDatabaseScheduler"
+BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 30)
+if BEAT_LOCK_SECONDS < 6:
+    raise ConfigError("BEAT_LOCK_SECONDS must be at least 6 (the holder renews it every third)")
 CELERY_BEAT_SCHEDULE = schedules.BEAT_SCHEDULE  # every periodic job, one module
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "clinic")

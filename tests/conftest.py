@@ -97,7 +97,8 @@ def pytest_collection_modifyitems(config, items):
             item.fixturenames
         )
         if transactional:
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False)
+            databases = {"databases": marker.kwargs["databases"]} if marker is not None and "databases" in marker.kwargs else {}
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True, **databases), append=False)
 
 
 @pytest.fixture

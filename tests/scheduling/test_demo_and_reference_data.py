@@ -65,3 +65,34 @@ def test_reference_data_has_no_overlaps_and_is_idempotent(monkeypatch):
     assert _overlapping_pairs("room_start", "room_end", "room_id") == 0
     call_command("generate_reference_data", stdout=open("/dev/null", "w"))
     assert set(Appointment.objects.values_list("id", flat=True)) == made  # not rebuilt
+
+
+def test_scale_builds_one_reference_location_each_and_the_first_is_the_scale_one_dataset():
+    from clinic.models import Location, Patient, Provider
+
+    def location_one():
+        rows = Appointment.objects.filter(location__name="Reference Pain Center").order_by("start", "room__name")
+        return list(rows.values_list("start", "room__name", "visit_type__code", "status", "provider__user__username", "patient__email"))
+
+    call_command("generate_reference_data", "--small", stdout=open("/dev/null", "w"))
+    alone = location_one()
+    call_command("generate_reference_data", "--small", "--scale", "3", "--reset", stdout=open("/dev/null", "w"))
+    assert location_one() == alone  # ×1 figures and the first location of ×N describe the same data
+
+    names = ["Reference Pain Center", "Reference Pain Center 2", "Reference Pain Center 3"]
+    assert list(Location.objects.filter(name__startswith="Reference").order_by("name").values_list("name", flat=True)) == names
+    for name in names:
+        location = Location.objects.get(name=name)
+        assert Appointment.objects.filter(location=location).count() == 1_000
+        assert Provider.objects.filter(home_location=location).count() == 8
+        # Each location's appointments use its own providers and rooms.
+        assert not Appointment.objects.filter(location=location).exclude(provider__home_location=location).exists()
+        assert not Appointment.objects.filter(location=location).exclude(room__location=location).exists()
+    assert Patient.objects.filter(email__endswith="@reference.example").count() == 600
+    assert _overlapping_pairs("start", '"end"', "provider_id") == 0
+    assert _overlapping_pairs("start", '"end"', "patient_id") == 0
+    assert _overlapping_pairs("room_start", "room_end", "room_id") == 0
+
+    made = set(Appointment.objects.values_list("id", flat=True))
+    call_command("generate_reference_data", "--small", "--scale", "3", stdout=open("/dev/null", "w"))
+    assert set(Appointment.objects.values_list("id", flat=True)) == made  # present: not rebuilt
