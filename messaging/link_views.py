@@ -87,7 +87,9 @@ def _day(at: datetime, zone) -> str:
 
 
 def _time(at: datetime, zone) -> str:
-    return formats.time_format(at.astimezone(zone))
+    # The time's pattern is itself translated (Django date-format letters: "9:30 AM" / "9:30"), so
+    # a new language sets its own without code.
+    return formats.date_format(at.astimezone(zone), _("g:i A"))
 
 
 def _when(at: datetime, patient) -> str:
