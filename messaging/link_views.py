@@ -82,8 +82,13 @@ def _hello(patient) -> str:
     return _("Hello {name}").format(name=patient.first_name)
 
 
+def _date(day) -> str:
+    # Like the time, the day's pattern is translated ("Friday 27 November" / "viernes 27 de noviembre").
+    return formats.date_format(day, _("l j F"))
+
+
 def _day(at: datetime, zone) -> str:
-    return formats.date_format(at.astimezone(zone), "l j F")
+    return _date(at.astimezone(zone))
 
 
 def _time(at: datetime, zone) -> str:
@@ -147,9 +152,7 @@ def _booked(request, outcome, patient, key: str):
     s = _strings()
     zone = patient.zone
     booked = [f"{_when(a.start, patient)} {s['with'].format(provider=a.provider.display_name)}" for a in outcome.appointments]
-    unplaced = [
-        _day(u.wanted, zone) if isinstance(u.wanted, datetime) else formats.date_format(u.wanted, "l j F") for u in outcome.unplaced
-    ]
+    unplaced = [_day(u.wanted, zone) if isinstance(u.wanted, datetime) else _date(u.wanted) for u in outcome.unplaced]
     return render(request, "messaging/links/result.html", {"s": s, "text": s[key], "booked": booked, "unplaced": unplaced})
 
 
@@ -167,9 +170,7 @@ def _ticket_page(request, link, *, now, error: str = "", status: int = 200):
         "greeting": _hello(patient),
         "title": s["book_title"],
         "intro": s["book_intro"].format(visit=ticket.visit_type.name),
-        "window": s["book_window"].format(
-            first=formats.date_format(ticket.earliest, "l j F"), last=formats.date_format(ticket.latest, "l j F")
-        ),
+        "window": s["book_window"].format(first=_date(ticket.earliest), last=_date(ticket.latest)),
         "series": s["book_series"].format(count=ticket.visits - ticket.booked, per_week=ticket.per_week)
         if ticket.visits - ticket.booked > 1
         else "",

@@ -63,3 +63,19 @@ def test_a_plan_activity_opens_a_series_ticket(plan, physical_therapist):
     ticket = activity_ticket_open(activity=activity, earliest=today, latest=today + datetime.timedelta(days=14))
     again = activity_ticket_open(activity=activity, earliest=today, latest=today + datetime.timedelta(days=14))
     assert ticket.pk == again.pk and ticket.source == "plan" and (ticket.visits, ticket.per_week) == (12, 2)
+
+
+def test_shipped_instructions_reach_a_spanish_speaker_in_spanish_and_an_edited_one_as_written(client, working_anesthesiologist):
+    from careplans.services import instructions_link_for
+    from scheduling.services import appointment_book
+
+    step = ProtocolStep.objects.get(protocol__code="esi", code="glucose-warning")
+    patient = PatientFactory(language="es")
+    visit_type = VisitTypeFactory(code="consult-x", discipline=working_anesthesiologist.discipline)
+    appointment = appointment_book(patient=patient, provider=working_anesthesiologist, visit_type=visit_type, start=local(3))
+    html = client.get(instructions_link_for(step, appointment=appointment)).content.decode()
+    assert "Su azúcar en sangre después de la inyección" in html and "El esteroide puede subir" in html
+    assert "The steroid can raise" not in html
+    step.description = "Our own words for this clinic."
+    step.save()
+    assert "Our own words for this clinic." in client.get(instructions_link_for(step, appointment=appointment)).content.decode()
