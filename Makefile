@@ -33,11 +33,12 @@ format: $(VENV)/.dev
 benchmark: $(VENV)/.dev
 	$(BIN)/python benchmarks/run_all.py
 
-# Patient-page translations: refresh locale/es/LC_MESSAGES/django.po from the code, then compile
-# the .mo that is committed next to it (needs GNU gettext: apt-get install gettext).
-messages: $(VENV)/.runtime
-	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=tests --ignore=benchmarks --no-location
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+# Patient-page translations: refresh every locale/<code>/LC_MESSAGES/django.po from the code
+# (makemessages needs GNU gettext: apt-get install gettext), then compile the committed .mo files
+# with polib (pure Python; `python scripts/compile_messages.py` alone needs no gettext).
+messages: $(VENV)/.dev
+	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=tests --ignore=benchmarks --no-location
+	$(BIN)/python scripts/compile_messages.py
 
 # Custom-format pg_dump of the clinic's database into backups/ (README, "Backup and restore").
 backup: $(VENV)/.runtime

@@ -17,7 +17,9 @@ from careplans.scoring import score_answers
 from careplans.services import followup_assemble, task_complete, task_create, team_note_add
 from clinic.medications import medications_apply, medications_current
 from clinic.models import AnticoagulantDrug, Discipline, Location, Patient, Provider
+from messaging.services.links import link_url
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus, VisitType
+from scheduling.tickets import ticket_create
 
 PATIENTS = 50
 MARKER = "[demo]"
@@ -45,6 +47,7 @@ PLANS = [
 
 
 def seed(*, out=print) -> None:
+    seed_self_service(out=out)
     rng = random.Random(5)
     now = timezone.now()
     providers = {p.user.username: p for p in Provider.objects.select_related("user", "discipline")}
@@ -409,3 +412,45 @@ def _registry_response(patient, code, items, at):
     return QuestionnaireResponse(
         patient=patient, questionnaire=code, answers=items, score=scored.score, severity=scored.severity, answered_at=at, source="link"
     )
+
+
+# --- patient self-service (booking tickets) ---------------------------------------------------
+SELF_SCHEDULABLE = ("follow-up", "telehealth-follow-up", "pt-session", "cbt-session", "nutrition-consult")
+
+
+def seed_self_service(*, out=print) -> None:
+    """Visit types patients book themselves, the ESI protocol's follow-up as a booking ticket, and
+    a few open tickets whose links are printed (open one on a phone). Idempotent (source keys)."""
+    now = timezone.now()
+    VisitType.objects.filter(code__in=SELF_SCHEDULABLE, is_procedure=False).update(self_schedulable=True)
+    follow_up = VisitType.objects.filter(code="follow-up").first()
+    if follow_up is not None:
+        ProtocolStep.objects.filter(protocol__code="esi", code="follow-up-visit", visit_type__isnull=True).update(visit_type=follow_up)
+    patients = list(Patient.objects.filter(email__endswith="@patients.example").order_by("email")[:3])
+    pt = VisitType.objects.filter(code="pt-session").first()
+    today = timezone.localdate(now)
+    made = []
+    for index, (patient, visit_type, visits, per_week) in enumerate(
+        zip(patients, [follow_up, pt, follow_up], [1, 6, 1], [1, 2, 1], strict=False)
+    ):
+        if visit_type is None:
+            continue
+        ticket = ticket_create(
+            patient=patient,
+            visit_type=visit_type,
+            earliest=today + timedelta(days=2 + index),
+            latest=today + timedelta(days=21 + index),
+            visits=visits,
+            per_week=per_week,
+            source="staff",
+            source_key=f"demo:ticket:{index}",
+            source_label="Demo booking ticket",
+            now=now,
+        )
+        made.append(ticket)
+    for ticket in made:
+        link = ticket.patient_links.filter(purpose="ticket").first()
+        if link is not None:
+            out(
+                f"self-service: booking link for ticket #{ticket.pk} ({ticket.visit_type.name}, {ticket.patient.language}): {link_url(link)}"
+            )

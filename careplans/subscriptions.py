@@ -8,11 +8,12 @@ Assembly runs in Celery after commit, with ids only. A broker outage must not fa
 from __future__ import annotations
 
 import logging
+from datetime import datetime, time
 
 from careplans import tasks
 from careplans.events import CareplansHappened
 from careplans.events import registry as careplans_events
-from careplans.models import ProcedureRecord, RoleQueue, Task
+from careplans.models import OPEN_TASK_STATUSES, ProcedureRecord, RoleQueue, Task
 from careplans.selectors import checklist_state_for_appointments
 from careplans.services import (
     ebp_red_flag_window_appointment,
@@ -21,6 +22,7 @@ from careplans.services import (
     procedure_record_latest,
     red_flags_in_text,
     red_flags_report,
+    task_cancel,
     task_create,
 )
 from careplans.services.checklists import checklists_refresh_anticoagulant
@@ -115,6 +117,29 @@ def _front_desk_task(*, patient, title: str, text: str, source: str, dedupe_key:
     )
 
 
+def _ticket_not_booked(*, ticket, now, **_) -> None:
+    """A booking ticket nobody booked (or one the patient cannot book themselves): the front
+    desk's queue, once per ticket, due on its last day."""
+    end = datetime.combine(ticket.latest, time(17, 0), tzinfo=ticket.patient.zone)
+    task_create(
+        title="Follow-up not booked",
+        patient=ticket.patient,
+        assignee_role=RoleQueue.FRONT_DESK,
+        source=Task.Source.PROTOCOL if ticket.source == "protocol" else Task.Source.MANUAL,
+        description=f"{ticket.visit_type.name} ×{ticket.visits}, between {ticket.earliest:%a %d %b} and {ticket.latest:%a %d %b}. "
+        f"Booking ticket #{ticket.pk}.",
+        due=max(end, now),
+        dedupe_key=f"ticket:{ticket.pk}:not-booked",
+        now=now,
+    )
+
+
+def _ticket_booked(*, ticket, now, **_) -> None:
+    """Booked after all (the patient's link or staff): the "not booked" task is done."""
+    for task in Task.objects.filter(dedupe_key=f"ticket:{ticket.pk}:not-booked", status__in=OPEN_TASK_STATUSES):
+        task_cancel(task=task, reason="the ticket was booked", now=now)
+
+
 def _medications_changed(*, patient_id: int, by, now, **_) -> None:
     # Upcoming procedures' anticoagulant reviews follow the new list (same transaction), and
     # assembly re-runs after commit so a hold task appears or withdraws with the drugs.
@@ -151,6 +176,12 @@ def connect() -> None:
     )
     careplans_events.subscribe(
         CareplansHappened.BREAK_GLASS_OPENED, _notify_break_glass, phase=Phase.AFTER_COMMIT, uid="careplans.break_glass.notify"
+    )
+    scheduling.registry.subscribe(
+        AppointmentHappened.TICKET_NOT_BOOKED, _ticket_not_booked, phase=Phase.IN_TRANSACTION, uid="careplans.tickets.not_booked"
+    )
+    scheduling.registry.subscribe(
+        AppointmentHappened.TICKET_BOOKED, _ticket_booked, phase=Phase.IN_TRANSACTION, uid="careplans.tickets.booked"
     )
     messaging_events.subscribe(
         MessagingHappened.PATIENT_NEEDS_FRONT_DESK, _front_desk_task, phase=Phase.IN_TRANSACTION, uid="careplans.front_desk_task"

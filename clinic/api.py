@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 
-from clinic.models import Language, Mobility, Patient, PreferredChannel, Provider
+from clinic.models import Mobility, Patient, PreferredChannel, Provider, language_choices
 from clinic.selectors import patient_get_for_user, patient_search
 from clinic.services import patient_create
 from core import access
@@ -74,7 +74,7 @@ class PatientInput(serializers.Serializer):
     sms_consent = serializers.BooleanField(required=False, default=False)
     email_consent = serializers.BooleanField(required=False, default=False)
     time_zone = serializers.CharField(required=False)
-    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    language = serializers.ChoiceField(choices=language_choices(), required=False)
     mobility = serializers.ChoiceField(choices=Mobility.choices, required=False)
     member_id = serializers.CharField(required=False, allow_blank=True)
 

@@ -142,6 +142,12 @@ class Language(models.TextChoices):
     SPANISH = "es", "Español"
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """The languages patients may be written to in: settings.LANGUAGES, one locale/<code>/
+    catalogue each. Callable, so adding a language changes no model and needs no migration."""
+    return list(settings.LANGUAGES)
+
+
 class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     EMAIL = "email", "Email"
@@ -239,7 +245,7 @@ class Patient(models.Model):
     email_consent = models.BooleanField(default=False)
     email_consent_at = models.DateTimeField(null=True, blank=True, help_text="When email consent was last given or withdrawn")
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="America/New_York", validators=[validate_time_zone])
-    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    language = models.CharField(max_length=5, choices=language_choices, default=Language.ENGLISH)
     mobility = models.CharField(max_length=20, choices=Mobility.choices, default=Mobility.AMBULATORY)
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, null=True, blank=True, related_name="patients")
     member_id = models.CharField(max_length=40, blank=True)

@@ -39,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("scheduling", "appointmentseries", "vac"),
         *_crud("scheduling", "appointmentbundle", "vac"),
         *_crud("scheduling", "waitlistentry", "vacd"),
+        *_crud("scheduling", "bookingticket", "vac"),
         "messaging.view_message",
         "messaging.change_message",  # resend failed messages (the admin is otherwise read-only)
         "messaging.view_failedmessage",
@@ -54,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("scheduling", "appointment", "vac"),
         "scheduling.override_payer_rule",
         "scheduling.view_waitlistentry",
+        *_crud("scheduling", "bookingticket", "vac"),  # order a follow-up the patient books
         "messaging.view_message",
         *_crud("careplans", "careplan", "vac"),
         *_crud("careplans", "goal", "vacd"),
@@ -72,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_consentevent",
         *_crud("scheduling", "appointment", "vac"),
         *_crud("scheduling", "waitlistentry", "vac"),
+        *_crud("scheduling", "bookingticket", "vac"),
         "messaging.view_message",
         "messaging.change_message",
         "messaging.view_failedmessage",

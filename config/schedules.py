@@ -17,4 +17,8 @@ BEAT_SCHEDULE: dict = {
     "messaging-dispatch-due": {"task": "messaging.tasks.dispatch_due", "schedule": 60.0},
     # Lapsed waitlist holds release their time, which is then offered to the next waiting patient.
     "scheduling-expire-holds-and-offers": {"task": "scheduling.tasks.expire_holds_and_offers", "schedule": 60.0},
+    # Booking tickets: expire unused ones past their last day, remind the patient once, and put
+    # "follow-up not booked" in the front desk's queue before one expires. Hourly is plenty: the
+    # steps are days apart, and each is a compare-and-set, so a run twice changes nothing.
+    "scheduling-sweep-booking-tickets": {"task": "scheduling.tasks.tickets_sweep", "schedule": 3600.0},
 }

@@ -12,6 +12,8 @@ import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.conf.locale import LANG_INFO
+
 from config import schedules
 from config.env import ConfigError, check_redis_url, env_bool, env_int, env_list, env_str, parse_database_url
 from core.checks import DEVELOPMENT_SECRET_KEY
@@ -224,7 +226,13 @@ PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("es", "Español")]
+# English is the source language; each locale/<code>/LC_MESSAGES/django.po adds one, with no code
+# to change (patients' language choices, the link pages and the texts all read this list).
+LANGUAGES = [("en", "English")] + [
+    (path.name, LANG_INFO.get(path.name, {}).get("name_local", path.name).capitalize())
+    for path in sorted((BASE_DIR / "locale").glob("*"))
+    if (path / "LC_MESSAGES" / "django.po").is_file()
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"  # stored times are UTC; pages show the location's or patient's zone
 USE_I18N = True
@@ -316,6 +324,17 @@ WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitl
 # Reports (reports/): a cancellation this many hours or fewer before the start is a late cancellation.
 REPORTS_LATE_CANCEL_HOURS = env_int("REPORTS_LATE_CANCEL_HOURS", 24)
 FHIR_HOLD_MINUTES = env_int("FHIR_HOLD_MINUTES", 10)  # how long a FHIR $hold keeps a slot before $book
+# Patient self-service (booking tickets, self-rescheduling): a patient books at most this many days
+# ahead (Yale: about half of self-booked visits more than 30 days out were cancelled or missed),
+# moves a visit online until this many hours before it (a visit type may set its own), is reminded
+# once this many days after a ticket's link went out, and the front desk gets a "follow-up not
+# booked" task this many days before an unused ticket expires.
+SELF_BOOKING_HORIZON_DAYS = env_int("SELF_BOOKING_HORIZON_DAYS", 30)
+SELF_RESCHEDULE_CUTOFF_HOURS = env_int("SELF_RESCHEDULE_CUTOFF_HOURS", 24)
+TICKET_REMIND_AFTER_DAYS = env_int("TICKET_REMIND_AFTER_DAYS", 3)
+TICKET_TASK_DAYS_BEFORE_EXPIRY = env_int("TICKET_TASK_DAYS_BEFORE_EXPIRY", 3)
+if SELF_BOOKING_HORIZON_DAYS < 1:
+    raise ConfigError("SELF_BOOKING_HORIZON_DAYS must be at least 1")
 # How long a clinician's break-glass opens a record they otherwise may not see (every look recorded).
 BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 240)
 if BREAK_GLASS_MINUTES < 1:

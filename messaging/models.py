@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.models import Channel, Patient
-from scheduling.models import Appointment, VisitType, WaitlistEntry
+from scheduling.models import Appointment, BookingTicket, VisitType, WaitlistEntry
 
 
 class Purpose(models.TextChoices):
@@ -25,6 +25,8 @@ class Purpose(models.TextChoices):
     QUESTIONNAIRE = "questionnaire", "Questionnaire link"
     NOTICE = "notice", "Other notice"
     STAFF_ALERT = "staff_alert", "Urgent alert to staff"
+    TICKET = "ticket", "Booking link"
+    TICKET_REMINDER = "ticket_reminder", "Booking link reminder"
 
 
 class MessageStatus(models.TextChoices):
@@ -154,7 +156,7 @@ class ReminderRule(models.Model):
 
 class PatientLink(models.Model):
     """A single-purpose patient link (confirm, cancel, request another time, claim a waitlist
-    offer, unsubscribe). The URL carries only `<id>.<signature>`; the signature is salted per
+    offer, unsubscribe, book a ticket's visits). The URL carries only `<id>.<signature>`; the signature is salted per
     purpose, so a token minted for one purpose never opens another. `used_at` makes it single-use."""
 
     class LinkPurpose(models.TextChoices):
@@ -163,11 +165,13 @@ class PatientLink(models.Model):
         RESCHEDULE = "reschedule", "Request another time"
         WAITLIST_CLAIM = "waitlist_claim", "Claim a waitlist offer"
         UNSUBSCRIBE = "unsubscribe", "Unsubscribe from email reminders"
+        TICKET = "ticket", "Book the visits of a booking ticket"
 
     purpose = models.CharField(max_length=20, choices=LinkPurpose.choices)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="links")
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="patient_links")
     waitlist_entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, null=True, blank=True, related_name="patient_links")
+    ticket = models.ForeignKey(BookingTicket, on_delete=models.CASCADE, null=True, blank=True, related_name="patient_links")
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=200, blank=True)
@@ -177,6 +181,9 @@ class PatientLink(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["purpose", "appointment"], condition=Q(appointment__isnull=False), name="patient_link_one_per_appointment_purpose"
+            ),
+            models.UniqueConstraint(
+                fields=["purpose", "ticket"], condition=Q(ticket__isnull=False), name="patient_link_one_per_ticket_purpose"
             ),
         ]
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from scheduling import api
+from scheduling.api import tickets
 
 urlpatterns = [
     path("visit-types/", api.VisitTypeListApi.as_view(), name="api-visit-types"),
@@ -14,4 +15,7 @@ urlpatterns = [
     path("waitlist/", api.WaitlistListCreateApi.as_view(), name="api-waitlist"),
     path("waitlist/<int:pk>/claim/", api.WaitlistClaimApi.as_view(), name="api-waitlist-claim"),
     path("waitlist/<int:pk>/remove/", api.WaitlistRemoveApi.as_view(), name="api-waitlist-remove"),
+    path("tickets/", tickets.TicketListCreateApi.as_view(), name="api-tickets"),
+    path("tickets/<int:pk>/extend/", tickets.TicketExtendApi.as_view(), name="api-ticket-extend"),
+    path("tickets/<int:pk>/cancel/", tickets.TicketCancelApi.as_view(), name="api-ticket-cancel"),
 ]

@@ -8,6 +8,10 @@ Payloads (keyword arguments) per event:
 - RELEASED: `appointment_ids` (holds that lapsed), `now`.
 - WORKING_TIME_ADDED: `provider_id`, `start`, `end` (aware datetimes), `now`.
 - WAITLIST_OFFERED: `entry` (its offered_appointment is the held slot), `now`.
+- TICKET_OPENED, TICKET_EXTENDED, TICKET_REMINDER_DUE, TICKET_NOT_BOOKED, TICKET_BOOKED: `ticket` (a
+  BookingTicket, in-transaction), `now`. Messaging sends (or re-dates) the patient's booking link
+  and the one reminder; care plans put "follow-up not booked" in the front desk's queue (and
+  cancel that task when the ticket is booked).
 
 Guards (`registry.add_guard(GuardPoint.…, fn, uid=…)`) run inside the transition after its
 legality check and before anything is written: `fn(appointment=…, by=…, now=…)` raises a
@@ -43,6 +47,11 @@ class AppointmentHappened(StrEnum):
     RESCHEDULED = "rescheduled"
     WORKING_TIME_ADDED = "working_time_added"
     WAITLIST_OFFERED = "waitlist_offered"
+    TICKET_OPENED = "ticket_opened"
+    TICKET_EXTENDED = "ticket_extended"
+    TICKET_REMINDER_DUE = "ticket_reminder_due"
+    TICKET_NOT_BOOKED = "ticket_not_booked"
+    TICKET_BOOKED = "ticket_booked"
 
 
 class GuardPoint(StrEnum):

@@ -99,10 +99,25 @@ class VisitType(models.Model):
         default=list,
         help_text="CPT or HCPCS codes, comma-separated, e.g. 64483,77003",
     )
+    # Patients book (from a booking ticket's link) and move (from a reminder's link) visits of
+    # this type themselves. Procedures never do: they need checklists and a clinician's judgement.
+    self_schedulable = models.BooleanField(
+        default=False, help_text="Patients may book and reschedule this visit type themselves from a link (never procedures)"
+    )
+    self_reschedule_cutoff_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Patients may move a visit online until this many hours before it; empty: SELF_RESCHEDULE_CUTOFF_HOURS",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["discipline__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_procedure=False) | Q(self_schedulable=False), name="visit_type_procedure_not_self_schedulable"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -524,3 +539,64 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed {self.token_prefix}… for provider {self.provider_id}"
+
+
+class BookingTicket(models.Model):
+    """An order for visits the patient (or the front desk) still has to book: "follow-up visit
+    2–4 weeks after the ESI", "PT twice a week for six weeks". A protocol step, a care-plan
+    activity or staff open it (scheduling/services/tickets.py); booking goes through the same
+    appointment_book / series_book as any other visit, so every rule applies."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        BOOKED = "booked", "Booked"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Source(models.TextChoices):
+        PROTOCOL = "protocol", "Protocol"
+        PLAN = "plan", "Care plan"
+        STAFF = "staff", "Staff"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="booking_tickets")
+    visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT, related_name="booking_tickets")
+    discipline = models.ForeignKey(Discipline, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="booking_tickets")
+    earliest = models.DateField(help_text="First day a visit may be booked")
+    latest = models.DateField(help_text="Last day; the ticket expires after it")
+    visits = models.PositiveSmallIntegerField(default=1, help_text="Visits to book (more than one: a series)")
+    per_week = models.PositiveSmallIntegerField(default=1, help_text="For a series: visits a week")
+    booked = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    # What opened it, e.g. "proc:12:esi:follow-up-visit": a re-run of the protocol finds the
+    # ticket instead of opening a second one.
+    source_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    source_label = models.CharField(max_length=200, blank=True, help_text="e.g. the protocol step's title (no clinical detail)")
+    appointments = models.ManyToManyField(Appointment, blank=True, related_name="booking_tickets")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the patient was reminded (once)")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the front desk got a 'follow-up not booked' task")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["latest", "id"]
+        indexes = [
+            models.Index(fields=["patient", "status"], name="ticket_patient_status_idx"),
+            models.Index(fields=["latest"], condition=Q(status="open"), name="ticket_open_latest_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(latest__gte=F("earliest")), name="ticket_latest_after_earliest"),
+            models.CheckConstraint(condition=Q(visits__gte=1) & Q(booked__lte=F("visits")), name="ticket_booked_within_visits"),
+            models.CheckConstraint(condition=Q(per_week__gte=1) & Q(per_week__lte=7), name="ticket_per_week_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ticket #{self.pk}: {self.visit_type} ({self.get_status_display()})"
+
+    @property
+    def is_series(self) -> bool:
+        return self.visits > 1

@@ -17,6 +17,7 @@ from scheduling.models import (
     AppointmentEvent,
     AppointmentSeries,
     AppointmentStatus,
+    BookingTicket,
     WaitlistEntry,
     WaitlistEvent,
 )
@@ -60,6 +61,7 @@ def connect() -> None:
     access.protect(AppointmentSeries, patient_path="patient", kind=Kind.SCHEDULING)
     access.protect(AppointmentBundle, patient_path="patient", kind=Kind.SCHEDULING)
     access.protect(WaitlistEntry, patient_path="patient", kind=Kind.SCHEDULING)
+    access.protect(BookingTicket, patient_path="patient", kind=Kind.SCHEDULING)
     access.protect(WaitlistEvent, patient_path="entry__patient", kind=Kind.SCHEDULING)
     access.register_grant(
         "scheduling.provider_visits", applies=lambda user: access.provider_of(user) is not None, patients=_provider_visits

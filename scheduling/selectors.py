@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from core import access, audit
 from core.access import Kind
 from core.errors import NotFound
-from scheduling.models import Appointment, WaitlistEntry
+from scheduling.models import Appointment, BookingTicket, WaitlistEntry
 
 
 def appointment_queryset_for_user(*, user) -> QuerySet[Appointment]:
@@ -65,3 +65,16 @@ def waitlist_entry_get_for_user(*, user, pk: int) -> WaitlistEntry:
         raise NotFound("No such waitlist entry, or not one you may see.")
     audit.looked_at([entry.patient_id], user=user, obj=entry)
     return entry
+
+
+def ticket_queryset_for_user(*, user) -> QuerySet[BookingTicket]:
+    """Booking tickets of the patients the user may see (scheduling data, no clinical content)."""
+    return access.scope(BookingTicket.objects.select_related("visit_type", "discipline"), user, Kind.SCHEDULING)
+
+
+def ticket_get_for_user(*, user, pk: int) -> BookingTicket:
+    ticket = ticket_queryset_for_user(user=user).select_related("patient").filter(pk=pk).first()
+    if ticket is None:
+        raise NotFound("No such booking ticket, or not one you may see.")
+    audit.looked_at([ticket.patient_id], user=user, obj=ticket)
+    return ticket

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from celery import shared_task
 
+from scheduling import tickets as tickets_service
 from scheduling import waitlist
 
 
@@ -26,3 +27,10 @@ def waitlist_offer_new_time(provider_id: int, start_iso: str, end_iso: str) -> N
     """Offer newly added working time (a template or an extra session, or what is left of a
     slot after an early no-show) to the waitlist."""
     waitlist.waitlist_offer_new_time(provider_id=provider_id, start=datetime.fromisoformat(start_iso), end=datetime.fromisoformat(end_iso))
+
+
+@shared_task(ignore_result=True)
+def tickets_sweep() -> None:
+    """Periodic: expire unused booking tickets, remind once, hand the rest to the front desk
+    before they expire (compare-and-set per ticket: a second run does nothing)."""
+    tickets_service.ticket_sweep()

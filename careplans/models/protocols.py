@@ -63,6 +63,18 @@ class ProtocolStep(models.Model):
     ask_relief = models.BooleanField(default=False, help_text="Questionnaire also asks the % relief since the procedure")
     message_purpose = models.CharField(max_length=60, blank=True, help_text="Messaging template purpose for patient messages")
     checklist_code = models.CharField(max_length=30, blank=True)
+    # Follow-up visits: the booking ticket's visit type and count (a PT series: visits 12, 2 a
+    # week). Empty visit type: the front desk gets a task to book it, as before tickets.
+    visit_type = models.ForeignKey(
+        VisitType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Follow-up visits: opens a booking ticket for this visit type (self-schedulable ones send the patient a link)",
+    )
+    visits = models.PositiveSmallIntegerField(default=1, help_text="Follow-up visits: how many to book")
+    per_week = models.PositiveSmallIntegerField(default=1, help_text="Follow-up visits: visits a week when more than one")
     # Conditions on what was recorded; empty / unknown means "always".
     when_complication = models.CharField(max_length=30, blank=True, help_text="Only if this complication was recorded")
     when_region = models.CharField(max_length=10, choices=SpinalRegion.choices, blank=True)

@@ -15,6 +15,7 @@ from careplans.services.plans import (  # noqa: F401
     activity_book_series,
     activity_link_appointment,
     activity_set_status,
+    activity_ticket_open,
     careplan_activate,
     careplan_complete,
     careplan_create,

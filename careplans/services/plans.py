@@ -19,7 +19,9 @@ from core.access import Kind
 from core.errors import IllegalTransition, ValidationFailed
 from core.inputs import text_clean
 from scheduling.bundles import bundle_book
+from scheduling.models import BookingTicket
 from scheduling.series import series_book
+from scheduling.tickets import ticket_create
 
 S = CarePlan.Status
 A = Activity.Status
@@ -404,3 +406,25 @@ def activity_book_bundle(
             if (activity := by_type.get(appointment.visit_type_id)) is not None:
                 activity_link_appointment(activity=activity, appointment=appointment)
     return appointments
+
+
+def activity_ticket_open(*, activity: Activity, earliest: date, latest: date, by=None, now: datetime | None = None):
+    """Open a booking ticket for an activity's visits (e.g. PT twice a week for six weeks) instead
+    of booking them for the patient: a self-schedulable visit type sends the patient a link; the
+    visits booked from it count towards the activity (follow-up assembly links bookings of the
+    plan's visit types). Idempotent per activity while its ticket is open."""
+    if activity.visit_type_id is None:
+        raise ValidationFailed("The activity has no visit type.", field_errors={"activity": ["Set the visit type first."]})
+    return ticket_create(
+        patient=activity.care_plan.patient,
+        visit_type=activity.visit_type,
+        earliest=earliest,
+        latest=latest,
+        visits=activity.planned_count,
+        per_week=activity.per_week or 1,
+        source=BookingTicket.Source.PLAN,
+        source_key=f"activity:{activity.pk}",
+        source_label=activity.title,
+        created_by=by,
+        now=now,
+    )

@@ -41,7 +41,8 @@ from core.errors import IllegalTransition, ValidationFailed
 from messaging import services as messaging_services
 from messaging.models import Purpose
 from scheduling.events import AppointmentHappened
-from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus
+from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus, BookingTicket
+from scheduling.tickets import ticket_create
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,26 @@ def _run_step(step: ProtocolStep, protocol: Protocol, appointment: Appointment, 
             key=key, step=step, appointment=appointment, due=max(due, now), description=step.description, plan=plan, now=now
         )
         return step.kind if created else None
+    if step.kind == ProtocolStep.Kind.FOLLOW_UP_VISIT and step.visit_type_id:
+        # A booking ticket: the patient books it from a link when the visit type is
+        # self-schedulable; otherwise (and if the patient does not) the front desk gets a task
+        # from scheduling's TICKET_NOT_BOOKED (careplans.subscriptions).
+        zone = appointment.patient.zone
+        window_end = due + timedelta(minutes=step.window_minutes)
+        exists = BookingTicket.objects.filter(source_key=key).exists()
+        ticket_create(
+            patient=appointment.patient,
+            visit_type=step.visit_type,
+            earliest=max(timezone.localtime(due, zone).date(), timezone.localdate(now, zone)),
+            latest=max(timezone.localtime(window_end, zone).date(), timezone.localdate(now, zone)),
+            visits=step.visits,
+            per_week=step.per_week,
+            source=BookingTicket.Source.PROTOCOL,
+            source_key=key,
+            source_label=step.title,
+            now=now,
+        )
+        return None if exists else "ticket"
     if step.kind == ProtocolStep.Kind.FOLLOW_UP_VISIT:
         zone = appointment.location.zone
         window_end = due + timedelta(minutes=step.window_minutes)

@@ -93,7 +93,16 @@ def instructions_view(request, token: str):
         return render(request, "workspace/public_message.html", {"message": error.message}, status=error.http_status)
     with translation.override(appointment.patient.language if appointment is not None else settings.LANGUAGE_CODE):
         asks = appointment is not None and is_in_red_flag_window(appointment)
-        context = {"step": step, "red_flags": RED_FLAGS if asks else (), "reported": None, **_clinic()}
+        # Step texts are data: a shipped default has its translation in the catalogue
+        # (careplans/protocol_texts.py); a text the clinic edited is shown as written.
+        context = {
+            "step": step,
+            "title": gettext(step.title) if step.title else "",
+            "description": gettext(step.description) if step.description else "",
+            "red_flags": RED_FLAGS if asks else (),
+            "reported": None,
+            **_clinic(),
+        }
         if request.method == "POST":
             if not asks:
                 context["reported"] = "closed"

@@ -19,17 +19,55 @@ import logging
 import re
 import unicodedata
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
 
 from messaging.models import Purpose
 
 SMS_MAX = 160
+
+
+def patient_language(language: str) -> str:
+    """The language to write to a patient in: theirs when the clinic ships it (settings.LANGUAGES,
+    one locale/<code>/ catalogue each), else the default. Adding a language needs no code here."""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _translated(value):
+    if isinstance(value, str):
+        return gettext(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_translated(item) for item in value)
+    return {key: _translated(item) for key, item in value.items()}
+
+
+class Catalogue(Mapping):
+    """Patient wording kept as English msgids (marked for makemessages) and translated through
+    gettext: `catalogue[language]` is the same structure in that language (locale/<lang>/…/django.po),
+    English where a language has no translation. Keys (purposes, variants) are fixed in code; the
+    words live in the catalogues."""
+
+    def __init__(self, msgids: dict):
+        self._msgids = msgids
+
+    def __getitem__(self, language: str) -> dict:
+        with translation.override(patient_language(language)):
+            return _translated(self._msgids)
+
+    def __iter__(self):
+        return iter(dict(settings.LANGUAGES))
+
+    def __len__(self) -> int:
+        return len(settings.LANGUAGES)
+
+
 _GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
@@ -64,9 +102,14 @@ def gsm7_length(text: str) -> int:
 
 
 def format_when(at: datetime, zone: zoneinfo.ZoneInfo, language: str, *, show_zone: bool = False) -> str:
-    """'Tue Nov 24, 9:00 AM' / 'mar 24 nov, 9:00' in the given zone."""
+    """'Tue Nov 24, 9:00 AM' / 'mar 24 nov, 9:00' in the given zone. English and Spanish are
+    written GSM-7-safe by hand (texts); another shipped language uses Django's own date names."""
     local = at.astimezone(zone)
-    lang = "es" if language == "es" else "en"
+    lang = patient_language(language)
+    if lang not in _WEEKDAYS:
+        with translation.override(lang):
+            text = formats.date_format(local, "D j M, H:i")
+        return f"{text} {local.tzname()}" if show_zone else text
     day, month = _WEEKDAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
     if lang == "es":
         text = f"{day} {local.day} {month}, {local.hour}:{local.minute:02d}"
@@ -91,109 +134,71 @@ def format_deadline(at: datetime, zone: zoneinfo.ZoneInfo, language: str, *, now
 # variant carries {clinic}, {link} and {phone}; the last is the bare gist whose date is cut
 # when even that does not fit (sms_text).
 SMS_FIXED_PARTS = "{clinic}: {link} {phone}"  # what no text is ever without (with the opt-out line)
-SMS_TEXTS: dict[str, dict[str, list[str]]] = {
-    "en": {
+SMS_TEXTS = Catalogue(
+    {
         "confirm_ask": [
-            "{clinic}: reminder of your visit {when}. Reply C to confirm. Can't come? {link} Questions: {phone}",
-            "{clinic}: visit {when}. Reply C to confirm. Can't come? {link} {phone}",
-            "{clinic}: visit {when}. Reply C to confirm. {link} {phone}",
-            "{clinic}: visit {when} {link} {phone}",
+            N_("{clinic}: reminder of your visit {when}. Reply C to confirm. Can't come? {link} Questions: {phone}"),
+            N_("{clinic}: visit {when}. Reply C to confirm. Can't come? {link} {phone}"),
+            N_("{clinic}: visit {when}. Reply C to confirm. {link} {phone}"),
+            N_("{clinic}: visit {when} {link} {phone}"),
         ],
         Purpose.REMINDER: [
-            "{clinic}: reminder of your visit {when}. Can't come? {link} Questions: {phone}",
-            "{clinic}: visit {when}. Can't come? {link} {phone}",
-            "{clinic}: visit {when} {link} {phone}",
+            N_("{clinic}: reminder of your visit {when}. Can't come? {link} Questions: {phone}"),
+            N_("{clinic}: visit {when}. Can't come? {link} {phone}"),
+            N_("{clinic}: visit {when} {link} {phone}"),
         ],
         Purpose.CONFIRMATION: [
-            "{clinic}: your visit is booked for {when}. Can't come? {link} Questions: {phone}",
-            "{clinic}: visit booked {when}. Can't come? {link} {phone}",
-            "{clinic}: booked {when} {link} {phone}",
+            N_("{clinic}: your visit is booked for {when}. Can't come? {link} Questions: {phone}"),
+            N_("{clinic}: visit booked {when}. Can't come? {link} {phone}"),
+            N_("{clinic}: booked {when} {link} {phone}"),
         ],
         Purpose.RESCHEDULED: [
-            "{clinic}: your visit has moved to {when}. Can't come? {link} Questions: {phone}",
-            "{clinic}: visit moved to {when}. {link} {phone}",
-            "{clinic}: moved to {when} {link} {phone}",
+            N_("{clinic}: your visit has moved to {when}. Can't come? {link} Questions: {phone}"),
+            N_("{clinic}: visit moved to {when}. {link} {phone}"),
+            N_("{clinic}: moved to {when} {link} {phone}"),
         ],
         Purpose.VIDEO_LINK: [
-            "{clinic}: your video visit starts {when}. Join here: {link} Help: {phone}",
-            "{clinic}: video visit {when}. Join: {link} {phone}",
-            "{clinic}: video {when} {link} {phone}",
+            N_("{clinic}: your video visit starts {when}. Join here: {link} Help: {phone}"),
+            N_("{clinic}: video visit {when}. Join: {link} {phone}"),
+            N_("{clinic}: video {when} {link} {phone}"),
         ],
         Purpose.CANCELLATION: [
-            "{clinic}: your visit on {when} is cancelled. To ask for another time: {link} or call {phone}",
-            "{clinic}: visit {when} cancelled. New time: {link} {phone}",
-            "{clinic}: cancelled {when} {link} {phone}",
+            N_("{clinic}: your visit on {when} is cancelled. To ask for another time: {link} or call {phone}"),
+            N_("{clinic}: visit {when} cancelled. New time: {link} {phone}"),
+            N_("{clinic}: cancelled {when} {link} {phone}"),
         ],
         Purpose.WAITLIST_OFFER: [
-            "{clinic}: an earlier visit is open {when}. Claim it by {deadline}: {link} Questions: {phone}",
-            "{clinic}: visit open {when}. Claim by {deadline}: {link} {phone}",
-            "{clinic}: visit open {when}. Claim: {link} {phone}",
-            "{clinic}: open {when} {link} {phone}",
+            N_("{clinic}: an earlier visit is open {when}. Claim it by {deadline}: {link} Questions: {phone}"),
+            N_("{clinic}: visit open {when}. Claim by {deadline}: {link} {phone}"),
+            N_("{clinic}: visit open {when}. Claim: {link} {phone}"),
+            N_("{clinic}: open {when} {link} {phone}"),
         ],
         Purpose.QUESTIONNAIRE: [
-            "{clinic}: please answer a short questionnaire for your care team: {link} Questions: {phone}",
-            "{clinic}: short questionnaire: {link} {phone}",
-            "{clinic}: questionnaire {link} {phone}",
+            N_("{clinic}: please answer a short questionnaire for your care team: {link} Questions: {phone}"),
+            N_("{clinic}: short questionnaire: {link} {phone}"),
+            N_("{clinic}: questionnaire {link} {phone}"),
         ],
         Purpose.NOTICE: [
-            "{clinic}: you have a message from the clinic: {link} Questions: {phone}",
-            "{clinic}: message {link} {phone}",
+            N_("{clinic}: you have a message from the clinic: {link} Questions: {phone}"),
+            N_("{clinic}: message {link} {phone}"),
         ],
-    },
-    "es": {
-        "confirm_ask": [
-            "{clinic}: recordatorio de su cita el {when}. Responda C para confirmar. No puede venir? {link} Dudas: {phone}",
-            "{clinic}: cita el {when}. Responda C para confirmar. {link} {phone}",
-            "{clinic}: cita {when}. Confirme con C. {link} {phone}",
-            "{clinic}: cita {when} {link} {phone}",
+        Purpose.TICKET: [
+            N_("{clinic}: your care team asks you to book your next visit. Choose a time: {link} Questions: {phone}"),
+            N_("{clinic}: book your next visit: {link} {phone}"),
+            N_("{clinic}: book {link} {phone}"),
         ],
-        Purpose.REMINDER: [
-            "{clinic}: recordatorio de su cita el {when}. No puede venir? {link} Dudas: {phone}",
-            "{clinic}: cita el {when}. No puede venir? {link} {phone}",
-            "{clinic}: cita {when} {link} {phone}",
+        Purpose.TICKET_REMINDER: [
+            N_("{clinic}: reminder: your next visit is not booked yet. Choose a time: {link} Questions: {phone}"),
+            N_("{clinic}: reminder, book your next visit: {link} {phone}"),
+            N_("{clinic}: book {link} {phone}"),
         ],
-        Purpose.CONFIRMATION: [
-            "{clinic}: su cita queda reservada para el {when}. No puede venir? {link} Dudas: {phone}",
-            "{clinic}: cita reservada el {when}. {link} {phone}",
-            "{clinic}: reservada {when} {link} {phone}",
-        ],
-        Purpose.RESCHEDULED: [
-            "{clinic}: su cita ha cambiado al {when}. No puede venir? {link} Dudas: {phone}",
-            "{clinic}: cita cambiada al {when}. {link} {phone}",
-            "{clinic}: cambiada al {when} {link} {phone}",
-        ],
-        Purpose.VIDEO_LINK: [
-            "{clinic}: su cita por video empieza el {when}. Entre aqui: {link} Ayuda: {phone}",
-            "{clinic}: cita por video {when}. {link} {phone}",
-            "{clinic}: video {when} {link} {phone}",
-        ],
-        Purpose.CANCELLATION: [
-            "{clinic}: su cita del {when} queda cancelada. Para pedir otra hora: {link} o llame al {phone}",
-            "{clinic}: cita del {when} cancelada. Otra hora: {link} {phone}",
-            "{clinic}: cancelada {when} {link} {phone}",
-        ],
-        Purpose.WAITLIST_OFFER: [
-            "{clinic}: hay una cita libre el {when}. Reservela antes del {deadline}: {link} Dudas: {phone}",
-            "{clinic}: cita libre {when}. Antes del {deadline}: {link} {phone}",
-            "{clinic}: cita libre {when}. {link} {phone}",
-            "{clinic}: libre {when} {link} {phone}",
-        ],
-        Purpose.QUESTIONNAIRE: [
-            "{clinic}: por favor conteste un breve cuestionario para su equipo: {link} Dudas: {phone}",
-            "{clinic}: breve cuestionario: {link} {phone}",
-            "{clinic}: cuestionario {link} {phone}",
-        ],
-        Purpose.NOTICE: [
-            "{clinic}: tiene un mensaje de la clinica: {link} Dudas: {phone}",
-            "{clinic}: mensaje {link} {phone}",
-        ],
-    },
-}
+    }
+)
 
 
 def sms_opt_out_line(language: str) -> str:
     """The opt-out instruction every clinic-initiated text ends with, in the patient's language."""
-    with translation.override("es" if language == "es" else "en"):
+    with translation.override(patient_language(language)):
         return gsm7(gettext("Reply STOP to opt out"))
 
 
@@ -221,7 +226,7 @@ def sms_text(*, key: str, language: str, **values: str) -> str:
     line are always there whole; only the wording around them gives. If even the shortest
     wording does not fit, its date is cut with "..."; if the four fixed parts alone pass 160
     (a link longer than ~80 characters), the text goes as two segments rather than lose one."""
-    lang = "es" if language == "es" else "en"
+    lang = patient_language(language)
     values = {"clinic": settings.CLINIC_SHORT_NAME, "phone": settings.CLINIC_PHONE, "when": "", "deadline": "", "link": "", **values}
     values = {name: gsm7(value) for name, value in values.items()}
     opt_out = sms_opt_out_line(lang)
@@ -248,52 +253,39 @@ class EmailContent:
     html_body: str
 
 
-_EMAIL_STRINGS = {
-    "en": {
-        Purpose.CONFIRMATION: ("Your visit is booked: {when}", "Your visit is booked."),
-        Purpose.REMINDER: ("Reminder: your visit on {when}", "This is a reminder of your visit."),
-        Purpose.RESCHEDULED: ("Your visit has moved: {when}", "Your visit has moved to a new time."),
-        Purpose.VIDEO_LINK: ("Your video visit: {when}", "Your video visit starts soon."),
-        Purpose.CANCELLATION: ("Your visit on {when} is cancelled", "Your visit has been cancelled."),
-        Purpose.WAITLIST_OFFER: ("An earlier time is open: {when}", "An earlier visit time has opened up for you."),
-        Purpose.QUESTIONNAIRE: ("A short questionnaire from your care team", "Your care team asks you to answer a short questionnaire."),
-        Purpose.NOTICE: ("A message from the clinic", "You have a message from the clinic."),
-        "hello": "Hello {name},",
-        "when": "When",
-        "where": "Where",
-        "prep": "How to prepare",
-        "confirm": "Confirm I will come",
-        "cancel": "Cancel this visit",
-        "reschedule": "Ask for another time",
-        "join": "Join the video visit",
-        "claim": "Claim this time (until {deadline})",
-        "open": "Open",
-        "questions": "Questions? Call {clinic} at {phone}.",
-        "unsubscribe": "Stop email reminders",
-    },
-    "es": {
-        Purpose.CONFIRMATION: ("Su cita queda reservada: {when}", "Su cita queda reservada."),
-        Purpose.REMINDER: ("Recordatorio de su cita: {when}", "Le recordamos su cita."),
-        Purpose.RESCHEDULED: ("Su cita ha cambiado: {when}", "Su cita ha cambiado de hora."),
-        Purpose.VIDEO_LINK: ("Su cita por video: {when}", "Su cita por video empieza pronto."),
-        Purpose.CANCELLATION: ("Su cita del {when} está cancelada", "Su cita ha sido cancelada."),
-        Purpose.WAITLIST_OFFER: ("Hay una hora libre antes: {when}", "Se ha liberado una hora antes para usted."),
-        Purpose.QUESTIONNAIRE: ("Un breve cuestionario de su equipo", "Su equipo le pide que conteste un breve cuestionario."),
-        Purpose.NOTICE: ("Un mensaje de la clínica", "Tiene un mensaje de la clínica."),
-        "hello": "Hola {name}:",
-        "when": "Cuándo",
-        "where": "Dónde",
-        "prep": "Cómo prepararse",
-        "confirm": "Confirmo que iré",
-        "cancel": "Cancelar esta cita",
-        "reschedule": "Pedir otra hora",
-        "join": "Entrar a la cita por video",
-        "claim": "Reservar esta hora (hasta el {deadline})",
-        "open": "Abrir",
-        "questions": "¿Dudas? Llame a {clinic} al {phone}.",
-        "unsubscribe": "No recibir más recordatorios por email",
-    },
-}
+_EMAIL_STRINGS = Catalogue(
+    {
+        Purpose.CONFIRMATION: (N_("Your visit is booked: {when}"), N_("Your visit is booked.")),
+        Purpose.REMINDER: (N_("Reminder: your visit on {when}"), N_("This is a reminder of your visit.")),
+        Purpose.RESCHEDULED: (N_("Your visit has moved: {when}"), N_("Your visit has moved to a new time.")),
+        Purpose.VIDEO_LINK: (N_("Your video visit: {when}"), N_("Your video visit starts soon.")),
+        Purpose.CANCELLATION: (N_("Your visit on {when} is cancelled"), N_("Your visit has been cancelled.")),
+        Purpose.WAITLIST_OFFER: (N_("An earlier time is open: {when}"), N_("An earlier visit time has opened up for you.")),
+        Purpose.QUESTIONNAIRE: (
+            N_("A short questionnaire from your care team"),
+            N_("Your care team asks you to answer a short questionnaire."),
+        ),
+        Purpose.NOTICE: (N_("A message from the clinic"), N_("You have a message from the clinic.")),
+        Purpose.TICKET: (N_("Book your next visit"), N_("Your care team asks you to book your next visit. Choose a time that suits you.")),
+        Purpose.TICKET_REMINDER: (
+            N_("Reminder: book your next visit"),
+            N_("Your next visit is not booked yet. Choose a time that suits you."),
+        ),
+        "book": N_("Choose a time"),
+        "hello": N_("Hello {name},"),
+        "when": N_("When"),
+        "where": N_("Where"),
+        "prep": N_("How to prepare"),
+        "confirm": N_("Confirm I will come"),
+        "cancel": N_("Cancel this visit"),
+        "reschedule": N_("Ask for another time"),
+        "join": N_("Join the video visit"),
+        "claim": N_("Claim this time (until {deadline})"),
+        "open": N_("Open"),
+        "questions": N_("Questions? Call {clinic} at {phone}."),
+        "unsubscribe": N_("Stop email reminders"),
+    }
+)
 
 
 @dataclass
@@ -310,7 +302,7 @@ class EmailParts:
 
 
 def email_content(parts: EmailParts) -> EmailContent:
-    lang = "es" if parts.language == "es" else "en"
+    lang = patient_language(parts.language)
     strings = _EMAIL_STRINGS[lang]
     subject_tpl, headline = strings[parts.purpose]
     fmt = {"when": parts.when, "deadline": parts.deadline, "clinic": settings.CLINIC_NAME, "phone": settings.CLINIC_PHONE}

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
 
 from clinic.models import Channel, Patient
 from clinic.services import patient_set_consent
@@ -44,22 +45,18 @@ CONFIRM = {"C", "YES", "CONFIRM", "Y", "SI"}
 # Longest first, so "CANCELAR SUSCRIPCION" is read as the opt-out it is, not as CANCELAR.
 _OPT_OUT_LONGEST_FIRST = tuple(sorted(OPT_OUT_CANCEL + OPT_OUT, key=len, reverse=True))
 
-REPLIES = {
-    "en": {
-        "opt_out": "{clinic}: you are unsubscribed and will get no more texts. Reply START to subscribe again. Help: {phone}",
-        "opt_in": "{clinic}: you are subscribed to visit reminders again, up to 3 msgs/week. Reply STOP to opt out. Msg & data rates may apply.",
-        "help": "{clinic}: visit reminders, up to 3 msgs/week. Help: call {phone}. Reply STOP to opt out. Msg & data rates may apply.",
-        "confirmed": "{clinic}: thank you, your visit {when} is confirmed. Questions: {phone}",
-        "nothing": "{clinic}: we found no visit to confirm. Questions: call {phone}",
-    },
-    "es": {
-        "opt_out": "{clinic}: ya no recibira mas mensajes. Responda START para volver a suscribirse. Ayuda: {phone}",
-        "opt_in": "{clinic}: volvera a recibir recordatorios, hasta 3 msjs/semana. Responda ALTO para no recibirlos. Pueden aplicarse tarifas.",
-        "help": "{clinic}: recordatorios de citas, hasta 3 msjs/semana. Ayuda: {phone}. Responda ALTO para no recibirlos. Pueden aplicarse tarifas.",
-        "confirmed": "{clinic}: gracias, su cita del {when} queda confirmada. Dudas: {phone}",
-        "nothing": "{clinic}: no encontramos ninguna cita por confirmar. Llame al {phone}",
-    },
-}
+# Replies in the patient's language: English msgids, translated in locale/<lang>/LC_MESSAGES/django.po.
+REPLIES = content.Catalogue(
+    {
+        "opt_out": N_("{clinic}: you are unsubscribed and will get no more texts. Reply START to subscribe again. Help: {phone}"),
+        "opt_in": N_(
+            "{clinic}: you are subscribed to visit reminders again, up to 3 msgs/week. Reply STOP to opt out. Msg & data rates may apply."
+        ),
+        "help": N_("{clinic}: visit reminders, up to 3 msgs/week. Help: call {phone}. Reply STOP to opt out. Msg & data rates may apply."),
+        "confirmed": N_("{clinic}: thank you, your visit {when} is confirmed. Questions: {phone}"),
+        "nothing": N_("{clinic}: we found no visit to confirm. Questions: call {phone}"),
+    }
+)
 
 
 def _normalise(body: str) -> str:
@@ -82,8 +79,7 @@ def opt_out_keyword(body: str) -> str | None:
 
 
 def _reply(key: str, language: str, **values) -> str:
-    lang = "es" if language == "es" else "en"
-    text = REPLIES[lang][key].format(clinic=settings.CLINIC_SHORT_NAME, phone=settings.CLINIC_PHONE, **values)
+    text = REPLIES[language][key].format(clinic=settings.CLINIC_SHORT_NAME, phone=settings.CLINIC_PHONE, **values)
     return content.gsm7(text)
 
 
@@ -172,7 +168,7 @@ def _opt_out_reply(patients: list[Patient], language: str, now: datetime) -> str
         "phone": settings.CLINIC_PHONE,
         "date": content.format_when(appointment.start, appointment.patient.zone, language),
     }
-    with translation.override("es" if language == "es" else "en"):
+    with translation.override(content.patient_language(language)):
         if appointment.patient.email and appointment.patient.email_consent:
             text = gettext(
                 "You won't get more texts from %(clinic)s. Your visit on %(date)s is still booked. "

@@ -55,11 +55,19 @@ def link_url(link: PatientLink) -> str:
 
 
 def link_mint(
-    *, purpose: str, patient, expires_at: datetime, appointment=None, waitlist_entry=None, now: datetime | None = None
+    *, purpose: str, patient, expires_at: datetime, appointment=None, waitlist_entry=None, ticket=None, now: datetime | None = None
 ) -> PatientLink:
-    """One link per (purpose, appointment), shared by that appointment's messages, so using it
-    from the SMS also uses it up in the email. Idempotent."""
+    """One link per (purpose, appointment) or (purpose, ticket), shared by its messages, so using
+    it from the SMS also uses it up in the email. Idempotent."""
     now = now or timezone.now()
+    if ticket is not None:
+        link, created = PatientLink.objects.get_or_create(
+            purpose=purpose, ticket=ticket, defaults={"patient": patient, "expires_at": expires_at}
+        )
+        if not created and link.used_at is None and link.expires_at != expires_at:
+            PatientLink.objects.filter(pk=link.pk).update(expires_at=expires_at)
+            link.expires_at = expires_at
+        return link
     if appointment is not None:
         link, created = PatientLink.objects.get_or_create(
             purpose=purpose, appointment=appointment, defaults={"patient": patient, "expires_at": expires_at}
@@ -86,16 +94,18 @@ def link_resolve(*, token: str, now: datetime | None = None, for_update: bool = 
         pk = int(raw_id, 36)
     except ValueError:
         raise NotFound("This link is not valid.") from None
-    qs = PatientLink.objects.select_related("patient", "appointment__location", "appointment__visit_type", "waitlist_entry")
+    qs = PatientLink.objects.select_related(
+        "patient", "appointment__location", "appointment__visit_type", "waitlist_entry", "ticket__visit_type"
+    )
     if for_update:
         qs = qs.select_for_update(of=("self",))
     link = qs.filter(pk=pk).first()
     if link is None or not constant_time_compare(signature, _signature(pk, link.purpose)):
         raise NotFound("This link is not valid.")
     if link.used_at is not None:
-        raise LinkGone("This link has already been used.", link_purpose=link.purpose)
+        raise LinkGone("This link has already been used.", link_purpose=link.purpose, language=link.patient.language)
     if link.expires_at <= now:
-        raise LinkGone("This link has expired.", link_purpose=link.purpose)
+        raise LinkGone("This link has expired.", link_purpose=link.purpose, language=link.patient.language)
     return link
 
 

@@ -3,20 +3,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import Channel
+from clinic.models import Channel, Provider
 from clinic.services import patient_set_consent
-from core.errors import Conflict, IllegalTransition, ValidationFailed
+from core.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from messaging.events import MessagingHappened, announce
 from messaging.models import Message, MessageStatus, PatientLink, Purpose
 from messaging.services.links import link_resolve, link_use
 from messaging.services.transitions import messages_cancel
+from scheduling.models import BookingTicket
+from scheduling.self_service import appointment_reschedule_by_patient
 from scheduling.services import appointment_cancel, appointment_confirm
+from scheduling.tickets import ticket_book
 from scheduling.waitlist import waitlist_claim
 
 LinkPurpose = PatientLink.LinkPurpose
@@ -98,3 +101,43 @@ _ACTIONS = {
     LinkPurpose.WAITLIST_CLAIM: _claim,
     LinkPurpose.UNSUBSCRIBE: _unsubscribe,
 }
+
+
+@dataclass
+class BookingOutcome:
+    """What the patient's own booking (a ticket) or move (a reminder's reschedule link) did."""
+
+    appointments: list
+    unplaced: list = field(default_factory=list)
+
+
+def link_ticket_book(*, token: str, provider_id: int, start: datetime, now: datetime | None = None) -> BookingOutcome:
+    """Book the ticket behind a `ticket` link at an offered time, through ticket_book (the same
+    service and rules as staff). The link is used up once the ticket is booked. Raises NotFound /
+    LinkGone for the link, IllegalTransition when the ticket is no longer open, SlotTaken /
+    RuleViolation / ValidationFailed when that time cannot be booked (nothing changes)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        link = link_resolve(token=token, now=now, for_update=True)
+        if link.purpose != LinkPurpose.TICKET:
+            raise NotFound("This link is not valid.")
+        provider = Provider.objects.filter(pk=provider_id, active=True).first()
+        if provider is None:
+            raise ValidationFailed("Choose one of the offered times.", field_errors={"slot": ["Unknown time."]})
+        result = ticket_book(ticket=link.ticket, start=start, provider=provider, now=now)
+        if result.ticket.status != BookingTicket.Status.OPEN:
+            link_use(link=link, outcome="booked", now=now)
+    return BookingOutcome(appointments=result.appointments, unplaced=result.unplaced)
+
+
+def link_reschedule_move(*, token: str, start: datetime, now: datetime | None = None) -> BookingOutcome:
+    """Move the visit behind a `reschedule` link to `start` (same provider): the new visit is
+    booked before the old one is released, in one transaction (scheduling.self_service)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        link = link_resolve(token=token, now=now, for_update=True)
+        if link.purpose != LinkPurpose.RESCHEDULE or link.appointment_id is None:
+            raise NotFound("This link is not valid.")
+        new = appointment_reschedule_by_patient(appointment=link.appointment, start=start, now=now)
+        link_use(link=link, outcome="moved", now=now)
+    return BookingOutcome(appointments=[new])

@@ -108,6 +108,7 @@ def render_waitlist_offer(*, entry, channel: str, now: datetime) -> Rendered:
 def render_patient_notice(*, patient, purpose: str, channel: str, link: str) -> Rendered:
     if channel == Channel.SMS:
         return Rendered("", content.sms_text(key=purpose, language=patient.language, link=link), "")
-    parts = content.EmailParts(purpose=purpose, language=patient.language, first_name=patient.first_name, actions=[("open", link)])
+    action = "book" if purpose in (Purpose.TICKET, Purpose.TICKET_REMINDER) else "open"
+    parts = content.EmailParts(purpose=purpose, language=patient.language, first_name=patient.first_name, actions=[(action, link)])
     email = content.email_content(parts)
     return Rendered(email.subject, email.body, email.html_body)

@@ -12,6 +12,7 @@ from scheduling.admin.catalogue import (
     FrequencyRuleAdmin,
     VisitTypeAdmin,
 )
+from scheduling.admin.tickets import BookingTicketAdmin
 from scheduling.admin.waitlist import WaitlistEntryAdmin, WaitlistEntryForm
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "AppointmentBundleAdmin",
     "AppointmentSeriesAdmin",
     "AvailabilityExceptionAdmin",
+    "BookingTicketAdmin",
     "AvailabilityTemplateAdmin",
     "BillingRegionAdmin",
     "CalendarFeedAdmin",

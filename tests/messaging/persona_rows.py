@@ -52,6 +52,7 @@ PUBLIC = [
     ),
     Row(route="p/<str:token>/", url=lambda w: w.tokens["link"], label="patient link page (valid token)"),
     Row(route="p/<str:token>/", url="/p/zz.notasignature/", label="patient link page (bad token)"),
+    Row(route="p/<str:token>/", url=lambda w: w.tokens["ticket_link"], label="patient booking-ticket page (valid token)"),
 ]
 
 ROWS = [*ADMIN, *API, *PUBLIC]

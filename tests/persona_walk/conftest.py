@@ -52,6 +52,7 @@ from scheduling.models import (
     AppointmentSeries,
     AvailabilityException,
     BillingRegion,
+    BookingTicket,
     CalendarFeed,
     ClinicClosure,
     FrequencyRule,
@@ -221,6 +222,18 @@ def build_world() -> World:
     link = PatientLink.objects.create(
         purpose=PatientLink.LinkPurpose.CONFIRM, patient=patient, appointment=visit, expires_at=now + datetime.timedelta(days=3)
     )
+    ticket = BookingTicket.objects.create(
+        patient=patient,
+        visit_type=consult,
+        provider=on_team,
+        earliest=day,
+        latest=day + datetime.timedelta(days=14),
+        source="staff",
+        created_at=now,
+    )
+    ticket_link = PatientLink.objects.create(
+        purpose=PatientLink.LinkPurpose.TICKET, patient=patient, ticket=ticket, expires_at=now + datetime.timedelta(days=14)
+    )
     inbound = InboundSms.objects.create(
         provider_message_id="SMwalk", from_number=str(patient.phone), patient=patient, body="C", action="confirmed", received_at=now
     )
@@ -297,7 +310,7 @@ def build_world() -> World:
         type(location): location, type(consult_room): consult_room, type(consult): consult, type(pain): pain,
         ProtocolStep: ProtocolStep.objects.order_by("pk").first(), Protocol: Protocol.objects.order_by("pk").first(),
         ReminderRule: ReminderRule.objects.order_by("pk").first(), FrequencyRule: FrequencyRule.objects.order_by("pk").first(),
-        BillingRegion: BillingRegion.objects.order_by("pk").first(),
+        BillingRegion: BillingRegion.objects.order_by("pk").first(), BookingTicket: ticket,
     }  # fmt: skip
     objects["procedure_appointment"] = done
     objects["activity_visit_type"] = series_type
@@ -310,6 +323,7 @@ def build_world() -> World:
         "questionnaire": questionnaire_link_for(open_request),
         "instructions": instructions_link_for(ProtocolStep.objects.filter(kind=ProtocolStep.Kind.PATIENT_MESSAGE).order_by("pk").first()),
         "link": f"/p/{link_token(link)}/",
+        "ticket_link": f"/p/{link_token(ticket_link)}/",
         "feed": f"/calendar/{feed.issued_token}.ics",
     }
     _assert_premise(world, now)

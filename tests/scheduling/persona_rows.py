@@ -13,6 +13,7 @@ from scheduling.models import (
     AvailabilityException,
     AvailabilityTemplate,
     BillingRegion,
+    BookingTicket,
     CalendarFeed,
     ClinicClosure,
     FrequencyRule,
@@ -55,6 +56,17 @@ ADMIN = [
     *admin_model_rows(AppointmentSeries, _obj(AppointmentSeries)),
     *admin_model_rows(AppointmentBundle, _obj(AppointmentBundle)),
     *admin_model_rows(WaitlistEntry, _obj(WaitlistEntry)),
+    *admin_model_rows(BookingTicket, _obj(BookingTicket)),
+    *[
+        Row(
+            route="admin/scheduling/bookingticket/",
+            method="POST",
+            url="/admin/scheduling/bookingticket/",
+            data=lambda w, a=action: {"action": a, "_selected_action": [w.pk(BookingTicket)], "index": 0},
+            label=f"admin scheduling.bookingticket action {action}",
+        )
+        for action in ("extend_tickets", "cancel_tickets")
+    ],
     *admin_model_rows(CalendarFeed, _obj(CalendarFeed)),
     Row(
         route="admin/scheduling/visittype/<path:object_id>/delete/",
@@ -137,6 +149,9 @@ ADMIN = [
     autocomplete_row(FrequencyRule, "payer"),
     autocomplete_row(VisitType, "discipline"),
     autocomplete_row(WaitlistEntry, "patient", lists_patients=True),
+    autocomplete_row(BookingTicket, "patient", lists_patients=True),
+    autocomplete_row(BookingTicket, "provider"),
+    autocomplete_row(BookingTicket, "visit_type"),
     autocomplete_row(WaitlistEntry, "provider"),
     autocomplete_row(WaitlistEntry, "visit_type"),
 ]
@@ -246,6 +261,25 @@ API = [
         json=True,
         url=lambda w: f"/api/v1/waitlist/{w.pk(WaitlistEntry)}/remove/",
     ),
+    Row(route="api/v1/tickets/", operation="GET /api/v1/tickets/", url="/api/v1/tickets/"),
+    Row(
+        route="api/v1/tickets/",
+        operation="POST /api/v1/tickets/",
+        method="POST",
+        json=True,
+        url="/api/v1/tickets/",
+        data=lambda w: {"patient": w.patient.pk},
+    ),
+    *[
+        Row(
+            route=f"api/v1/tickets/<int:pk>/{action}/",
+            operation=f"POST /api/v1/tickets/{{id}}/{action}/",
+            method="POST",
+            json=True,
+            url=lambda w, a=action: f"/api/v1/tickets/{w.pk(BookingTicket)}/{a}/",
+        )
+        for action in ("extend", "cancel")
+    ],
 ]
 
 FEEDS = [
