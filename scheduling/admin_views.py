@@ -25,6 +25,7 @@ from core.errors import DomainError, ValidationFailed
 from scheduling import events, services
 from scheduling.availability import provider_windows
 from scheduling.bundles import bundle_book
+from scheduling.inputs import date_range_error
 from scheduling.models import TIME_HOLDING, AppointmentStatus, VisitType
 from scheduling.selectors import appointment_get_for_user, appointment_list
 from scheduling.series import series_book
@@ -36,8 +37,18 @@ class CancelForm(forms.Form):
     reason = forms.CharField(widget=forms.TextInput(attrs={"size": 60}), help_text="Shown in the audit trail.")
 
 
-SLOT_MINUTES = 15
 DAY_START, DAY_END = time(7, 0), time(19, 0)
+# One scale for the time axis and every column: the page places everything in pixels from the top
+# of one shared body, so headers of any height cannot shift a column's origin.
+HOUR_PX = 96
+AUTHORIZATION_LABELS = {
+    "missing": "Auth missing",
+    "pending": "Auth pending",
+    "approved": "Auth approved",
+    "denied": "Auth denied",
+    "expired": "Auth expired",
+    "overridden": "Auth overridden",
+}
 
 
 def _require(request, perm: str) -> None:
@@ -51,15 +62,40 @@ def _context(request, title: str, **extra) -> dict:
 
 @dataclass
 class Block:
-    top: int  # grid row (1-based, 15-minute rows)
-    span: int
+    top: float  # px from the top of the body (DAY_START)
+    height: float
     appointment: object | None = None
     free: bool = False
     checklist: tuple[int, int] | bool | None = None  # (done, total) for clinicians; complete or not for the front desk
+    authorization: str = ""  # a badge's text, when the visit needs a prior authorisation
+    authorization_status: str = ""
 
 
-def _row(moment: datetime, day_start: datetime) -> int:
-    return int((moment - day_start).total_seconds() // (SLOT_MINUTES * 60)) + 1
+def _px(moment: datetime, day_start: datetime) -> float:
+    return round((moment - day_start).total_seconds() / 3600 * HOUR_PX, 2)
+
+
+def _authorization(appointment) -> tuple[str, str]:
+    """The prior-authorisation badge, when the appointment carries a status other than not-required."""
+    status = getattr(appointment, "authorization_status", "") or ""
+    return (AUTHORIZATION_LABELS.get(status, f"Auth {status}"), status) if status and status != "not-required" else ("", "")
+
+
+class DaySheetForm(forms.Form):
+    """The page's query: a date within reach (year 9999 is a form error, not a 500) and a layout."""
+
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(required=False, choices=[("provider", "per provider"), ("room", "per room")])
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_date(self):
+        day = self.cleaned_data.get("date")
+        if day is not None and (message := date_range_error(day, today=self.today)):
+            raise forms.ValidationError(message)
+        return day
 
 
 def day_sheet(request):
@@ -71,14 +107,13 @@ def day_sheet(request):
         return render(request, "admin/scheduling/day_sheet.html", _context(request, "Day sheet", empty=True))
     location = next((loc for loc in locations if str(loc.pk) == request.GET.get("location")), locations[0])
     zone = zoneinfo.ZoneInfo(location.time_zone)
-    try:
-        day = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        day = datetime.now(zone).date()
-    by_room = request.GET.get("by") == "room"
+    today = datetime.now(zone).date()
+    form = DaySheetForm(request.GET or None, today=today)
+    valid = form.is_valid() if form.is_bound else True
+    day = (form.cleaned_data.get("date") if valid and form.is_bound else None) or today
+    by_room = valid and form.is_bound and form.cleaned_data.get("by") == "room"
     day_start = datetime.combine(day, DAY_START, tzinfo=zone)
     day_end = datetime.combine(day, DAY_END, tzinfo=zone)
-    rows = _row(day_end, day_start) - 1
 
     appointments = list(
         appointment_list(user=request.user, start=day_start, end=day_end, location_id=location.pk).exclude(
@@ -105,35 +140,48 @@ def day_sheet(request):
         for pid, windows in provider_windows(provider_ids=list(columns), start=day_start, end=day_end).items():
             for window in windows:
                 if window.location_id == location.pk:
+                    top = max(0.0, _px(window.start, day_start))
                     columns[pid]["blocks"].append(
-                        Block(
-                            top=_row(window.start, day_start),
-                            span=max(1, _row(window.end, day_start) - _row(window.start, day_start)),
-                            free=True,
-                        )
+                        Block(top=top, height=min(_px(window.end, day_start), _px(day_end, day_start)) - top, free=True)
                     )
+    body_height = _px(day_end, day_start)
     for appointment in appointments:
         column = columns.get(getattr(appointment, key))
         if column is None:
             continue
-        top = max(1, _row(appointment.start, day_start))
-        span = max(1, _row(appointment.end, day_start) - top)
-        column["blocks"].append(Block(top=top, span=span, appointment=appointment, checklist=checklists.get(appointment.pk)))
-    times = [(day_start + timedelta(minutes=SLOT_MINUTES * i)).strftime("%H:%M") for i in range(0, rows, 4)]
+        top = max(0.0, _px(appointment.start, day_start))
+        bottom = min(body_height, _px(appointment.end, day_start))
+        label, status = _authorization(appointment)
+        column["blocks"].append(
+            Block(
+                top=top,
+                height=max(bottom - top, HOUR_PX / 4),
+                appointment=appointment,
+                checklist=checklists.get(appointment.pk),
+                authorization=label,
+                authorization_status=status,
+            )
+        )
+    hours = [
+        {"label": (day_start + timedelta(hours=i)).strftime("%H:%M"), "top": i * HOUR_PX}
+        for i in range(int((day_end - day_start).total_seconds() // 3600) + 1)
+    ]
     return render(
         request,
         "admin/scheduling/day_sheet.html",
         _context(
             request,
             f"Day sheet — {location.name}, {day:%A %d %B %Y}",
+            form=form,
             location=location,
             locations=locations,
             day=day,
-            prev_day=day - timedelta(days=1),
-            next_day=day + timedelta(days=1),
+            prev_day=day - timedelta(days=1) if day > date.min else None,
+            next_day=day + timedelta(days=1) if day < date.max else None,
             columns=list(columns.values()),
-            rows=rows,
-            times=times,
+            hours=hours,
+            hour_px=HOUR_PX,
+            body_height=body_height,
             by_room=by_room,
             holding=set(TIME_HOLDING),
             zone=zone,
