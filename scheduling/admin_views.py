@@ -189,9 +189,40 @@ def day_sheet(request):
     )
 
 
+# The patient the front desk is booking for, remembered across find-and-book's variants (single,
+# bundle, series) by id only: the session keeps it, the variant links carry it (?patient=<id>), and
+# no name ever goes into a URL.
+PATIENT_SESSION_KEY = "front_desk_patient_id"
+
+
+def _remember_patient(request, patient) -> None:
+    if patient is not None:
+        request.session[PATIENT_SESSION_KEY] = patient.pk
+
+
+def _remembered_patient(request):
+    """The patient given as ?patient=<id>, else the one remembered in the session; None if neither
+    is a patient this user may see (an id someone else's session left behind is dropped)."""
+    if request.GET.get("forget"):
+        request.session.pop(PATIENT_SESSION_KEY, None)
+        return None
+    raw = request.GET.get("patient") or request.session.get(PATIENT_SESSION_KEY)
+    if not raw or not str(raw).isascii() or not str(raw).isdigit():
+        return None
+    try:
+        patient = patient_get_for_user(user=request.user, pk=int(raw))
+    except DomainError:
+        request.session.pop(PATIENT_SESSION_KEY, None)
+        return None
+    _remember_patient(request, patient)
+    return patient
+
+
 class FindForm(forms.Form):
     patient = forms.ModelChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput, required=False)
-    patient_search = forms.CharField(required=False, label="Patient (name, MRN or phone)")
+    patient_search = forms.CharField(
+        required=False, label="Patient (name, MRN or phone)", widget=forms.TextInput(attrs={"autocomplete": "off", "size": 30})
+    )
     visit_type = forms.ModelChoiceField(queryset=VisitType.objects.filter(active=True).select_related("discipline"))
     discipline = forms.ModelChoiceField(queryset=Discipline.objects.filter(active=True), required=False)
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(active=True).select_related("discipline"), required=False)
@@ -231,8 +262,14 @@ def find_and_book(request):
     if request.method == "POST":
         return _book_from_slot(request)
     initial_day = date.today() + timedelta(days=1)
-    form = FindForm(request.GET or None, user=request.user, initial={"date_from": initial_day})
-    slots, patients, patient = [], [], None
+    query = request.GET.copy()
+    query.pop("forget", None)
+    remembered = _remembered_patient(request)
+    if remembered is not None and not query.get("patient") and not query.get("patient_search"):
+        query["patient"] = str(remembered.pk)
+    bound = bool(query.get("visit_type"))  # a search; otherwise the page offers the form
+    form = FindForm(query if bound else None, user=request.user, initial={"date_from": initial_day})
+    slots, patients, patient = [], [], None if bound else remembered
     zone_name = Location.objects.filter(active=True).values_list("time_zone", flat=True).first() or "UTC"
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -241,6 +278,7 @@ def find_and_book(request):
             patients = list(patient_search(user=request.user, text=data["patient_search"])[:10])
             if len(patients) == 1:
                 patient = patients[0]
+        _remember_patient(request, patient)
         zone = zoneinfo.ZoneInfo(zone_name)
         start, end = _search_range(data["date_from"], data["date_to"], zone)
         try:
@@ -267,8 +305,30 @@ def find_and_book(request):
     return render(
         request,
         "admin/scheduling/find_and_book.html",
-        _context(request, "Find and book", form=form, slots=slots, patients=patients, patient=patient, zone_name=zone_name),
+        _context(
+            request,
+            "Find and book",
+            form=form,
+            slots=slots,
+            patients=patients,
+            patient=patient,
+            zone_name=zone_name,
+            variants=_variant_links(patient),
+        ),
     )
+
+
+def _variant_links(patient) -> list[dict]:
+    """Single, bundle and series, each carrying the chosen patient's id (never a name)."""
+    suffix = f"?patient={patient.pk}" if patient is not None else ""
+    return [
+        {"label": label, "url": reverse(name) + suffix}
+        for label, name in (
+            ("Single visit", "admin:scheduling_find_and_book"),
+            ("Same-day bundle", "admin:scheduling_bundle_book"),
+            ("Series", "admin:scheduling_series_book"),
+        )
+    ]
 
 
 def _book_from_slot(request):
@@ -343,9 +403,12 @@ class BundleForm(forms.Form):
 def bundle_book_view(request):
     """Same-day bundle: several disciplines back to back for one patient, all or nothing."""
     _require(request, "scheduling.add_appointment")
-    form = BundleForm(request.POST or None, user=request.user)
+    patient = _remembered_patient(request)
+    form = BundleForm(request.POST or None, user=request.user, initial={"patient": patient.pk if patient else None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        patient = data["patient"]
+        _remember_patient(request, patient)
         try:
             bundle = bundle_book(
                 patient=data["patient"],
@@ -361,7 +424,17 @@ def bundle_book_view(request):
             first = bundle.appointments.select_related("location").order_by("start").first()
             return redirect(reverse("admin:scheduling_day_sheet") + f"?location={first.location_id}&date={bundle.date}")
     return render(
-        request, "admin/scheduling/simple_form.html", _context(request, "Book a same-day bundle", form=form, submit="Find and book bundle")
+        request,
+        "admin/scheduling/simple_form.html",
+        _context(
+            request,
+            "Book a same-day bundle",
+            form=form,
+            submit="Find and book bundle",
+            patient=patient,
+            variants=_variant_links(patient),
+            variant_label="Same-day bundle",
+        ),
     )
 
 
@@ -383,9 +456,12 @@ class SeriesForm(forms.Form):
 def series_book_view(request):
     """'PT twice a week for 6 weeks': books what fits and lists what did not, with alternatives."""
     _require(request, "scheduling.add_appointment")
-    form = SeriesForm(request.POST or None, user=request.user)
+    patient = _remembered_patient(request)
+    form = SeriesForm(request.POST or None, user=request.user, initial={"patient": patient.pk if patient else None})
     result = None
     if request.method == "POST" and form.is_valid():
+        patient = form.cleaned_data["patient"]
+        _remember_patient(request, patient)
         try:
             result = series_book(booked_by=request.user, **form.cleaned_data)
         except DomainError as error:
@@ -396,5 +472,16 @@ def series_book_view(request):
             if result.unplaced:
                 messages.warning(request, f"{len(result.unplaced)} occurrence(s) could not be placed; see the alternatives below.")
     return render(
-        request, "admin/scheduling/simple_form.html", _context(request, "Book a series", form=form, submit="Book series", result=result)
+        request,
+        "admin/scheduling/simple_form.html",
+        _context(
+            request,
+            "Book a series",
+            form=form,
+            submit="Book series",
+            result=result,
+            patient=patient,
+            variants=_variant_links(patient),
+            variant_label="Series",
+        ),
     )
