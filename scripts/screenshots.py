@@ -8,7 +8,8 @@ It (re)creates the database `<name of DATABASE_URL's database>_screens` on the s
 migrate and seed_demo there, starts `runserver` on a free port, signs in with the demo logins in
 chromium (Playwright) and writes one PNG per entry of PAGES. Adding a page is one entry: a name,
 the demo login, the path (a string, or a function of the seeded world returning one) and the
-viewport. Without arguments every page is taken; with names, only those.
+viewport. Without arguments every page is taken; with names, only those; `--reuse` keeps the
+database the last run seeded.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ PAGES: list[Shot] = [
         "find-and-book",
         "frontdesk",
         lambda w: (
-            f"/admin/scheduling/appointment/find-and-book/?patient={w['patient']}&visit_type={w['visit_type']}&date_from={w['tomorrow']}#results"
+            f"/admin/scheduling/appointment/find-and-book/?patient={w['patient']}&visit_type={w['visit_type']}&date_from={w['tomorrow']}"
         ),
     ),
     Shot("workspace-patient", "provider", lambda w: f"/workspace/patients/{w['patient']}/", full_page=True),
@@ -156,14 +157,17 @@ def take(shots: list[Shot], base: str, world: dict) -> list[Path]:
 
 
 def main(names: list[str]) -> None:
+    reuse = "--reuse" in names  # keep the last run's seeded database (quicker; not "fresh")
+    names = [n for n in names if n != "--reuse"]
     shots = [s for s in PAGES if not names or s.name in names]
     if names and len(shots) != len(set(names)):
         raise SystemExit(f"Unknown page; choose from {', '.join(s.name for s in PAGES)}")
     url = _screens_database_url()
-    _recreate_database(url)
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true", "APP_ENV": "development"}
-    _manage(env, "migrate", "--no-input")
-    _manage(env, "seed_demo")
+    if not reuse:
+        _recreate_database(url)
+        _manage(env, "migrate", "--no-input")
+        _manage(env, "seed_demo")
     world = seeded_world(env)
     port = _free_port()
     server = subprocess.Popen(
