@@ -106,6 +106,38 @@ def careplans_for_user(*, user, patient_id: int | None = None) -> QuerySet[CareP
     )
 
 
+PATIENT_SEARCH_ROWS = 25
+
+
+def patient_search_for_user(*, user, text: str, limit: int = PATIENT_SEARCH_ROWS) -> list[Patient]:
+    """The workspace's patient search: patients whose clinical record the user may open (the
+    access policy's scope, so an off-team clinician finds no one else's patient), matching every
+    word of `text` in a name part or the MRN, in name order. 403 for roles without clinical access
+    (the front desk searches in find-and-book). Every patient listed is a look (audited)."""
+    require_clinical(user)
+    words = text.split()[:5]
+    if not words:
+        return []
+    qs = access.patients(user, Kind.CLINICAL)
+    for word in words:
+        qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(mrn__iexact=word))
+    rows = list(qs.order_by("last_name", "first_name", "id")[:limit])
+    access.record_alert_looks(user, patient_ids=[p.pk for p in rows], kind=Kind.CLINICAL)
+    audit.looked_at([p.pk for p in rows], user=user)
+    return rows
+
+
+def goal_get_for_user(*, user, pk: int) -> Goal:
+    """A goal of a care plan the user may see (404 otherwise, as for a goal that does not exist)."""
+    try:
+        goal = Goal.objects.select_related("care_plan").get(pk=pk)
+    except (Goal.DoesNotExist, ValueError, TypeError):
+        require_clinical(user)
+        raise NotFound("No such goal, or not one of yours.") from None
+    goal.care_plan = careplan_get_for_user(user=user, pk=goal.care_plan_id)
+    return goal
+
+
 def careplan_get_for_user(*, user, pk: int) -> CarePlan:
     try:
         plan = careplans_for_user(user=user).get(pk=pk)

@@ -320,6 +320,10 @@ if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "US")
 VIDEO_BASE_URL = env_str("VIDEO_BASE_URL", "https://video.clinic.example/room")
+# Check-in opens this long before a visit's start (a same-day bundle: before its first visit).
+CHECK_IN_EARLIEST_MINUTES = env_int("CHECK_IN_EARLIEST_MINUTES", 120)
+if CHECK_IN_EARLIEST_MINUTES < 0:
+    raise ConfigError("CHECK_IN_EARLIEST_MINUTES must be 0 or more")
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
 # Reports (reports/): a cancellation this many hours or fewer before the start is a late cancellation.
 REPORTS_LATE_CANCEL_HOURS = env_int("REPORTS_LATE_CANCEL_HOURS", 24)

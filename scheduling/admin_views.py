@@ -25,6 +25,7 @@ from core.errors import DomainError, ValidationFailed
 from scheduling import events, services
 from scheduling.availability import provider_windows
 from scheduling.bundles import bundle_book
+from scheduling.inputs import date_range_error
 from scheduling.models import TIME_HOLDING, AppointmentStatus, VisitType
 from scheduling.selectors import appointment_get_for_user, appointment_list
 from scheduling.series import series_book
@@ -36,8 +37,18 @@ class CancelForm(forms.Form):
     reason = forms.CharField(widget=forms.TextInput(attrs={"size": 60}), help_text="Shown in the audit trail.")
 
 
-SLOT_MINUTES = 15
 DAY_START, DAY_END = time(7, 0), time(19, 0)
+# One scale for the time axis and every column: the page places everything in pixels from the top
+# of one shared body, so headers of any height cannot shift a column's origin.
+HOUR_PX = 96
+AUTHORIZATION_LABELS = {
+    "missing": "Auth missing",
+    "pending": "Auth pending",
+    "approved": "Auth approved",
+    "denied": "Auth denied",
+    "expired": "Auth expired",
+    "overridden": "Auth overridden",
+}
 
 
 def _require(request, perm: str) -> None:
@@ -51,15 +62,40 @@ def _context(request, title: str, **extra) -> dict:
 
 @dataclass
 class Block:
-    top: int  # grid row (1-based, 15-minute rows)
-    span: int
+    top: float  # px from the top of the body (DAY_START)
+    height: float
     appointment: object | None = None
     free: bool = False
     checklist: tuple[int, int] | bool | None = None  # (done, total) for clinicians; complete or not for the front desk
+    authorization: str = ""  # a badge's text, when the visit needs a prior authorisation
+    authorization_status: str = ""
 
 
-def _row(moment: datetime, day_start: datetime) -> int:
-    return int((moment - day_start).total_seconds() // (SLOT_MINUTES * 60)) + 1
+def _px(moment: datetime, day_start: datetime) -> float:
+    return round((moment - day_start).total_seconds() / 3600 * HOUR_PX, 2)
+
+
+def _authorization(appointment) -> tuple[str, str]:
+    """The prior-authorisation badge, when the appointment carries a status other than not-required."""
+    status = getattr(appointment, "authorization_status", "") or ""
+    return (AUTHORIZATION_LABELS.get(status, f"Auth {status}"), status) if status and status != "not-required" else ("", "")
+
+
+class DaySheetForm(forms.Form):
+    """The page's query: a date within reach (year 9999 is a form error, not a 500) and a layout."""
+
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(required=False, choices=[("provider", "per provider"), ("room", "per room")])
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_date(self):
+        day = self.cleaned_data.get("date")
+        if day is not None and (message := date_range_error(day, today=self.today)):
+            raise forms.ValidationError(message)
+        return day
 
 
 def day_sheet(request):
@@ -71,14 +107,13 @@ def day_sheet(request):
         return render(request, "admin/scheduling/day_sheet.html", _context(request, "Day sheet", empty=True))
     location = next((loc for loc in locations if str(loc.pk) == request.GET.get("location")), locations[0])
     zone = zoneinfo.ZoneInfo(location.time_zone)
-    try:
-        day = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        day = datetime.now(zone).date()
-    by_room = request.GET.get("by") == "room"
+    today = datetime.now(zone).date()
+    form = DaySheetForm(request.GET or None, today=today)
+    valid = form.is_valid() if form.is_bound else True
+    day = (form.cleaned_data.get("date") if valid and form.is_bound else None) or today
+    by_room = valid and form.is_bound and form.cleaned_data.get("by") == "room"
     day_start = datetime.combine(day, DAY_START, tzinfo=zone)
     day_end = datetime.combine(day, DAY_END, tzinfo=zone)
-    rows = _row(day_end, day_start) - 1
 
     appointments = list(
         appointment_list(user=request.user, start=day_start, end=day_end, location_id=location.pk).exclude(
@@ -105,35 +140,48 @@ def day_sheet(request):
         for pid, windows in provider_windows(provider_ids=list(columns), start=day_start, end=day_end).items():
             for window in windows:
                 if window.location_id == location.pk:
+                    top = max(0.0, _px(window.start, day_start))
                     columns[pid]["blocks"].append(
-                        Block(
-                            top=_row(window.start, day_start),
-                            span=max(1, _row(window.end, day_start) - _row(window.start, day_start)),
-                            free=True,
-                        )
+                        Block(top=top, height=min(_px(window.end, day_start), _px(day_end, day_start)) - top, free=True)
                     )
+    body_height = _px(day_end, day_start)
     for appointment in appointments:
         column = columns.get(getattr(appointment, key))
         if column is None:
             continue
-        top = max(1, _row(appointment.start, day_start))
-        span = max(1, _row(appointment.end, day_start) - top)
-        column["blocks"].append(Block(top=top, span=span, appointment=appointment, checklist=checklists.get(appointment.pk)))
-    times = [(day_start + timedelta(minutes=SLOT_MINUTES * i)).strftime("%H:%M") for i in range(0, rows, 4)]
+        top = max(0.0, _px(appointment.start, day_start))
+        bottom = min(body_height, _px(appointment.end, day_start))
+        label, status = _authorization(appointment)
+        column["blocks"].append(
+            Block(
+                top=top,
+                height=max(bottom - top, HOUR_PX / 4),
+                appointment=appointment,
+                checklist=checklists.get(appointment.pk),
+                authorization=label,
+                authorization_status=status,
+            )
+        )
+    hours = [
+        {"label": (day_start + timedelta(hours=i)).strftime("%H:%M"), "top": i * HOUR_PX}
+        for i in range(int((day_end - day_start).total_seconds() // 3600) + 1)
+    ]
     return render(
         request,
         "admin/scheduling/day_sheet.html",
         _context(
             request,
             f"Day sheet — {location.name}, {day:%A %d %B %Y}",
+            form=form,
             location=location,
             locations=locations,
             day=day,
-            prev_day=day - timedelta(days=1),
-            next_day=day + timedelta(days=1),
+            prev_day=day - timedelta(days=1) if day > date.min else None,
+            next_day=day + timedelta(days=1) if day < date.max else None,
             columns=list(columns.values()),
-            rows=rows,
-            times=times,
+            hours=hours,
+            hour_px=HOUR_PX,
+            body_height=body_height,
             by_room=by_room,
             holding=set(TIME_HOLDING),
             zone=zone,
@@ -141,9 +189,40 @@ def day_sheet(request):
     )
 
 
+# The patient the front desk is booking for, remembered across find-and-book's variants (single,
+# bundle, series) by id only: the session keeps it, the variant links carry it (?patient=<id>), and
+# no name ever goes into a URL.
+PATIENT_SESSION_KEY = "front_desk_patient_id"
+
+
+def _remember_patient(request, patient) -> None:
+    if patient is not None:
+        request.session[PATIENT_SESSION_KEY] = patient.pk
+
+
+def _remembered_patient(request):
+    """The patient given as ?patient=<id>, else the one remembered in the session; None if neither
+    is a patient this user may see (an id someone else's session left behind is dropped)."""
+    if request.GET.get("forget"):
+        request.session.pop(PATIENT_SESSION_KEY, None)
+        return None
+    raw = request.GET.get("patient") or request.session.get(PATIENT_SESSION_KEY)
+    if not raw or not str(raw).isascii() or not str(raw).isdigit():
+        return None
+    try:
+        patient = patient_get_for_user(user=request.user, pk=int(raw))
+    except DomainError:
+        request.session.pop(PATIENT_SESSION_KEY, None)
+        return None
+    _remember_patient(request, patient)
+    return patient
+
+
 class FindForm(forms.Form):
     patient = forms.ModelChoiceField(queryset=Patient.objects.none(), widget=forms.HiddenInput, required=False)
-    patient_search = forms.CharField(required=False, label="Patient (name, MRN or phone)")
+    patient_search = forms.CharField(
+        required=False, label="Patient (name, MRN or phone)", widget=forms.TextInput(attrs={"autocomplete": "off", "size": 30})
+    )
     visit_type = forms.ModelChoiceField(queryset=VisitType.objects.filter(active=True).select_related("discipline"))
     discipline = forms.ModelChoiceField(queryset=Discipline.objects.filter(active=True), required=False)
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(active=True).select_related("discipline"), required=False)
@@ -183,8 +262,14 @@ def find_and_book(request):
     if request.method == "POST":
         return _book_from_slot(request)
     initial_day = date.today() + timedelta(days=1)
-    form = FindForm(request.GET or None, user=request.user, initial={"date_from": initial_day})
-    slots, patients, patient = [], [], None
+    query = request.GET.copy()
+    query.pop("forget", None)
+    remembered = _remembered_patient(request)
+    if remembered is not None and not query.get("patient") and not query.get("patient_search"):
+        query["patient"] = str(remembered.pk)
+    bound = bool(query.get("visit_type"))  # a search; otherwise the page offers the form
+    form = FindForm(query if bound else None, user=request.user, initial={"date_from": initial_day})
+    slots, patients, patient = [], [], None if bound else remembered
     zone_name = Location.objects.filter(active=True).values_list("time_zone", flat=True).first() or "UTC"
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -193,6 +278,7 @@ def find_and_book(request):
             patients = list(patient_search(user=request.user, text=data["patient_search"])[:10])
             if len(patients) == 1:
                 patient = patients[0]
+        _remember_patient(request, patient)
         zone = zoneinfo.ZoneInfo(zone_name)
         start, end = _search_range(data["date_from"], data["date_to"], zone)
         try:
@@ -219,8 +305,30 @@ def find_and_book(request):
     return render(
         request,
         "admin/scheduling/find_and_book.html",
-        _context(request, "Find and book", form=form, slots=slots, patients=patients, patient=patient, zone_name=zone_name),
+        _context(
+            request,
+            "Find and book",
+            form=form,
+            slots=slots,
+            patients=patients,
+            patient=patient,
+            zone_name=zone_name,
+            variants=_variant_links(patient),
+        ),
     )
+
+
+def _variant_links(patient) -> list[dict]:
+    """Single, bundle and series, each carrying the chosen patient's id (never a name)."""
+    suffix = f"?patient={patient.pk}" if patient is not None else ""
+    return [
+        {"label": label, "url": reverse(name) + suffix}
+        for label, name in (
+            ("Single visit", "admin:scheduling_find_and_book"),
+            ("Same-day bundle", "admin:scheduling_bundle_book"),
+            ("Series", "admin:scheduling_series_book"),
+        )
+    ]
 
 
 def _book_from_slot(request):
@@ -295,9 +403,12 @@ class BundleForm(forms.Form):
 def bundle_book_view(request):
     """Same-day bundle: several disciplines back to back for one patient, all or nothing."""
     _require(request, "scheduling.add_appointment")
-    form = BundleForm(request.POST or None, user=request.user)
+    patient = _remembered_patient(request)
+    form = BundleForm(request.POST or None, user=request.user, initial={"patient": patient.pk if patient else None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        patient = data["patient"]
+        _remember_patient(request, patient)
         try:
             bundle = bundle_book(
                 patient=data["patient"],
@@ -313,7 +424,17 @@ def bundle_book_view(request):
             first = bundle.appointments.select_related("location").order_by("start").first()
             return redirect(reverse("admin:scheduling_day_sheet") + f"?location={first.location_id}&date={bundle.date}")
     return render(
-        request, "admin/scheduling/simple_form.html", _context(request, "Book a same-day bundle", form=form, submit="Find and book bundle")
+        request,
+        "admin/scheduling/simple_form.html",
+        _context(
+            request,
+            "Book a same-day bundle",
+            form=form,
+            submit="Find and book bundle",
+            patient=patient,
+            variants=_variant_links(patient),
+            variant_label="Same-day bundle",
+        ),
     )
 
 
@@ -335,9 +456,12 @@ class SeriesForm(forms.Form):
 def series_book_view(request):
     """'PT twice a week for 6 weeks': books what fits and lists what did not, with alternatives."""
     _require(request, "scheduling.add_appointment")
-    form = SeriesForm(request.POST or None, user=request.user)
+    patient = _remembered_patient(request)
+    form = SeriesForm(request.POST or None, user=request.user, initial={"patient": patient.pk if patient else None})
     result = None
     if request.method == "POST" and form.is_valid():
+        patient = form.cleaned_data["patient"]
+        _remember_patient(request, patient)
         try:
             result = series_book(booked_by=request.user, **form.cleaned_data)
         except DomainError as error:
@@ -348,5 +472,16 @@ def series_book_view(request):
             if result.unplaced:
                 messages.warning(request, f"{len(result.unplaced)} occurrence(s) could not be placed; see the alternatives below.")
     return render(
-        request, "admin/scheduling/simple_form.html", _context(request, "Book a series", form=form, submit="Book series", result=result)
+        request,
+        "admin/scheduling/simple_form.html",
+        _context(
+            request,
+            "Book a series",
+            form=form,
+            submit="Book series",
+            result=result,
+            patient=patient,
+            variants=_variant_links(patient),
+            variant_label="Series",
+        ),
     )

@@ -102,6 +102,7 @@ def _event(care_plan_id: int, subject: str, object_id: int, *, from_status: str,
 
 def _transition(plan: CarePlan, *, to: str, by=None, reason: str = "", now: datetime | None = None, **fields) -> CarePlan:
     now = now or timezone.now()
+    access.require_change(by, patient=plan.patient_id, kind=Kind.CLINICAL, now=now)  # whichever interface calls
     with transaction.atomic():
         locked = CarePlan.objects.select_for_update().get(pk=plan.pk)
         current = locked.status

@@ -17,13 +17,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from careplans.charts import build_chart
-from careplans.models import Activity, ChecklistItem, Complication, RoleQueue, Task
+from careplans.models import Activity, CarePlan, ChecklistItem, Complication, Goal, RoleQueue, Task
 from careplans.scoring import ValidationFailed
 from careplans.selectors import (
     careplan_get_for_user,
     clinical_patient_get_for_user,
+    goal_get_for_user,
     my_day,
     patient_record_for_user,
+    patient_search_for_user,
     procedure_appointment_get_for_user,
     procedure_records_for_appointment,
     queues_for_user,
@@ -33,7 +35,13 @@ from careplans.selectors import (
 from careplans.services import (
     activity_book_series,
     break_glass_live,
+    careplan_activate,
+    careplan_complete,
+    careplan_hold,
+    careplan_resume,
+    careplan_revoke,
     checklist_item_mark,
+    goal_set_achievement,
     procedure_record_add,
     task_accept,
     task_cancel,
@@ -222,6 +230,15 @@ def patient_view(request, pk: int):
         title="Function (ODI %)", codes=["ODI"], y_max=100, responses=record["responses"], procedures=procedures, zone=zone
     )
     timeline = _timeline(record)
+    kind = request.GET.get("kind", "")
+    kinds = sorted({item["kind"] for item in timeline})
+    if kind in kinds:
+        timeline = [item for item in timeline if item["kind"] == kind]
+    else:
+        kind = ""
+    # Messages are many and mostly routine: collapsed into one folded group unless asked for.
+    shown = [item for item in timeline if item["kind"] != "Message" or kind == "Message"]
+    folded = [item for item in timeline if item["kind"] == "Message" and kind != "Message"]
     return render(
         request,
         "workspace/patient.html",
@@ -231,7 +248,12 @@ def patient_view(request, pk: int):
             "medications": medications_current(record["patient"].pk),
             "pain_chart": pain,
             "function_chart": function,
-            "timeline": timeline,
+            "timeline": shown,
+            "timeline_messages": folded,
+            "timeline_kinds": kinds,
+            "timeline_kind": kind,
+            "goal_marks": GOAL_MARKS,
+            "plan_moves": PLAN_MOVES,
             "zone": zone,
             "now": now,
             "emergency": emergency,
@@ -279,6 +301,58 @@ def _timeline(record) -> list[dict]:
         )
     items.sort(key=lambda i: i["at"], reverse=True)
     return items[:200]
+
+
+@never_cache
+@login_required
+@_domain
+def patient_search_view(request):
+    """Find a patient by name or MRN among those whose record the user may open."""
+    text = request.GET.get("q", "")[:100]
+    results = patient_search_for_user(user=request.user, text=text)
+    context = {"q": text.strip(), "results": results, "searched": bool(text.strip()), "section": "patients"}
+    return render(request, "workspace/patient_search.html", context)
+
+
+# The goal marks the patient page offers (any achievement status is legal after any other: a goal
+# achieved can worsen again); the service records each change.
+GOAL_MARKS = [(Goal.Achievement.ACHIEVED, "Mark achieved"), (Goal.Achievement.NOT_ACHIEVED, "Mark not achieved")]
+
+
+@login_required
+@require_POST
+@_domain
+def goal_achievement_view(request, pk: int):
+    goal = goal_get_for_user(user=request.user, pk=pk)
+    status = request.POST.get("status", "")
+    goal_set_achievement(goal=goal, status=status, by=request.user, reason=request.POST.get("reason", "")[:300])
+    messages.success(request, f"Goal marked {Goal.Achievement(status).label.lower()}.")
+    return _back(request, reverse("workspace:patient", args=[goal.care_plan.patient_id]))
+
+
+# Care-plan status changes, one service each; the service says which moves are legal.
+PLAN_MOVES = {
+    "activate": (careplan_activate, "Activate", {CarePlan.Status.DRAFT}),
+    "hold": (careplan_hold, "Put on hold", {CarePlan.Status.ACTIVE}),
+    "resume": (careplan_resume, "Resume", {CarePlan.Status.ON_HOLD}),
+    "complete": (careplan_complete, "Complete", {CarePlan.Status.ACTIVE, CarePlan.Status.ON_HOLD}),
+    "revoke": (careplan_revoke, "Revoke", {CarePlan.Status.DRAFT, CarePlan.Status.ACTIVE, CarePlan.Status.ON_HOLD}),
+}
+NEEDS_REASON = {"hold", "revoke"}
+
+
+@login_required
+@require_POST
+@_domain
+def careplan_status_view(request, pk: int, move: str):
+    if move not in PLAN_MOVES:
+        raise NotFound("No such change.")
+    plan = careplan_get_for_user(user=request.user, pk=pk)
+    service, label, _ = PLAN_MOVES[move]
+    kwargs = {"reason": request.POST.get("reason", "")[:300]} if move in NEEDS_REASON else {}
+    plan = service(care_plan=plan, by=request.user, **kwargs)
+    messages.success(request, f"Care plan {plan.get_status_display().lower()}.")
+    return _back(request, reverse("workspace:patient", args=[plan.patient_id]))
 
 
 @login_required

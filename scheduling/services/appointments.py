@@ -338,9 +338,50 @@ def appointment_hold_book(*, appointment: Appointment, by=None, now: datetime | 
     return _transition(appointment.pk, to=S.BOOKED, by=by, reason="hold booked", now=now, hold_expires_at=None)
 
 
+CHECK_IN_FROM = frozenset({S.BOOKED, S.CONFIRMED})
+
+
+def check_in_opens_at(first_start: datetime) -> datetime:
+    """The earliest moment a visit (or a bundle whose first visit starts at `first_start`) may be
+    checked in: CHECK_IN_EARLIEST_MINUTES before it starts."""
+    return first_start - timedelta(minutes=settings.CHECK_IN_EARLIEST_MINUTES)
+
+
+def _check_in_window_check(*, first: Appointment, now: datetime) -> None:
+    opens = check_in_opens_at(first.start)
+    if now < opens:
+        zone = first.location.zone
+        raise IllegalTransition(
+            f"Too early to check in: check-in opens at {opens.astimezone(zone):%a %d %b %H:%M}, "
+            f"{settings.CHECK_IN_EARLIEST_MINUTES} minutes before the {first.start.astimezone(zone):%H:%M} start.",
+            status=first.status,
+            opens_at=opens.isoformat(),
+        )
+
+
 def appointment_check_in(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
+    """Booked/confirmed → checked in, no earlier than CHECK_IN_EARLIEST_MINUTES before the start
+    (the rule lives here so the admin, the API and anything else obey it alike).
+
+    A same-day bundle checks in as one: checking in any of its visits checks in every visit of the
+    bundle still waiting, and the window is measured from the bundle's first visit (the patient
+    arrives once, for the first one). All of the bundle's rows are locked, in id order, first."""
     now = now or timezone.now()
-    return _transition(appointment.pk, to=S.CHECKED_IN, by=by, now=now, checked_in_at=now)
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().select_related("location").order_by("pk")
+        if appointment.bundle_id is None:
+            legs = list(locked.filter(pk=appointment.pk))
+        else:
+            legs = list(locked.filter(bundle_id=appointment.bundle_id).exclude(status__in=[S.CANCELLED, S.NO_SHOW]))
+            if not any(leg.pk == appointment.pk for leg in legs):  # this visit itself cancelled: the state machine says so
+                legs = list(locked.filter(pk=appointment.pk))
+        if next(leg for leg in legs if leg.pk == appointment.pk).status in CHECK_IN_FROM:  # else _transition says why not
+            _check_in_window_check(first=min(legs, key=lambda leg: leg.start), now=now)
+        result = _transition(appointment.pk, to=S.CHECKED_IN, by=by, now=now, checked_in_at=now)
+        for leg in sorted(legs, key=lambda leg: leg.start):
+            if leg.pk != appointment.pk and leg.status in CHECK_IN_FROM:
+                _transition(leg.pk, to=S.CHECKED_IN, by=by, reason="same-day bundle checked in", now=now, checked_in_at=now)
+    return result
 
 
 def appointment_clinical_check(*, appointment: Appointment, by, recording_outcome: bool = False, now: datetime | None = None) -> None:

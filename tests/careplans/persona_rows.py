@@ -326,6 +326,27 @@ WORKSPACE = [
     ),
     Row(route="workspace/plans/<int:pk>/notes/", url=lambda w: f"/workspace/plans/{w.plan.pk}/notes/", label="GET workspace team note"),
     Row(
+        route="workspace/patients/",
+        url=lambda w: f"/workspace/patients/?q={w.patient.last_name}",
+        label="workspace patient search",
+        lists_patients=True,
+        expect={**expect_all(403, WHOLE_CLINIC_STAFF), **expect_all(200, CLINICIANS_OFF_TEAM), ANONYMOUS: 302},
+    ),
+    Row(
+        route="workspace/goals/<int:pk>/achievement/",
+        method="POST",
+        url=lambda w: f"/workspace/goals/{w.pk(Goal)}/achievement/",
+        data={"status": "achieved"},
+        unchanged=lambda w: list(Goal.objects.filter(care_plan=w.plan).values_list("pk", "achievement_status")),
+    ),
+    Row(
+        route="workspace/plans/<int:pk>/status/<slug:move>/",
+        method="POST",
+        url=lambda w: f"/workspace/plans/{w.plan.pk}/status/complete/",
+        label="workspace care plan status",
+        unchanged=lambda w: CarePlan.objects.filter(pk=w.plan.pk).values_list("status", flat=True).first(),
+    ),
+    Row(
         route="workspace/activities/<int:pk>/book-series/",
         method="POST",
         url=lambda w: f"/workspace/activities/{w.pk(Activity)}/book-series/",

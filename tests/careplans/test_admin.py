@@ -101,7 +101,7 @@ def test_admin_procedure_record_with_a_complication_triggers_its_follow_up(
     with django_capture_on_commit_callbacks(execute=True):
         appointment = appointment_book(patient=patient, provider=working_anesthesiologist, visit_type=esi, start=local(5), region="lumbar")
     with django_capture_on_commit_callbacks(execute=True):
-        appointment_check_in(appointment=appointment)
+        appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
         appointment_start(appointment=appointment)
         appointment_complete(appointment=appointment)
     user = working_anesthesiologist.user

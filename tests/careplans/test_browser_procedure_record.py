@@ -58,7 +58,7 @@ def test_relief_task_form_and_dural_puncture_from_the_workspace(live_server, pag
     # A diagnostic block today: its "Record % relief" task carries the relief form.
     mbb = procedure_type(provider, "mbb")
     block = appointment_book(patient=patient, provider=provider, visit_type=mbb, start=local(2), region="lumbar")
-    appointment_check_in(appointment=block)
+    appointment_check_in(appointment=block, now=block.start - datetime.timedelta(minutes=10))
     appointment_start(appointment=block, by=user)
     appointment_complete(appointment=block, by=user)
     task = Task.objects.get(appointment=block, title__startswith="Record % relief")

@@ -1,5 +1,6 @@
 """Protocol assembly through the real Celery worker on real Redis: after commit, idempotent."""
 
+import datetime
 import time
 
 import pytest
@@ -26,7 +27,7 @@ def test_worker_assembles_after_commit_and_duplicates_create_nothing(celery_work
     assert wait_for(lambda: ChecklistItem.objects.filter(appointment=appointment).count() == 7), list(
         ChecklistItem.objects.filter(appointment=appointment).values_list("code", flat=True)
     )
-    appointment_check_in(appointment=appointment)
+    appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
     appointment_start(appointment=appointment)
     appointment_complete(appointment=appointment)
     assert wait_for(lambda: Task.objects.filter(appointment=appointment, title__startswith="72-hour").exists())

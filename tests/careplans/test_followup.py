@@ -53,7 +53,7 @@ def book(patient, provider, visit_type, start, capture, region="lumbar"):
 
 def complete(appointment, capture, now=None):
     with capture(execute=True):
-        appointment_check_in(appointment=appointment)
+        appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
         appointment_start(appointment=appointment)
         return appointment_complete(appointment=appointment, now=now)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from careplans.models import Activity, CarePlanEvent, Goal
+from careplans.models import Activity, CarePlanEvent, CareTeamMember, Goal
 from careplans.services import (
     activity_add,
     activity_link_appointment,
@@ -23,7 +23,7 @@ from core.access import Kind
 from core.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from tests.careplans.conftest import local
 from tests.careplans.test_workspace import _appointment
-from tests.factories import CarePlanFactory, PatientFactory
+from tests.factories import CarePlanFactory, CareTeamMemberFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,8 @@ def events(plan):
 def test_care_plan_status_changes_are_each_an_event(anesthesiologist):
     patient = PatientFactory()
     plan = careplan_create(patient=patient, title="Neck pain plan")
+    # Status changes are clinical writes: the clinician making them is on the plan's team.
+    CareTeamMemberFactory(care_plan=plan, provider=anesthesiologist, role=CareTeamMember.Role.LEAD_PHYSICIAN)
     plan = careplan_activate(care_plan=plan, by=anesthesiologist.user)
     plan = careplan_hold(care_plan=plan, reason="surgery first", by=anesthesiologist.user)
     with pytest.raises(IllegalTransition):
@@ -46,6 +48,13 @@ def test_care_plan_status_changes_are_each_an_event(anesthesiologist):
         ("careplan", "on-hold", "revoked", "moved away"),
     ]
     assert CarePlanEvent.objects.filter(care_plan=plan, by=anesthesiologist.user).count() == 2
+
+
+def test_an_off_team_clinician_cannot_change_a_plans_status(plan, dietitian):
+    with pytest.raises(NotFound):
+        careplan_hold(care_plan=plan, reason="not mine", by=dietitian.user)
+    plan.refresh_from_db()
+    assert plan.status == "active"
 
 
 def test_goal_achievement_changes_through_one_function_with_an_event(plan, anesthesiologist):

@@ -35,7 +35,7 @@ def _completed(patient, provider, visit_type, capture, *, by=None, relief=None) 
     with capture(execute=True):
         appointment = appointment_book(patient=patient, provider=provider, visit_type=visit_type, start=local(3), region="lumbar")
     with capture(execute=True):
-        appointment_check_in(appointment=appointment)
+        appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
         appointment_start(appointment=appointment, by=by)
         appointment_complete(appointment=appointment, by=by, relief_percent=relief)
     return Appointment.objects.get(pk=appointment.pk)
@@ -168,7 +168,7 @@ def test_a_complication_recorded_before_completion_runs_its_steps_at_completion(
     with django_capture_on_commit_callbacks(execute=True):
         appointment = appointment_book(patient=patient, provider=on_team, visit_type=esi, start=local(3), region="lumbar")
     with django_capture_on_commit_callbacks(execute=True):
-        appointment_check_in(appointment=appointment)
+        appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
         appointment_start(appointment=appointment, by=on_team.user)
         procedure_record_add(appointment=appointment, complications=["dural_puncture"], by=on_team.user)
     assert not Task.objects.filter(title__startswith="CSF-leak").exists()
@@ -191,7 +191,7 @@ def test_relief_sent_with_completion_is_a_provider_version_by_the_completing_use
 
 def test_front_desk_cannot_start_or_complete_a_procedure_visit(esi, patient, on_team, front_desk_user, api_for):
     appointment = appointment_book(patient=patient, provider=on_team, visit_type=esi, start=local(3), region="lumbar")
-    appointment_check_in(appointment=appointment)
+    appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
     api = api_for(front_desk_user)
     assert api.post(f"/api/v1/appointments/{appointment.pk}/start/", {}, format="json").status_code == 403
     appointment_start(appointment=appointment, by=on_team.user)

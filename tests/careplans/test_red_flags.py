@@ -88,7 +88,7 @@ def done_ebp(patient, working_anesthesiologist, django_capture_on_commit_callbac
     working_anesthesiologist.save()
     with django_capture_on_commit_callbacks(execute=False):
         appointment = appointment_book(patient=patient, provider=working_anesthesiologist, visit_type=ebp, start=local(3), region="lumbar")
-        appointment_check_in(appointment=appointment)
+        appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
         appointment_start(appointment=appointment)
         return appointment_complete(appointment=appointment)
 
@@ -211,7 +211,7 @@ def test_the_discharge_message_after_a_completed_ebp_links_to_the_red_flag_form(
     with django_capture_on_commit_callbacks(execute=True):
         appointment = appointment_book(patient=patient, provider=working_anesthesiologist, visit_type=ebp, start=local(3), region="lumbar")
     with django_capture_on_commit_callbacks(execute=True):
-        appointment_check_in(appointment=appointment)
+        appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
         appointment_start(appointment=appointment)
         appointment_complete(appointment=appointment)
     notice = Message.objects.get(patient=patient, purpose="notice", channel="email")
@@ -247,7 +247,7 @@ def test_stop_after_a_red_flag_text_keeps_the_staff_alerts(patient, done_ebp):
 def test_an_ebp_checked_in_or_in_progress_but_not_closed_opens_the_window(patient, working_anesthesiologist, underway):
     ebp = procedure_type(working_anesthesiologist, "ebp")
     appointment = appointment_book(patient=patient, provider=working_anesthesiologist, visit_type=ebp, start=local(3), region="lumbar")
-    appointment_check_in(appointment=appointment)
+    appointment_check_in(appointment=appointment, now=appointment.start - datetime.timedelta(minutes=10))
     if underway == "in-progress":
         appointment_start(appointment=appointment)
     text_in(patient, "my leg feels weak", days_after(appointment, 4))

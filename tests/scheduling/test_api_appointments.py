@@ -1,6 +1,9 @@
 """The appointment API contract: exact paths and fields, 201/400/403/404/409, never 500."""
 
+import datetime
+
 import pytest
+import time_machine
 
 from scheduling.models import Appointment
 from tests.factories import PatientFactory, sign_in
@@ -75,15 +78,17 @@ def test_transitions_and_illegal_transition_is_409(api_for, front_desk_user, wor
         "/api/v1/appointments/", book_payload(PatientFactory(), working_anesthesiologist, next_weekday_at(9)), format="json"
     ).json()["id"]
     assert client.post(f"/api/v1/appointments/{appointment_id}/confirm/").json()["status"] == "confirmed"
-    assert client.post(f"/api/v1/appointments/{appointment_id}/check-in/").json()["status"] == "checked-in"
-    response = client.post(f"/api/v1/appointments/{appointment_id}/confirm/")
-    assert response.status_code == 409
-    # A follow-up is not a procedure: the front desk starts it; relief is an outcome, the provider's.
-    assert client.post(f"/api/v1/appointments/{appointment_id}/start/").json()["status"] == "in-progress"
-    assert client.post(f"/api/v1/appointments/{appointment_id}/complete/", {"relief_percent": 70}, format="json").status_code == 403
-    done = api_for(working_anesthesiologist.user).post(
-        f"/api/v1/appointments/{appointment_id}/complete/", {"relief_percent": 70}, format="json"
-    )
+    start = Appointment.objects.get(pk=appointment_id).start
+    with time_machine.travel(start - datetime.timedelta(minutes=20)):  # check-in opens 120 minutes before the start
+        assert client.post(f"/api/v1/appointments/{appointment_id}/check-in/").json()["status"] == "checked-in"
+        response = client.post(f"/api/v1/appointments/{appointment_id}/confirm/")
+        assert response.status_code == 409
+        # A follow-up is not a procedure: the front desk starts it; relief is an outcome, the provider's.
+        assert client.post(f"/api/v1/appointments/{appointment_id}/start/").json()["status"] == "in-progress"
+        assert client.post(f"/api/v1/appointments/{appointment_id}/complete/", {"relief_percent": 70}, format="json").status_code == 403
+        done = api_for(working_anesthesiologist.user).post(
+            f"/api/v1/appointments/{appointment_id}/complete/", {"relief_percent": 70}, format="json"
+        )
     assert done.status_code == 200 and done.json()["status"] == "completed"
     assert Appointment.objects.get(pk=appointment_id).relief_percent == 70
 

@@ -86,9 +86,9 @@ def test_full_lifecycle_and_illegal_moves(working_anesthesiologist, follow_up, f
         patient=PatientFactory(), provider=working_anesthesiologist, visit_type=follow_up, start=next_weekday_at(14)
     )
     appointment = appointment_confirm(appointment=appointment, by=front_desk_user)
-    appointment = appointment_check_in(appointment=appointment, by=front_desk_user)
-    appointment = appointment_start(appointment=appointment)
-    appointment = appointment_complete(appointment=appointment, relief_percent=60)
+    appointment = appointment_check_in(appointment=appointment, by=front_desk_user, now=appointment.start - datetime.timedelta(minutes=10))
+    appointment = appointment_start(appointment=appointment, now=appointment.start)
+    appointment = appointment_complete(appointment=appointment, relief_percent=60, now=appointment.end)
     assert appointment.status == "completed" and appointment.relief_percent == 60
     assert list(appointment.events.values_list("to_status", flat=True)) == ["booked", "confirmed", "checked-in", "in-progress", "completed"]
     with pytest.raises(IllegalTransition):

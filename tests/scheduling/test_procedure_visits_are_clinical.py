@@ -38,7 +38,7 @@ def checked_in_esi(anesthesiologist, front_desk_user):
     appointment = appointment_book(
         patient=PatientFactory(), provider=anesthesiologist, visit_type=esi, start=next_weekday_at(10), region="lumbar"
     )
-    return appointment_check_in(appointment=appointment, by=front_desk_user)
+    return appointment_check_in(appointment=appointment, by=front_desk_user, now=appointment.start - dt.timedelta(minutes=10))
 
 
 def _status(appointment) -> str:
@@ -95,7 +95,7 @@ def test_relief_is_an_outcome_even_on_a_visit_that_is_not_a_procedure(front_desk
     weekly_templates(anesthesiologist, location)
     follow_up = VisitTypeFactory(code="follow-up", discipline=anesthesiologist.discipline, duration_minutes=30)
     visit = appointment_book(patient=PatientFactory(), provider=anesthesiologist, visit_type=follow_up, start=next_weekday_at(9))
-    appointment_check_in(appointment=visit, by=front_desk_user)
+    appointment_check_in(appointment=visit, by=front_desk_user, now=visit.start - dt.timedelta(minutes=10))
     appointment_start(appointment=visit, by=front_desk_user)
     with pytest.raises(PermissionDenied):
         appointment_complete(appointment=visit, by=front_desk_user, relief_percent=50)
