@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.errors import PermissionDenied
-from scheduling.models import VisitType
+from scheduling.models import AuthorizationStatus, VisitType
 
 
 def require_perm(user, perm: str, message: str) -> None:
@@ -42,6 +42,12 @@ class VisitTypeRef(serializers.Field):
         return value.code
 
 
+class AppointmentAuthorizationOutput(serializers.Serializer):
+    required = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=AuthorizationStatus.choices)
+    authorization = serializers.IntegerField(allow_null=True, help_text="The prior authorization's id")
+
+
 class AppointmentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -61,6 +67,13 @@ class AppointmentOutput(serializers.Serializer):
     video_url = serializers.CharField()
     rescheduled_from = serializers.IntegerField(source="rescheduled_from_id", allow_null=True)
     override_reason = serializers.CharField()
+    authorization = serializers.SerializerMethodField()
+
+    @extend_schema_field(AppointmentAuthorizationOutput)
+    def get_authorization(self, obj) -> dict:
+        """The payer's prior authorization for this visit: an attribute, not a status."""
+        status = obj.authorization_status
+        return {"required": status != AuthorizationStatus.NOT_REQUIRED, "status": status, "authorization": obj.authorization_ref}
 
     def get_start(self, obj) -> str:
         return local_iso(obj.start, obj.location.time_zone)

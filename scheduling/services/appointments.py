@@ -27,7 +27,15 @@ from core.inputs import text_clean
 from scheduling.availability import window_covering
 from scheduling.events import AppointmentHappened, GuardPoint, announce, registry
 from scheduling.inputs import date_check, laterality_clean, region_clean
-from scheduling.models import TIME_HOLDING, Appointment, AppointmentEvent, AppointmentStatus, ProcedureFamily, VisitType
+from scheduling.models import (
+    TIME_HOLDING,
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    AuthorizationStatus,
+    ProcedureFamily,
+    VisitType,
+)
 from scheduling.rules import frequency_violations
 from scheduling.services.payer_overrides import override_audit, override_detail, override_reason_clean, payer_rules_enforce
 
@@ -390,6 +398,20 @@ def appointment_no_show(*, appointment: Appointment, by=None, now: datetime | No
     if appointment.start > now:
         raise IllegalTransition("A patient can only be marked no-show once the appointment time has come.", status=appointment.status)
     return _transition(appointment.pk, to=S.NO_SHOW, by=by, now=now, no_show_at=now)
+
+
+def appointment_authorization_set(*, appointment: Appointment, status: str, authorization_id: int | None = None) -> Appointment:
+    """Record the payer authorization state of an appointment (the prior-authorization app calls
+    this; it decides the state and holds whatever locks it needs). Writes only these two columns,
+    so it cannot undo a concurrent status transition; the caller audits overrides."""
+    if status not in AuthorizationStatus.values:
+        raise ValidationFailed(
+            "Unknown authorization status.", field_errors={"status": [f"Choose one of {', '.join(AuthorizationStatus.values)}."]}
+        )
+    Appointment.objects.filter(pk=appointment.pk).update(authorization_status=status, authorization_ref=authorization_id)
+    appointment.authorization_status = status
+    appointment.authorization_ref = authorization_id
+    return appointment
 
 
 def appointment_notes_set(*, appointment: Appointment, notes: str, by=None) -> Appointment:
