@@ -17,4 +17,14 @@ BEAT_SCHEDULE: dict = {
     "messaging-dispatch-due": {"task": "messaging.tasks.dispatch_due", "schedule": 60.0},
     # Lapsed waitlist holds release their time, which is then offered to the next waiting patient.
     "scheduling-expire-holds-and-offers": {"task": "scheduling.tasks.expire_holds_and_offers", "schedule": 60.0},
+    # Prior authorization: approvals past their last valid day become expired (their units stop covering).
+    "authorizations-expire": {"task": "authorizations.tasks.expire_authorizations", "schedule": 3600.0},
+    # Requests still with the payer past its decision deadline (72 h expedited / 7 days standard) raise a chase task.
+    "authorizations-overdue-decisions": {"task": "authorizations.tasks.chase_overdue_decisions", "schedule": 900.0},
+    # Approved units unused on approvals ending within PRIOR_AUTH_EXPIRING_DAYS (14) raise a task.
+    "authorizations-unused-expiring": {"task": "authorizations.tasks.warn_unused_expiring", "schedule": 3600.0},
+    # Each denial raises a task: appeal or reschedule?
+    "authorizations-denied": {"task": "authorizations.tasks.follow_up_denials", "schedule": 900.0},
+    # Medicare SCS approvals (120 days) closing within PRIOR_AUTH_SCS_WARNING_DAYS with the implant unbooked.
+    "authorizations-scs-window": {"task": "authorizations.tasks.warn_scs_window", "schedule": 3600.0},
 }
