@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("messaging.api_urls")),
     path("", include("careplans.api_urls")),
     path("", include("scheduling.api_urls")),
+    path("", include("authorizations.api_urls")),
 ]
 
 urlpatterns = [
