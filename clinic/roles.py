@@ -80,6 +80,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "messaging.view_message",
         "messaging.change_message",
         "messaging.view_failedmessage",
+        "authorizations.view_authorization",
+        "authorizations.view_authorizationline",
         *_crud("careplans", "careplan", "vac"),
         *_crud("careplans", "goal", "vac"),
         *_crud("careplans", "careteammember", "vacd"),
