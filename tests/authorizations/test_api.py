@@ -63,7 +63,9 @@ def test_coordinator_creates_submits_and_partially_approves(api_for, auth_coordi
 def test_illegal_transition_is_409_and_bad_input_400(api_for, auth_coordinator, patient):
     client = api_for(auth_coordinator)
     pk = create(client, patient).json()["id"]
-    refused = client.post(f"/api/v1/authorizations/{pk}/approve/", {"number": "A", "valid_from": "2027-01-01", "valid_to": "2027-02-01"}, format="json")
+    refused = client.post(
+        f"/api/v1/authorizations/{pk}/approve/", {"number": "A", "valid_from": "2027-01-01", "valid_to": "2027-02-01"}, format="json"
+    )
     assert refused.status_code == 409 and refused.json()["code"] == "illegal_transition"
     assert client.post(f"/api/v1/authorizations/{pk}/deny/", {"reason": "not medically necessary"}, format="json").status_code == 409
     client.post(f"/api/v1/authorizations/{pk}/submit/", {}, format="json")
@@ -115,14 +117,21 @@ def test_appointment_carries_authorization_and_check_in_is_409_until_overridden(
     assert body["authorization"] == {"required": True, "status": "missing", "authorization": None}
     refused = desk.post(f"/api/v1/appointments/{visit.pk}/check-in/", {}, format="json")
     assert refused.status_code == 409 and refused.json()["code"] == "authorization_required"
-    assert desk.post(f"/api/v1/appointments/{visit.pk}/authorization-override/", {"reason": "long enough reason"}, format="json").status_code == 403
+    assert (
+        desk.post(f"/api/v1/appointments/{visit.pk}/authorization-override/", {"reason": "long enough reason"}, format="json").status_code
+        == 403
+    )
     admin = api_for(clinic_admin_user)
     too_short = admin.post(f"/api/v1/appointments/{visit.pk}/authorization-override/", {"reason": "ok"}, format="json")
     assert too_short.status_code == 400 and "reason" in too_short.json()
-    done = admin.post(f"/api/v1/appointments/{visit.pk}/authorization-override/", {"reason": "Payer approved by phone today"}, format="json")
+    done = admin.post(
+        f"/api/v1/appointments/{visit.pk}/authorization-override/", {"reason": "Payer approved by phone today"}, format="json"
+    )
     assert done.status_code == 200 and done.json()["authorization"]["status"] == "overridden"
     assert desk.post(f"/api/v1/appointments/{visit.pk}/check-in/", {}, format="json").status_code == 200
-    again = admin.post(f"/api/v1/appointments/{visit.pk}/authorization-override/", {"reason": "Payer approved by phone today"}, format="json")
+    again = admin.post(
+        f"/api/v1/appointments/{visit.pk}/authorization-override/", {"reason": "Payer approved by phone today"}, format="json"
+    )
     assert again.status_code == 409
 
 
