@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from authorizations import services
@@ -31,8 +32,8 @@ STORIES = [
 
 def _patient(payer, used: set[int]):
     # Patients with a care plan (PT, psychology and scores) first: their evidence pack is full.
-    candidates = Patient.objects.filter(payer=payer).exclude(pk__in=used).order_by("-care_plans__id", "id")
-    return candidates.first()
+    candidates = Patient.objects.filter(payer=payer).exclude(pk__in=used)
+    return candidates.order_by(F("care_plans__id").desc(nulls_last=True), "id").first()
 
 
 def seed(*, out=print) -> None:

@@ -162,7 +162,7 @@ def render_pdf(pack: Pack) -> bytes:
     pdf.set_font("Helvetica", "B", 15)
     pdf.cell(width, 9, text(f"Prior authorization evidence - request #{a.pk}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    line(f"Patient: {p.last_name}, {p.first_name} - DOB {p.date_of_birth:%Y-%m-%d} - MRN {p.mrn}")
+    line(f"Patient: {p.last_name}, {p.first_name} - DOB {p.date_of_birth:%Y-%m-%d} - {p.mrn}")
     line(f"Payer: {a.payer.name} - member {a.member_id or '-'} - {a.get_reference_kind_display()}: {a.number or 'pending'}")
     line(f"Status: {a.get_status_display()} - urgency {a.get_urgency_display().lower()} - place of service {a.place_of_service}")
     line(f"Generated {pack.generated_at.astimezone(p.zone):%Y-%m-%d %H:%M %Z} from the clinic's records")

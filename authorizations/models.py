@@ -159,7 +159,7 @@ class Authorization(models.Model):
         permissions = [("override_authorization", "Can let a procedure go ahead without an approved authorization, with a reason")]
 
     def __str__(self) -> str:
-        return f"Authorization #{self.pk} ({self.get_status_display()})"
+        return f"Authorization #{self.pk}"
 
 
 class AuthorizationLine(models.Model):
