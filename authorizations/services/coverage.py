@@ -130,12 +130,17 @@ def appointment_authorization_evaluate(*, appointment: Appointment, now: datetim
     take or keep a unit, and keep the authorization queue's task in step. Idempotent: running
     it again changes nothing unless an authorization or rule changed. An override stands."""
     now = now or timezone.now()
+    before = appointment.authorization_status
+    if before == ApptAuth.NOT_REQUIRED and appointment.status not in CONSUMING:
+        return before  # never needed one: no unit, no task (no query on a cancellation)
     if appointment.authorization_status == ApptAuth.OVERRIDDEN or appointment.status not in CONSUMING:
         # An override stands; a held, cancelled or no-show visit takes no unit (its use, if any,
         # stops counting by its status) and its task closes.
         authorization_task_follow(appointment, now=now)
         return appointment.authorization_status
     if not authorization_required(appointment=appointment):
+        if before == ApptAuth.NOT_REQUIRED:
+            return before  # the common case: one query for the rules, nothing else
         LineUse.objects.filter(appointment=appointment).delete()
         status, ref = ApptAuth.NOT_REQUIRED, None
     else:

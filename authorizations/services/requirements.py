@@ -38,5 +38,8 @@ def matching_rule(*, payer_id: int | None, visit_type, state: str, place_of_serv
 
 def authorization_required(*, appointment) -> bool:
     """Whether the appointment's payer requires prior authorization for it."""
-    rule = matching_rule(payer_id=appointment.patient.payer_id, visit_type=appointment.visit_type, state=appointment.location.state)
+    payer_id = appointment.patient.payer_id
+    if payer_id is None:
+        return False  # self-pay or unknown: no payer to ask (and no query)
+    rule = matching_rule(payer_id=payer_id, visit_type=appointment.visit_type, state=appointment.location.state)
     return bool(rule and rule.required)
