@@ -33,7 +33,7 @@ from careplans.models import (
 )
 from core import access
 from core.access import CLINICAL_ROLES, Kind
-from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, ON_CALL, user_roles
+from core.roles import AUTHORIZATION_COORDINATOR, CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, ON_CALL, user_roles
 
 ALERT_PRIORITIES = [Task.Priority.URGENT, Task.Priority.ASAP, Task.Priority.STAT]
 
@@ -50,6 +50,8 @@ def queues_for_user(user) -> list[str]:
         queues.append(RoleQueue.FRONT_DESK)
     if CLINIC_ADMIN in roles:
         queues.append(RoleQueue.CLINIC_ADMIN)
+    if AUTHORIZATION_COORDINATOR in roles:
+        queues.append(RoleQueue.AUTHORIZATION)
     if CARE_COORDINATOR in roles or getattr(user, "is_superuser", False):
         queues.append(RoleQueue.CARE_COORDINATOR)
     provider = access.provider_of(user)

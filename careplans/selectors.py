@@ -34,7 +34,7 @@ from clinic.models import Patient
 from core import access, audit
 from core.access import Action, Kind
 from core.errors import NotFound, PermissionDenied
-from core.roles import CLINIC_ADMIN, FRONT_DESK, user_roles
+from core.roles import AUTHORIZATION_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, user_roles
 from messaging.models import Message
 from scheduling.models import TIME_HOLDING, Appointment, AppointmentStatus
 
@@ -189,7 +189,15 @@ def task_queryset_for_user(*, user) -> QuerySet[Task]:
         # Front desk: its own queue (inbound SMS and booking requests), nothing clinical. Clinic
         # admin: its own queue's reviews (break-glass), which name no patient's clinical data.
         roles = user_roles(user)
-        queues = [queue for role, queue in ((FRONT_DESK, RoleQueue.FRONT_DESK), (CLINIC_ADMIN, RoleQueue.CLINIC_ADMIN)) if role in roles]
+        queues = [
+            queue
+            for role, queue in (
+                (FRONT_DESK, RoleQueue.FRONT_DESK),
+                (CLINIC_ADMIN, RoleQueue.CLINIC_ADMIN),
+                (AUTHORIZATION_COORDINATOR, RoleQueue.AUTHORIZATION),
+            )
+            if role in roles
+        ]
         if not queues:
             return Task.objects.none()
         return Task.objects.filter(assignee_role__in=queues).exclude(assignee_role=RoleQueue.CLINIC_ADMIN, patient__isnull=False)

@@ -25,7 +25,7 @@ from careplans.services import (
     task_cancel,
     task_create,
 )
-from careplans.services.checklists import checklists_refresh_anticoagulant
+from careplans.services.checklists import checklists_refresh_anticoagulant, waitlist_hold_ready
 from clinic.events import ClinicHappened
 from clinic.events import registry as clinic_events
 from core.events import Phase
@@ -162,6 +162,8 @@ def connect() -> None:
     for event in ASSEMBLED_ON:
         scheduling.registry.subscribe(event, _assembler(event), phase=Phase.AFTER_COMMIT, uid=f"careplans.followup.{event}")
     scheduling.registry.add_filter(scheduling.CHECKLIST_STATE, _checklist_state, uid="careplans.checklists")
+    # A freed procedure slot is not offered to a patient whose anticoagulant hold could not be done by then.
+    scheduling.registry.add_filter(scheduling.WAITLIST_CANDIDATES, waitlist_hold_ready, uid="careplans.waitlist.anticoagulant_hold")
     scheduling.registry.subscribe(
         AppointmentHappened.COMPLETED, _relief_at_completion, phase=Phase.IN_TRANSACTION, uid="careplans.records.completion_relief"
     )

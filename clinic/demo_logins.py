@@ -1,6 +1,6 @@
 """Demo staff logins, importable without Django (scripts/run.py prints them)."""
 
-from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER
+from clinic.roles import AUTHORIZATION_COORDINATOR, CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER
 from core.dev_code import DEVELOPMENT_OTP_CODE
 
 # The second-factor code of demo accounts that need one (`admin`; everyone with REQUIRE_2FA=true).
@@ -13,4 +13,5 @@ DEMO_USERS = {
     "provider": PROVIDER,
     "coordinator": CARE_COORDINATOR,
     "admin": CLINIC_ADMIN,
+    "authdesk": AUTHORIZATION_COORDINATOR,  # also front desk (authorizations.demo adds the group)
 }

@@ -7,7 +7,7 @@ apps only exist once migrate has finished. Entries that do not exist (yet) are s
 
 from __future__ import annotations
 
-from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, ON_CALL, PROVIDER, ROLES  # noqa: F401 - the names live in core
+from core.roles import AUTHORIZATION_COORDINATOR, CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, ON_CALL, PROVIDER, ROLES  # noqa: F401 - the names live in core
 
 
 def _crud(app: str, model: str, actions: str = "vacd") -> list[str]:
@@ -46,6 +46,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "messaging.view_inboundsms",  # the texts behind the front-desk queue's tasks
         "careplans.view_task",
         "careplans.change_task",  # the front-desk queue (inbound SMS)
+        "authorizations.view_authorization",  # the status, not the evidence (authorizations.policy)
+        "authorizations.view_authorizationline",
     ],
     PROVIDER: [
         *_REFERENCE_READ,
@@ -56,6 +58,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.override_payer_rule",
         "scheduling.view_waitlistentry",
         *_crud("scheduling", "bookingticket", "vac"),  # order a follow-up the patient books
+        "authorizations.view_authorization",
+        "authorizations.view_authorizationline",
+        "authorizations.override_authorization",
         "messaging.view_message",
         *_crud("careplans", "careplan", "vac"),
         *_crud("careplans", "goal", "vacd"),
@@ -78,6 +83,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "messaging.view_message",
         "messaging.change_message",
         "messaging.view_failedmessage",
+        "authorizations.view_authorization",
+        "authorizations.view_authorizationline",
         *_crud("careplans", "careplan", "vac"),
         *_crud("careplans", "goal", "vac"),
         *_crud("careplans", "careteammember", "vacd"),
@@ -93,6 +100,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "@scheduling",
         "@messaging",
         "@careplans",
+        "@authorizations",
         "@django_celery_beat",
         "@reports",  # the outcome registry's follow-up windows
         "scheduling.override_payer_rule",
@@ -110,6 +118,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # The on-call rota: membership only (crisis alerts, a look at open STAT tasks, through
     # careplans.policy); its members' permissions come from their clinical role.
     ON_CALL: [],
+    # Prior authorizations: requests, payer decisions, attachments; the scheduling it reads comes
+    # from the front-desk role most holders also have.
+    AUTHORIZATION_COORDINATOR: [
+        *_REFERENCE_READ,
+        "clinic.view_patient",
+        "scheduling.view_appointment",
+        *_crud("authorizations", "authorization", "vac"),
+        *_crud("authorizations", "authorizationline", "vacd"),
+        *_crud("authorizations", "authorizationdocument", "va"),
+        "authorizations.view_authorizationevent",
+        "authorizations.view_requirementrule",
+        "authorizations.view_payerauthorizationterms",
+        "careplans.view_task",
+        "careplans.change_task",  # the authorization queue
+    ],
 }
 
 

@@ -21,4 +21,14 @@ BEAT_SCHEDULE: dict = {
     # "follow-up not booked" in the front desk's queue before one expires. Hourly is plenty: the
     # steps are days apart, and each is a compare-and-set, so a run twice changes nothing.
     "scheduling-sweep-booking-tickets": {"task": "scheduling.tasks.tickets_sweep", "schedule": 3600.0},
+    # Prior authorization: approvals past their last valid day become expired (their units stop covering).
+    "authorizations-expire": {"task": "authorizations.tasks.expire_authorizations", "schedule": 3600.0},
+    # Requests still with the payer past its decision deadline (72 h expedited / 7 days standard) raise a chase task.
+    "authorizations-overdue-decisions": {"task": "authorizations.tasks.chase_overdue_decisions", "schedule": 900.0},
+    # Approved units unused on approvals ending within PRIOR_AUTH_EXPIRING_DAYS (14) raise a task.
+    "authorizations-unused-expiring": {"task": "authorizations.tasks.warn_unused_expiring", "schedule": 3600.0},
+    # Each denial raises a task: appeal or reschedule?
+    "authorizations-denied": {"task": "authorizations.tasks.follow_up_denials", "schedule": 900.0},
+    # Medicare SCS approvals (120 days) closing within PRIOR_AUTH_SCS_WARNING_DAYS with the implant unbooked.
+    "authorizations-scs-window": {"task": "authorizations.tasks.warn_scs_window", "schedule": 3600.0},
 }

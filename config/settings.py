@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "scheduling",
     "messaging",
     "careplans",
+    "authorizations",
     "reports",
     "pgtrigger",
     "pghistory",
@@ -343,6 +344,20 @@ if SELF_BOOKING_HORIZON_DAYS < 1:
 BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 240)
 if BREAK_GLASS_MINUTES < 1:
     raise ConfigError("BREAK_GLASS_MINUTES must be at least 1")
+# Prior authorization: the task for a booking without one is due this many business days before
+# the procedure; approvals unused this close to their end raise a task; where attachments live
+# (never under a served directory); the clinic's place of service for requirement rules.
+PRIOR_AUTH_TASK_LEAD_BUSINESS_DAYS = env_int("PRIOR_AUTH_TASK_LEAD_BUSINESS_DAYS", 5)
+PRIOR_AUTH_EXPIRING_DAYS = env_int("PRIOR_AUTH_EXPIRING_DAYS", 14)
+PRIOR_AUTH_SCS_WARNING_DAYS = env_int("PRIOR_AUTH_SCS_WARNING_DAYS", 30)
+PRIOR_AUTH_DOCUMENT_ROOT = env_str("PRIOR_AUTH_DOCUMENT_ROOT", str(BASE_DIR / "private" / "authorizations"))
+PRIOR_AUTH_PLACE_OF_SERVICE = env_str("PRIOR_AUTH_PLACE_OF_SERVICE", "11")
+if PRIOR_AUTH_TASK_LEAD_BUSINESS_DAYS < 0 or PRIOR_AUTH_EXPIRING_DAYS < 1 or PRIOR_AUTH_SCS_WARNING_DAYS < 1:
+    raise ConfigError(
+        "PRIOR_AUTH_TASK_LEAD_BUSINESS_DAYS must be 0 or more, PRIOR_AUTH_EXPIRING_DAYS and PRIOR_AUTH_SCS_WARNING_DAYS at least 1"
+    )
+if PRIOR_AUTH_PLACE_OF_SERVICE not in ("11", "19", "22", "24"):
+    raise ConfigError("PRIOR_AUTH_PLACE_OF_SERVICE must be one of 11, 19, 22, 24")
 FEED_TOKEN_TTL_DAYS = env_int("FEED_TOKEN_TTL_DAYS", 180)  # a provider calendar-feed URL stops working this long after it is issued
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Pain Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+1 617-555-0100")

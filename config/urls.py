@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("careplans.api_urls")),
     path("", include("scheduling.api_urls")),
     path("", include("reports.api_urls")),
+    path("", include("authorizations.api_urls")),
 ]
 
 handler404 = "core.views.not_found"

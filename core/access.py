@@ -49,7 +49,7 @@ from django.utils import timezone
 from core import audit
 from core.audit import audit_record
 from core.errors import NotFound, PermissionDenied
-from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER, user_roles
+from core.roles import AUTHORIZATION_COORDINATOR, CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK, PROVIDER, user_roles
 
 
 class Kind(StrEnum):
@@ -70,6 +70,9 @@ ALL_KINDS = frozenset(Kind)
 WHOLE_CLINIC: dict[str, frozenset[Kind]] = {
     FRONT_DESK: frozenset({Kind.DEMOGRAPHICS, Kind.SCHEDULING, Kind.MESSAGES}),
     CLINIC_ADMIN: frozenset({Kind.DEMOGRAPHICS, Kind.SCHEDULING, Kind.MESSAGES}),
+    # Payer work needs who the patient is and when they are booked; the evidence pack is opened
+    # through authorizations.policy, never through a clinical grant.
+    AUTHORIZATION_COORDINATOR: frozenset({Kind.DEMOGRAPHICS, Kind.SCHEDULING}),
 }
 # Roles that may change clinical data (within their grants).
 CLINICAL_ROLES = frozenset({PROVIDER, CARE_COORDINATOR})

@@ -7,11 +7,15 @@ FRONT_DESK = "Front desk"
 PROVIDER = "Provider"
 CARE_COORDINATOR = "Care coordinator"
 CLINIC_ADMIN = "Clinic admin"
+# Works payers' prior authorizations (HIPAA: payment). Front-desk staff may also hold it; it opens
+# the evidence pack and attachments of patients with an authorization in the queue, nothing else
+# clinical (authorizations.policy), every such look recorded.
+AUTHORIZATION_COORDINATOR = "Authorization coordinator"
 # A rota, not a role of its own: clinicians in it are alerted (SMS + email) of crisis answers and
 # red flags whoever the patient's team is, and may look at open STAT tasks. It grants no
 # permission and opens no record by itself, so the clinic admin sets its members.
 ON_CALL = "On-call"
-ROLES = (FRONT_DESK, PROVIDER, CARE_COORDINATOR, CLINIC_ADMIN, ON_CALL)
+ROLES = (FRONT_DESK, PROVIDER, CARE_COORDINATOR, CLINIC_ADMIN, ON_CALL, AUTHORIZATION_COORDINATOR)
 
 
 def user_roles(user) -> set[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pghistory
 
+from authorizations.models import Authorization, AuthorizationLine
 from careplans.models import Activity, CarePlan, CareTeamMember, Goal, Problem, QuestionnaireResponse, Task, TeamNote
 from clinic.models import ConsentEvent, Patient
 from scheduling.models import Appointment
@@ -31,6 +32,8 @@ TRACKED = (
     Task,
     TeamNote,
     QuestionnaireResponse,
+    Authorization,
+    AuthorizationLine,
 )
 
 
@@ -61,3 +64,5 @@ ActivityHistory = _event_model(Activity)
 TaskHistory = _event_model(Task)
 TeamNoteHistory = _event_model(TeamNote)
 QuestionnaireResponseHistory = _event_model(QuestionnaireResponse)
+AuthorizationHistory = _event_model(Authorization)
+AuthorizationLineHistory = _event_model(AuthorizationLine)

@@ -291,6 +291,25 @@ class AppointmentBundle(models.Model):
         return f"Same-day bundle on {self.date}"
 
 
+class AuthorizationStatus(models.TextChoices):
+    """Whether the payer's prior authorization covers the appointment: an attribute of the
+    appointment, written by the prior-authorization app through
+    scheduling.services.appointment_authorization_set (never an appointment status: the
+    time-holding statuses and the exclusion constraints do not depend on it)."""
+
+    NOT_REQUIRED = "not-required", "Not required"
+    MISSING = "missing", "Authorization required"
+    PENDING = "pending", "Authorization pending"
+    APPROVED = "approved", "Authorized"
+    DENIED = "denied", "Authorization denied"
+    EXPIRED = "expired", "Authorization expired"
+    OVERRIDDEN = "overridden", "Authorization overridden"
+
+
+# Authorization states that let a procedure be checked in and started.
+AUTHORIZATION_CLEARED = frozenset({AuthorizationStatus.NOT_REQUIRED, AuthorizationStatus.APPROVED, AuthorizationStatus.OVERRIDDEN})
+
+
 class Appointment(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
@@ -323,6 +342,11 @@ class Appointment(models.Model):
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     cancel_reason = models.CharField(max_length=500, blank=True)
+    authorization_status = models.CharField(
+        max_length=12, choices=AuthorizationStatus.choices, default=AuthorizationStatus.NOT_REQUIRED, help_text="Payer prior authorization"
+    )
+    # The authorizations app's Authorization id (no foreign key: scheduling sits below that app).
+    authorization_ref = models.PositiveIntegerField(null=True, blank=True, help_text="The prior authorization covering this visit")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

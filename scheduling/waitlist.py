@@ -167,7 +167,7 @@ def waitlist_remove(*, entry_id: int, by=None, now: datetime | None = None) -> W
     return entry
 
 
-def _candidates(freed: Appointment, exclude_ids: set[int]):
+def _candidates(freed: Appointment, exclude_ids: set[int], now: datetime):
     """WAITING entries that could use the freed time, best first, locked (skipping rows another
     offer is handling)."""
     zone = freed.location.zone
@@ -191,7 +191,7 @@ def _candidates(freed: Appointment, exclude_ids: set[int]):
         .exclude(pk__in=exclude_ids)
         .order_by("-priority", "created_at", "id")
     )
-    entries = registry.apply_filters(WAITLIST_CANDIDATES, entries, provider_id=freed.provider_id, start=freed.start, end=freed.end)
+    entries = registry.apply_filters(WAITLIST_CANDIDATES, entries, provider_id=freed.provider_id, start=freed.start, end=freed.end, now=now)
     for entry in entries:
         local_end = (freed.start + timedelta(minutes=entry.visit_type.duration_minutes)).astimezone(zone)
         if entry.latest_time is None or (local_end.date() == local_start.date() and local_end.time() <= entry.latest_time):
@@ -229,7 +229,7 @@ def _hold_for(entry: WaitlistEntry, *, provider, start: datetime, now: datetime,
 def _offer(freed: Appointment, *, now: datetime, exclude_ids: set[int] = frozenset()) -> WaitlistEntry | None:
     if freed.start <= now:
         return None
-    for entry in _candidates(freed, set(exclude_ids)):
+    for entry in _candidates(freed, set(exclude_ids), now):
         same = entry.visit_type_id == freed.visit_type_id
         if _hold_for(
             entry,
@@ -262,7 +262,7 @@ def waitlist_offer_new_time(*, provider_id: int, start: datetime, end: datetime,
             .filter(Q(provider__isnull=True) | Q(provider_id=provider_id))
             .order_by("-priority", "created_at", "id")
         )
-        entries = registry.apply_filters(WAITLIST_CANDIDATES, entries, provider_id=provider_id, start=start, end=end)
+        entries = registry.apply_filters(WAITLIST_CANDIDATES, entries, provider_id=provider_id, start=start, end=end, now=now)
         for entry in entries:
             zone = entry.patient.zone
             window_start = max(start, datetime.combine(entry.earliest_date, time(0), tzinfo=zone))

@@ -22,10 +22,11 @@ class RoleQueue(models.TextChoices):
     NUTRITION = "nutrition", "Nutrition"
     ON_CALL = "on_call", "On-call clinician"
     CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    AUTHORIZATION = "authorization", "Authorization coordinator"
 
 
 # Queues whose members may not read clinical content: a clinical task never goes there.
-NON_CLINICAL_QUEUES = frozenset({RoleQueue.FRONT_DESK, RoleQueue.CLINIC_ADMIN})
+NON_CLINICAL_QUEUES = frozenset({RoleQueue.FRONT_DESK, RoleQueue.CLINIC_ADMIN, RoleQueue.AUTHORIZATION})
 
 # Discipline codes (clinic.Discipline.code) to the role queue their providers work from.
 DISCIPLINE_QUEUE = {
@@ -65,6 +66,7 @@ class Task(models.Model):
         PATIENT_LINK = "patient_link", "Patient link request"
         RED_FLAG = "red_flag", "Red flag reported by the patient"
         BREAK_GLASS = "break_glass", "Break-glass review"
+        AUTHORIZATION = "authorization", "Prior authorization"
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from careplans.models import OPEN_TASK_STATUSES, ChecklistItem, RoleQueue, Task
 from careplans.services.tasks import task_complete, task_create
 from clinic.medications import medications_current
-from clinic.models import AnticoagulantDrug, ProcedureRiskTier
+from clinic.models import AnticoagulantDrug, PatientMedication, ProcedureRiskTier
 from core.errors import IllegalTransition, ValidationFailed
 from scheduling.models import TIME_HOLDING, Appointment
 
@@ -35,6 +35,28 @@ def needs_anticoagulant_hold(patient_id: int, appointment: Appointment) -> bool:
     "when anticoagulated" asks. Aspirin before a low-risk nerve block is no hold."""
     tier = appointment.visit_type.bleeding_risk
     return any(hours for _, hours in anticoagulant_holds(medications_current(patient_id), tier))
+
+
+def waitlist_hold_ready(entries, *, start: datetime, now: datetime | None = None, **_):
+    """Waitlist filter (scheduling.events.WAITLIST_CANDIDATES): leave out patients whose
+    anticoagulant hold before the entry's procedure could not be completed by `start` (the
+    freed slot comes sooner than the drug's hold). One query for the drugs of all candidates."""
+    now = now or timezone.now()
+    procedures = [(e.pk, e.patient_id, e.visit_type) for e in entries.select_related("visit_type") if e.visit_type.is_procedure]
+    if not procedures:
+        return entries
+    drugs: dict[int, list[AnticoagulantDrug]] = {}
+    for medication in PatientMedication.objects.filter(
+        patient_id__in={patient_id for _, patient_id, _ in procedures}, stopped_at__isnull=True
+    ).select_related("drug"):
+        drugs.setdefault(medication.patient_id, []).append(medication.drug)
+    hours_left = (start - now).total_seconds() / 3600
+    too_soon = [
+        pk
+        for pk, patient_id, visit_type in procedures
+        if any((hours or 0) > hours_left for _, hours in anticoagulant_holds(drugs.get(patient_id, []), visit_type.bleeding_risk))
+    ]
+    return entries.exclude(pk__in=too_soon) if too_soon else entries
 
 
 def _duration(hours: int) -> str:

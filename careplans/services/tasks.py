@@ -23,7 +23,7 @@ from core import access
 from core.access import Action, Kind
 from core.errors import IllegalTransition, PermissionDenied, ValidationFailed
 from core.inputs import text_clean
-from core.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
+from core.roles import AUTHORIZATION_COORDINATOR, CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
 
 log = logging.getLogger(__name__)
 S = Task.Status
@@ -263,6 +263,8 @@ def _queue_emails(role: str) -> list[str]:
         users = users.filter(groups__name=FRONT_DESK)
     elif role == RoleQueue.CLINIC_ADMIN:
         users = users.filter(groups__name=CLINIC_ADMIN)
+    elif role == RoleQueue.AUTHORIZATION:
+        users = users.filter(groups__name=AUTHORIZATION_COORDINATOR)
     else:
         codes = [code for code, queue in DISCIPLINE_QUEUE.items() if queue == role]
         users = users.filter(provider__discipline__code__in=codes, provider__active=True)
@@ -300,12 +302,13 @@ def tasks_escalate_overdue(*, now: datetime | None = None) -> dict[str, int]:
             counts["notified"] += 1
 
     for priority, grace in ESCALATION_GRACE.items():
-        # Coordinators follow up clinical work; the clinic admin's reviews (level 1 reminds them) stay theirs.
+        # Coordinators follow up clinical work; the clinic admin's reviews and payer work (level 1
+        # reminds them) stay theirs: a care-coordinator task would open the chart to a care queue.
         level1 = (
             Task.objects.filter(
                 status__in=OPEN_TASK_STATUSES, priority=priority, due__lt=now - grace, escalation_level=1, escalated_at__lte=now - grace
             )
-            .exclude(assignee_role=RoleQueue.CLINIC_ADMIN)
+            .exclude(assignee_role__in=[RoleQueue.CLINIC_ADMIN, RoleQueue.AUTHORIZATION])
             .select_related("patient", "care_plan")
         )
         for task in level1:

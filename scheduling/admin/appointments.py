@@ -99,6 +99,8 @@ class AppointmentAdmin(DateHierarchyAdminMixin, PatientScopedAdmin):
         "rescheduled_from",
         "override_reason",
         "overridden_by",
+        "authorization_status",
+        "authorization_ref",
         "booked_by",
         "cancelled_by",
         "cancel_reason",

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from core.errors import PermissionDenied
 from core.inputs import NUL_MESSAGE
-from scheduling.models import VisitType
+from scheduling.models import AuthorizationStatus, VisitType
 
 
 def require_perm(user, perm: str, message: str) -> None:
@@ -51,6 +51,12 @@ class VisitTypeRef(serializers.Field):
         return value.code
 
 
+class AppointmentAuthorizationOutput(serializers.Serializer):
+    required = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=AuthorizationStatus.choices)
+    authorization = serializers.IntegerField(allow_null=True, help_text="The prior authorization's id")
+
+
 class AppointmentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -70,6 +76,13 @@ class AppointmentOutput(serializers.Serializer):
     video_url = serializers.CharField()
     rescheduled_from = serializers.IntegerField(source="rescheduled_from_id", allow_null=True)
     override_reason = serializers.CharField()
+    authorization = serializers.SerializerMethodField()
+
+    @extend_schema_field(AppointmentAuthorizationOutput)
+    def get_authorization(self, obj) -> dict:
+        """The payer's prior authorization for this visit: an attribute, not a status."""
+        status = obj.authorization_status
+        return {"required": status != AuthorizationStatus.NOT_REQUIRED, "status": status, "authorization": obj.authorization_ref}
 
     def get_start(self, obj) -> str:
         return local_iso(obj.start, obj.location.time_zone)

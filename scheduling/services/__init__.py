@@ -2,6 +2,7 @@
 these; nothing else changes appointment state."""
 
 from scheduling.services.appointments import (  # noqa: F401
+    appointment_authorization_set,
     appointment_book,
     appointment_cancel,
     appointment_check_in,

@@ -33,6 +33,7 @@ from scheduling.models import (
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
+    AuthorizationStatus,
     ProcedureFamily,
     VisitType,
     WaitlistEntry,
@@ -455,6 +456,20 @@ def appointment_no_show(*, appointment: Appointment, by=None, now: datetime | No
     if appointment.start > now:
         raise IllegalTransition("A patient can only be marked no-show once the appointment time has come.", status=appointment.status)
     return _transition(appointment.pk, to=S.NO_SHOW, by=by, now=now, no_show_at=now)
+
+
+def appointment_authorization_set(*, appointment: Appointment, status: str, authorization_id: int | None = None) -> Appointment:
+    """Record the payer authorization state of an appointment (the prior-authorization app calls
+    this; it decides the state and holds whatever locks it needs). Writes only these two columns,
+    so it cannot undo a concurrent status transition; the caller audits overrides."""
+    if status not in AuthorizationStatus.values:
+        raise ValidationFailed(
+            "Unknown authorization status.", field_errors={"status": [f"Choose one of {', '.join(AuthorizationStatus.values)}."]}
+        )
+    Appointment.objects.filter(pk=appointment.pk).update(authorization_status=status, authorization_ref=authorization_id)
+    appointment.authorization_status = status
+    appointment.authorization_ref = authorization_id
+    return appointment
 
 
 def appointment_notes_set(*, appointment: Appointment, notes: str, by=None) -> Appointment:

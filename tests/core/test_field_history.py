@@ -31,6 +31,9 @@ def test_every_record_the_issue_names_is_tracked():
         "careplans.Task",
         "careplans.TeamNote",
         "careplans.QuestionnaireResponse",
+        # Prior authorization (issue 12): the request and its lines, as the payer saw them.
+        "authorizations.Authorization",
+        "authorizations.AuthorizationLine",
     }
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 from knox.models import AuthToken
 
+from authorizations.models import Authorization, AuthorizationLine
 from careplans.models import (
     Activity,
     CarePlan,
@@ -239,6 +240,9 @@ def build_world() -> World:
     )
     consent = ConsentEvent.objects.create(patient=patient, channel="sms", granted=True, at=now, source="front desk", recorded_by=front_desk)
     feed = calendar_feed_issue(provider=on_team, now=now)
+    # A prior authorization in the coordinators' queue (scheduling data; its evidence pack is clinical).
+    authorization = Authorization.objects.create(patient=patient, payer=patient.payer, status="submitted", created_at=now)
+    AuthorizationLine.objects.create(authorization=authorization, code="62323", procedure_family="esi", region="lumbar")
 
     # Near misses of the grants, which must not open the record: the physical therapist holds a
     # time, the anesthesiologist had a visit cancelled and saw the patient 45 days ago, and the
@@ -310,7 +314,7 @@ def build_world() -> World:
         type(location): location, type(consult_room): consult_room, type(consult): consult, type(pain): pain,
         ProtocolStep: ProtocolStep.objects.order_by("pk").first(), Protocol: Protocol.objects.order_by("pk").first(),
         ReminderRule: ReminderRule.objects.order_by("pk").first(), FrequencyRule: FrequencyRule.objects.order_by("pk").first(),
-        BillingRegion: BillingRegion.objects.order_by("pk").first(), BookingTicket: ticket,
+        BillingRegion: BillingRegion.objects.order_by("pk").first(), BookingTicket: ticket, Authorization: authorization,
     }  # fmt: skip
     objects["procedure_appointment"] = done
     objects["activity_visit_type"] = series_type

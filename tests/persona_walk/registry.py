@@ -24,7 +24,7 @@ import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
-APPS = ("core", "clinic", "scheduling", "messaging", "careplans", "reports", "fhir")
+APPS = ("core", "clinic", "scheduling", "messaging", "careplans", "authorizations", "reports", "fhir")
 
 # --- personas ---------------------------------------------------------------------------------
 FRONT_DESK = "front_desk"

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-SEEDERS = ["clinic.demo", "scheduling.demo", "messaging.demo", "careplans.demo"]
+# authorizations.demo_approvals runs before scheduling books its history, so the check-in gate
+# finds the approvals that history needs; authorizations.demo adds one request in every state.
+SEEDERS = ["clinic.demo", "authorizations.demo_approvals", "scheduling.demo", "messaging.demo", "careplans.demo", "authorizations.demo"]
 
 
 class Command(BaseCommand):
