@@ -35,7 +35,7 @@ DEMO_OTP = "246810"
 @dataclass(frozen=True)
 class Shot:
     name: str  # docs/screenshots/<name>.png
-    login: str  # a demo username
+    login: str | None  # a demo username, or None for a patient's page (no sign-in)
     path: str | Callable[[dict], str]  # or a function of the world (see seeded_world)
     width: int = 1440
     height: int = 900
@@ -52,7 +52,8 @@ PAGES: list[Shot] = [
         ),
     ),
     Shot("workspace-patient", "provider", lambda w: f"/workspace/patients/{w['patient']}/", full_page=True),
-    # The integrator adds the ticket page here: Shot("ticket-phone", ..., width=390, height=844).
+    # A booking ticket's page as the patient opens it from the text message, on a phone.
+    Shot("ticket-phone", None, lambda w: w["ticket_path"], width=390, height=844),
 ]
 
 
@@ -96,14 +97,19 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from careplans.models import CareTeamMember
 from clinic.models import Location
+from django.urls import reverse
+from messaging.models import PatientLink
+from messaging.services.links import link_token
 from scheduling.models import Appointment, VisitType
+link = PatientLink.objects.filter(purpose="ticket", patient__language="en").order_by("pk").first()
 location = Location.objects.filter(active=True).order_by("pk").first()
 days = (Appointment.objects.filter(location=location).annotate(day=TruncDate("start", tzinfo=location.zone))
         .values("day").annotate(n=Count("id")).order_by("-n", "day"))
 member = CareTeamMember.objects.filter(provider__user__username="provider").select_related("care_plan").order_by("pk").first()
 visit = VisitType.objects.filter(active=True, is_procedure=False).order_by("pk").first()
 print(json.dumps({"location": location.pk, "busiest_day": str(days[0]["day"]), "patient": member.care_plan.patient_id,
-                  "visit_type": visit.pk, "tomorrow": str(datetime.date.today() + datetime.timedelta(days=1))}))
+                  "visit_type": visit.pk, "tomorrow": str(datetime.date.today() + datetime.timedelta(days=1)),
+                  "ticket_path": reverse("messaging-link", args=[link_token(link)])}))
 """
     out = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     import json
@@ -144,7 +150,8 @@ def take(shots: list[Shot], base: str, world: dict) -> list[Path]:
                 viewport={"width": shot.width, "height": shot.height}, locale="en-US", timezone_id="America/New_York"
             )
             page = context.new_page()
-            _sign_in(page, base, shot.login)
+            if shot.login:
+                _sign_in(page, base, shot.login)
             path = shot.path(world) if callable(shot.path) else shot.path
             page.goto(base + path)
             page.wait_for_load_state("networkidle")
