@@ -63,12 +63,14 @@ w AS (
 fu AS MATERIALIZED (
     SELECT base.family, base.patient_id, base.id AS appointment_id, w.key, base.baseline,
            base.start + make_interval(days => w.hi + 1) <= %(now)s AS closed,
+           -- The aggregates read closed windows only: the answers of open ones are not looked up then.
+           CASE WHEN %(every_window)s OR base.start + make_interval(days => w.hi + 1) <= %(now)s THEN
            (SELECT r.score FROM careplans_questionnaireresponse r
             WHERE r.patient_id = base.patient_id AND r.questionnaire = %(instrument)s
               AND r.answered_at >= base.start + make_interval(days => w.lo)
               AND r.answered_at < base.start + make_interval(days => w.hi + 1)
             ORDER BY abs(EXTRACT(EPOCH FROM r.answered_at - (base.start + make_interval(days => w.target)))), r.answered_at, r.id
-            LIMIT 1) AS score
+            LIMIT 1) END AS score
     FROM base CROSS JOIN w WHERE base.baseline IS NOT NULL
 ),
 judged AS (
@@ -97,7 +99,7 @@ LIMIT %(row_limit)s
 """
 
 
-def _episode_sql(filters: ReportFilters, *, patients: QuerySet | None, now: datetime) -> tuple[str, dict]:
+def _episode_sql(filters: ReportFilters, *, patients: QuerySet | None, now: datetime, every_window: bool = True) -> tuple[str, dict]:
     clause, named = _patients_clause(patients, "a.patient_id")
     extra = f"AND a.status = 'completed' AND vt.procedure_family = ANY(%(families)s) {clause}"
     ws = windows()
@@ -112,6 +114,7 @@ def _episode_sql(filters: ReportFilters, *, patients: QuerySet | None, now: date
         "froms": [w.from_days for w in ws],
         "tos": [w.to_days for w in ws],
         "now": now,
+        "every_window": every_window,
         "points": points,
         "fraction": fraction,
     }
@@ -130,7 +133,7 @@ def outcome_report(*, filters: ReportFilters, now: datetime | None = None) -> di
     episodes with a baseline whose window has closed (`due`): counting early answers of windows
     still open, but not the missing ones, would flatter completeness."""
     now = now or timezone.now()
-    sql, params = _episode_sql(filters, patients=None, now=now)
+    sql, params = _episode_sql(filters, patients=None, now=now, every_window=False)
     keys = params["keys"]
     families: dict[str, dict] = {}
     total = {"treated": 0, "with_baseline": 0}
