@@ -74,6 +74,20 @@ def _subtract(intervals: list[tuple[datetime, datetime]], cut: tuple[datetime, d
     return result
 
 
+class _Availability(NamedTuple):
+    """What availability is made of for some providers over [start, end), as loaded."""
+
+    provider_ids: list[int]
+    start: datetime
+    end: datetime
+    first_day: date
+    last_day: date
+    templates: list[_TemplateRow]
+    allowed: dict[int, set[int]]
+    exceptions: list[AvailabilityException]
+    closures: set[tuple[int | None, date]]
+
+
 def provider_windows(
     *, provider_ids: list[int], start: datetime, end: datetime, home_locations: dict[int, int | None] | None = None
 ) -> dict[int, list[Window]]:
@@ -82,6 +96,10 @@ def provider_windows(
     location and the caller did not pass the providers' home locations)."""
     if not provider_ids:
         return {}
+    return _expand(_load(provider_ids, start, end), home_locations)
+
+
+def _load(provider_ids: list[int], start: datetime, end: datetime) -> _Availability:
     # Local dates can differ from UTC dates by up to a day either side.
     first_day = (start - timedelta(days=1)).date()
     last_day = (end + timedelta(days=1)).date()
@@ -106,6 +124,26 @@ def provider_windows(
     closures = set()
     for location_id, day in ClinicClosure.objects.filter(date__gte=first_day, date__lte=last_day).values_list("location_id", "date"):
         closures.add((location_id, day))
+    return _Availability(provider_ids, start, end, first_day, last_day, templates, allowed, exceptions, closures)
+
+
+def _expand(
+    loaded: _Availability, home_locations: dict[int, int | None] | None, days: set[tuple[int, date]] | None = None
+) -> dict[int, list[Window]]:
+    """The windows of what `_load` read; with `days`, template blocks only on those (location,
+    local date) pairs (extra sessions and time off everywhere)."""
+    provider_ids, start, end, first_day, last_day, templates, allowed, exceptions, closures = loaded
+    # Templates share their wall-clock times across providers and weeks: convert each (zone, day,
+    # time) once per call rather than once per template and day (a year of 300 templates is
+    # ~40,000 conversions, ~2,000 of them distinct).
+    instants: dict[tuple[str, date, time], datetime] = {}
+
+    def instant(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
+        key = (zone.key, day, at)
+        found = instants.get(key)
+        if found is None:
+            found = instants[key] = local_datetime(day, at, zone)
+        return found
 
     windows: dict[int, list[Window]] = defaultdict(list)
     for template in templates:
@@ -115,14 +153,15 @@ def provider_windows(
         day = first_day + timedelta(days=(template.weekday - first_day.weekday()) % 7)
         while day <= last_day:
             if (
-                day >= template.valid_from
+                (days is None or (template.location_id, day) in days)
+                and day >= template.valid_from
                 and (template.valid_until is None or day <= template.valid_until)
                 and (template.location_id, day) not in closures
                 and (None, day) not in closures
             ):
-                anchor = local_datetime(day, template.start_time, zone)
+                anchor = instant(day, template.start_time, zone)
                 w_start = max(anchor, start)
-                w_end = min(local_datetime(day, template.end_time, zone), end)
+                w_end = min(instant(day, template.end_time, zone), end)
                 if w_start < w_end:
                     windows[template.provider_id].append(Window(template.provider_id, template.location_id, w_start, w_end, vt_ids, anchor))
             day += timedelta(days=7)
@@ -160,3 +199,106 @@ def window_covering(*, provider_id: int, visit_type_id: int, start: datetime, en
         if window.start <= start and end <= window.end and window.allows(visit_type_id):
             return window
     return None
+
+
+def _changes_offset(day: date, zone: zoneinfo.ZoneInfo) -> bool:
+    """Whether the zone's UTC offset moves at any moment of the local date (a DST day)."""
+    offsets = {datetime.combine(day, at).replace(tzinfo=zone, fold=fold).utcoffset() for at in (time(0), time.max) for fold in (0, 1)}
+    return len(offsets) > 1
+
+
+def _minute_of_day(at: time) -> float:
+    return at.hour * 60 + at.minute + (at.second + at.microsecond / 1e6) / 60
+
+
+def _union_length(spans: list[tuple[float, float]]) -> float:
+    total, current = 0.0, None
+    for s, e in sorted(spans):
+        if current is None or s > current[1]:
+            if current is not None:
+                total += current[1] - current[0]
+            current = [s, e]
+        elif e > current[1]:
+            current[1] = e
+    if current is not None:
+        total += current[1] - current[0]
+    return total
+
+
+def working_minutes(
+    *, provider_ids: list[int], zones: dict[int, str], first_day: date, last_day: date, location_id: int | None = None
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Minutes of work over the local dates first_day..last_day (each location's own zone):
+    per provider (templates and extra sessions, minus time off and closures: the sum of their
+    `provider_windows`), and per location the minutes anyone of them works there (overlaps
+    once). `zones`: location id -> IANA zone, for every location; `location_id` keeps that
+    location's work only. Four queries, as provider_windows.
+
+    Templates are weekly wall-clock blocks, so an ordinary day's work is its templates' wall-clock
+    lengths: those days are counted, not expanded. Days that are not ordinary are expanded into
+    windows exactly as provider_windows does: DST days (the day's UTC length differs from its
+    wall-clock length; a block's minutes are the time really worked, 08:00-12:00 across a change
+    at 02:00 is still 4 hours but 01:00-03:00 is 1 hour in spring), closure days, and every local
+    date any exception (time off, extra session) touches."""
+    if not provider_ids or not zones:
+        return {}, {}
+    bounds = {}
+    for lid, tz in zones.items():
+        zone = zoneinfo.ZoneInfo(tz)
+        lo = datetime.combine(first_day, time(0)).replace(tzinfo=zone, fold=0).astimezone(UTC)
+        hi = datetime.combine(last_day + timedelta(days=1), time(0)).replace(tzinfo=zone, fold=0).astimezone(UTC)
+        bounds[lid] = (lo, hi)
+    loaded = _load(provider_ids, min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values()))
+
+    days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    special: set[tuple[int, date]] = set()
+    for lid, tz in zones.items():
+        zone = zoneinfo.ZoneInfo(tz)
+        special.update((lid, day) for day in days if _changes_offset(day, zone))
+        for closed_at, day in loaded.closures:
+            if closed_at is None or closed_at == lid:
+                special.add((lid, day))
+        for exception in loaded.exceptions:
+            day, last = exception.start.astimezone(zone).date(), exception.end.astimezone(zone).date()
+            while day <= last:
+                special.add((lid, day))
+                day += timedelta(days=1)
+
+    provider_minutes: dict[int, float] = defaultdict(float)
+    location_minutes: dict[int, float] = defaultdict(float)
+    staffed: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    origin = min(b[0] for b in bounds.values())
+    for w in (w for ws in _expand(loaded, None, special).values() for w in ws):
+        if location_id and w.location_id != location_id:
+            continue
+        w_lo, w_hi = bounds[w.location_id]
+        s, e = max(w.start, w_lo), min(w.end, w_hi)
+        if s < e:
+            provider_minutes[w.provider_id] += (e - s).total_seconds() / 60
+            staffed[w.location_id].append(((s - origin).total_seconds() / 60, (e - origin).total_seconds() / 60))
+    for lid, spans in staffed.items():
+        location_minutes[lid] += _union_length(spans)
+
+    # Ordinary days: group them by (location, the templates that apply), then count.
+    by_weekday: dict[tuple[int, int], list[_TemplateRow]] = defaultdict(list)
+    for t in loaded.templates:
+        if not location_id or t.location_id == location_id:
+            by_weekday[(t.location_id, t.weekday)].append(t)
+    groups: dict[tuple[int, tuple[_TemplateRow, ...]], int] = defaultdict(int)
+    for lid in zones:
+        for day in days:
+            if (lid, day) in special:
+                continue
+            applying = tuple(
+                t
+                for t in by_weekday.get((lid, day.weekday()), ())
+                if t.valid_from <= day and (t.valid_until is None or day <= t.valid_until)
+            )
+            if applying:
+                groups[(lid, applying)] += 1
+    for (lid, applying), count in groups.items():
+        spans = [(_minute_of_day(t.start_time), _minute_of_day(t.end_time)) for t in applying]
+        for t, (t_start, t_end) in zip(applying, spans, strict=True):
+            provider_minutes[t.provider_id] += count * (t_end - t_start)
+        location_minutes[lid] += count * _union_length(spans)
+    return dict(provider_minutes), dict(location_minutes)

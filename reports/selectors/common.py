@@ -13,8 +13,13 @@ from reports.filters import ReportFilters
 
 
 def fetch(sql: str, params: dict) -> list[tuple]:
+    """The rows of one report query, with JIT compilation off for it (SET LOCAL lasts for the
+    statement's implicit transaction, or the caller's transaction). A report's plan costs enough
+    for PostgreSQL to compile it, which takes longer (0.1-1.5 s) than the query itself."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute("SET LOCAL jit = off; " + sql, params)
+        while cursor.description is None and cursor.nextset():
+            pass  # past the SET's empty result, to the query's rows
         return cursor.fetchall()
 
 
@@ -53,24 +58,36 @@ def base_params(filters: ReportFilters) -> dict:
 
 
 # Appointments whose start falls on a local date (in their location's zone) within the range,
-# narrowed first by a UTC range the (start, id) index can use. `{extra}` adds conditions.
+# narrowed first by a UTC range the (start, id) index can use. Converting every row to its local
+# date is what costs: a start more than three hours inside the location's local range (its bounds
+# computed once per location) is in it whatever DST does there; only starts near the edges are
+# converted (PostgreSQL evaluates an OR's arms in order and stops at the first true one). `{extra}` adds conditions;
+# `{local}` is LOCAL_TIMES where a query needs local times (only there: a conversion per row).
 APPOINTMENTS_IN_RANGE = """
     SELECT a.id, a.patient_id, a.status, a.start, a."end", a.room_start, a.room_end, a.created_at, a.cancelled_at,
            a.hold_expires_at, a.provider_id, a.room_id, a.location_id, a.visit_type_id,
-           vt.name AS visit_type_name, vt.procedure_family, d.code AS discipline,
-           (a.start AT TIME ZONE l.time_zone) AS local_start,
-           (a.created_at AT TIME ZONE l.time_zone)::date AS local_booked_on
+           vt.name AS visit_type_name, vt.procedure_family, d.code AS discipline {local}
     FROM scheduling_appointment a
     JOIN scheduling_visittype vt ON vt.id = a.visit_type_id
     JOIN clinic_discipline d ON d.id = vt.discipline_id
-    JOIN clinic_location l ON l.id = a.location_id
+    JOIN (
+        SELECT id, time_zone,
+               (%(start)s::date::timestamp AT TIME ZONE time_zone) + interval '3 hours' AS inner_lo,
+               ((%(end)s::date + 1)::timestamp AT TIME ZONE time_zone) - interval '3 hours' AS inner_hi
+        FROM clinic_location OFFSET 0  -- a fence: the bounds are computed once per location, not per row
+    ) l ON l.id = a.location_id
     WHERE a.start >= %(lo)s AND a.start < %(hi)s
-      AND (a.start AT TIME ZONE l.time_zone)::date BETWEEN %(start)s AND %(end)s
+      AND ((a.start >= l.inner_lo AND a.start < l.inner_hi)
+           OR (a.start AT TIME ZONE l.time_zone)::date BETWEEN %(start)s AND %(end)s)
       AND (%(location)s::bigint IS NULL OR a.location_id = %(location)s::bigint)
       AND (%(discipline)s::bigint IS NULL OR vt.discipline_id = %(discipline)s::bigint)
       AND (%(provider)s::bigint IS NULL OR a.provider_id = %(provider)s::bigint)
       {extra}
 """
+
+LOCAL_TIMES = """,
+           (a.start AT TIME ZONE l.time_zone) AS local_start,
+           (a.created_at AT TIME ZONE l.time_zone)::date AS local_booked_on"""
 
 # A hold that was never claimed (a waitlist offer, a bundle's pending time) was never a booking.
 BOOKED_ONLY = "AND a.status <> 'held' AND a.hold_expires_at IS NULL"

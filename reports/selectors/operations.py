@@ -4,8 +4,6 @@ whether the waitlist refills freed time, reminders and task queues. A fixed numb
 
 from __future__ import annotations
 
-import zoneinfo
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,8 +13,8 @@ from django.utils import timezone
 from careplans.models import DISCIPLINE_QUEUE, OPEN_TASK_STATUSES
 from clinic.models import Discipline, Location, Provider, Room
 from reports.filters import ReportFilters
-from reports.selectors.common import APPOINTMENTS_IN_RANGE, BOOKED_ONLY, base_params, fetch, rate, report_zone
-from scheduling.availability import provider_windows
+from reports.selectors.common import APPOINTMENTS_IN_RANGE, BOOKED_ONLY, LOCAL_TIMES, base_params, fetch, rate, report_zone
+from scheduling.availability import working_minutes
 from scheduling.models import AppointmentStatus as S
 from scheduling.models import VisitType
 from scheduling.slots import SlotSearch
@@ -30,37 +28,44 @@ USED_STATUSES = [S.BOOKED, S.CONFIRMED, S.CHECKED_IN, S.IN_PROGRESS, S.COMPLETED
 # Confirmations the patient gave themselves, by SMS reply or signed link (appointment_confirm's reason).
 PATIENT_CONFIRMATIONS = ["confirmed via sms", "confirmed via patient link"]
 
+# One pass over the range's bookings: attendance by visit type, discipline, weekday and lead time,
+# and booked minutes by provider and by room (grouping sets; GROUPING() says which row is which).
 _COUNTS = f"""
-WITH appt AS MATERIALIZED ({APPOINTMENTS_IN_RANGE.format(extra=BOOKED_ONLY)}),
-c AS (
-    SELECT appt.*,
+WITH c AS (
+    -- OFFSET 0 keeps this a subquery of its own: each row's local times are computed once here,
+    -- and only the narrow columns the grouping needs are carried (no wide rows spilled to disk).
+    SELECT visit_type_id, visit_type_name, discipline, provider_id, room_id,
         status = 'cancelled' AND COALESCE(cancelled_at, start) >= start - make_interval(hours => %(late_hours)s) AS late_cancel,
         status = 'cancelled' AND COALESCE(cancelled_at, start) < start - make_interval(hours => %(late_hours)s) AS early_cancel,
         status = 'noshow' AS no_show,
+        status = ANY(%(used)s) AS used,
+        EXTRACT(EPOCH FROM "end" - start) AS seconds,
+        EXTRACT(EPOCH FROM room_end - room_start) AS room_seconds,
         EXTRACT(ISODOW FROM local_start)::int - 1 AS weekday,
-        CASE WHEN local_start::date - local_booked_on <= 0 THEN 0
-             WHEN local_start::date - local_booked_on <= 7 THEN 1
-             WHEN local_start::date - local_booked_on <= 30 THEN 2 ELSE 3 END AS lead
-    FROM appt
-    -- The old half of a reschedule is not a visit of its own: the new appointment counts.
+        local_start::date - local_booked_on AS lead_days
+    FROM ({APPOINTMENTS_IN_RANGE.format(extra=BOOKED_ONLY, local=LOCAL_TIMES)}) appt
+    -- The old half of a reschedule is not a visit of its own: the new appointment counts (it is
+    -- cancelled, so never among the used time either).
     WHERE NOT (status = 'cancelled' AND EXISTS (SELECT 1 FROM scheduling_appointment n WHERE n.rescheduled_from_id = appt.id))
+    OFFSET 0
+),
+g AS (
+    SELECT c.*, CASE WHEN lead_days <= 0 THEN 0 WHEN lead_days <= 7 THEN 1 WHEN lead_days <= 30 THEN 2 ELSE 3 END AS lead FROM c
 )
-SELECT GROUPING(visit_type_id, discipline, weekday, lead) AS g, visit_type_id, min(visit_type_name), discipline, weekday, lead,
-       count(*), count(*) FILTER (WHERE early_cancel), count(*) FILTER (WHERE late_cancel), count(*) FILTER (WHERE no_show)
-FROM c
-GROUP BY GROUPING SETS ((), (visit_type_id), (discipline), (weekday), (lead))
+SELECT GROUPING(visit_type_id, discipline, weekday, lead, provider_id, room_id) AS g,
+       visit_type_id, min(visit_type_name), discipline, weekday, lead, provider_id, room_id,
+       count(*), count(*) FILTER (WHERE early_cancel), count(*) FILTER (WHERE late_cancel), count(*) FILTER (WHERE no_show),
+       count(*) FILTER (WHERE used), sum(seconds) FILTER (WHERE used) / 60, sum(room_seconds) FILTER (WHERE used) / 60
+FROM g
+GROUP BY GROUPING SETS ((), (visit_type_id), (discipline), (weekday), (lead), (provider_id), (room_id))
 """
-
-_BOOKED_MINUTES = f"""
-WITH appt AS ({APPOINTMENTS_IN_RANGE.format(extra=BOOKED_ONLY)})
-SELECT GROUPING(provider_id, room_id) AS g, provider_id, room_id,
-       sum(EXTRACT(EPOCH FROM "end" - start)) / 60, sum(EXTRACT(EPOCH FROM room_end - room_start)) / 60
-FROM appt WHERE status = ANY(%(used)s)
-GROUP BY GROUPING SETS ((provider_id), (room_id))
-"""
+# GROUPING() values: a bit per column not grouped by, first column highest.
+_ALL, _BY_VISIT_TYPE, _BY_DISCIPLINE, _BY_WEEKDAY, _BY_LEAD, _BY_PROVIDER, _BY_ROOM = 63, 31, 47, 55, 59, 61, 62
 
 _WAITLIST_AND_REMINDERS = f"""
-WITH every AS ({APPOINTMENTS_IN_RANGE.format(extra="")}),
+WITH every AS MATERIALIZED (  -- read once, narrow: the subqueries below scan it several times
+    SELECT id, status, start, "end", cancelled_at, hold_expires_at FROM ({APPOINTMENTS_IN_RANGE.format(extra="", local="")}) x
+),
 booked AS (SELECT * FROM every WHERE status <> 'held' AND hold_expires_at IS NULL),
 offers AS (
     SELECT e.to_status, e.appointment_id FROM scheduling_waitlistevent e JOIN every ON every.id = e.appointment_id
@@ -127,8 +132,9 @@ def operations_report(*, filters: ReportFilters, now: datetime | None = None) ->
     zone = report_zone(filters)
     zlo, zhi = filters.local_bounds(zone)
     result: dict = {}
-    result.update(_attendance(params))
-    result["utilisation"] = _utilisation(filters, params)
+    rows = fetch(_COUNTS, {**params, "late_hours": settings.REPORTS_LATE_CANCEL_HOURS, "used": [str(s) for s in USED_STATUSES]})
+    result.update(_attendance(rows))
+    result["utilisation"] = _utilisation(filters, rows)
     result.update(_waitlist_and_reminders(params, zlo, zhi))
     result["tasks"] = _tasks(filters, params, zlo, zhi, now)
     result["third_next_available_days"] = third_next_available(filters=filters, now=now)
@@ -142,22 +148,21 @@ def _rates(total: int, early: int, late: int, no_shows: int) -> dict:
     return {"appointments": total, "no_show_rate": rate(no_shows, due), "late_cancel_rate": rate(late, due)}
 
 
-def _attendance(params: dict) -> dict:
-    rows = fetch(_COUNTS, {**params, "late_hours": settings.REPORTS_LATE_CANCEL_HOURS})
+def _attendance(rows: list[tuple]) -> dict:
     out = {"appointments": 0, "no_show_rate": None, "late_cancel_rate": None}
     breakdown: dict[str, list] = {"visit_type": [], "discipline": [], "weekday": [], "lead_time": []}
-    for g, vt_id, vt_name, discipline, weekday, lead, total, early, late, no_shows in rows:
+    for g, vt_id, vt_name, discipline, weekday, lead, _, _, total, early, late, no_shows, *_ in rows:
         figures = _rates(total, early, late, no_shows)
         figures.update(no_shows=no_shows, late_cancellations=late)
-        if g == 15:
+        if g == _ALL:
             out.update(_rates(total, early, late, no_shows))
-        elif g == 7:
+        elif g == _BY_VISIT_TYPE:
             breakdown["visit_type"].append({"key": vt_id, "label": vt_name, **figures})
-        elif g == 11:
+        elif g == _BY_DISCIPLINE:
             breakdown["discipline"].append({"key": discipline, "label": discipline, **figures})
-        elif g == 13:
+        elif g == _BY_WEEKDAY:
             breakdown["weekday"].append({"key": weekday, "label": WEEKDAYS[weekday], **figures})
-        elif g == 14:
+        elif g == _BY_LEAD:
             breakdown["lead_time"].append({"key": lead, "label": LEAD_TIMES[lead], **figures})
     for key in ("weekday", "lead_time"):
         breakdown[key].sort(key=lambda row: row["key"])
@@ -167,13 +172,15 @@ def _attendance(params: dict) -> dict:
     return out
 
 
-def _utilisation(filters: ReportFilters, params: dict) -> dict:
+def _utilisation(filters: ReportFilters, rows: list[tuple]) -> dict:
     booked_provider: dict[int, float] = {}
     booked_room: dict[int, float] = {}
-    for g, provider_id, room_id, minutes, room_minutes in fetch(_BOOKED_MINUTES, {**params, "used": [str(s) for s in USED_STATUSES]}):
-        if g == 1 and provider_id is not None:  # grouped by provider (room_id rolled up)
+    for g, *_, provider_id, room_id, _, _, _, _, used, minutes, room_minutes in rows:
+        if not used:
+            continue  # only cancelled (or rescheduled) visits: no booked time
+        if g == _BY_PROVIDER and provider_id is not None:
             booked_provider[provider_id] = float(minutes or 0)
-        elif g == 2 and room_id is not None:
+        elif g == _BY_ROOM and room_id is not None:
             booked_room[room_id] = float(room_minutes or 0)
 
     # Active providers, and any booked in the range though inactive now: one query either way.
@@ -186,22 +193,15 @@ def _utilisation(filters: ReportFilters, params: dict) -> dict:
     locations = {
         lid: (name, tz) for lid, name, tz in Location.objects.values_list("id", "name", "time_zone")
     }  # a handful of rows: the clinic's sites
-    bounds = {lid: filters.local_bounds(zoneinfo.ZoneInfo(tz)) for lid, (_, tz) in locations.items()}
-    template: dict[int, float] = defaultdict(float)
-    staffed: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    if bounds:
-        lo = min(b[0] for b in bounds.values())
-        hi = max(b[1] for b in bounds.values())
-        windows = provider_windows(provider_ids=[r[0] for r in provider_rows], start=lo, end=hi)
-        for pid, provider_windows_ in windows.items():
-            for w in provider_windows_:
-                if filters.location_id and w.location_id != filters.location_id:
-                    continue
-                w_lo, w_hi = bounds[w.location_id]
-                s, e = max(w.start, w_lo), min(w.end, w_hi)
-                if s < e:
-                    template[pid] += (e - s).total_seconds() / 60
-                    staffed[w.location_id].append((s, e))
+    # Template minutes: each provider's working time on the range's local dates (its location's
+    # zone), and per location the time anyone works there (a room is open while anyone works).
+    template, open_minutes = working_minutes(
+        provider_ids=[r[0] for r in provider_rows],
+        zones={lid: tz for lid, (_, tz) in locations.items()},
+        first_day=filters.start,
+        last_day=filters.end,
+        location_id=filters.location_id,
+    )
     provider_out = []
     for pid, first, last, credentials in provider_rows:
         booked, available = booked_provider.get(pid, 0.0), template.get(pid, 0.0)
@@ -216,7 +216,6 @@ def _utilisation(filters: ReportFilters, params: dict) -> dict:
                 }
             )
     # A room is available while anyone works at its location (templates minus time off and closures).
-    open_minutes = {lid: _union_minutes(spans) for lid, spans in staffed.items()}
     rooms = Room.objects.filter(active=True)
     if filters.location_id:
         rooms = rooms.filter(location_id=filters.location_id)
@@ -234,21 +233,6 @@ def _utilisation(filters: ReportFilters, params: dict) -> dict:
                 }
             )
     return {"providers": provider_out, "rooms": room_out}
-
-
-def _union_minutes(spans: list[tuple[datetime, datetime]]) -> float:
-    total = 0.0
-    current = None
-    for s, e in sorted(spans):
-        if current is None or s > current[1]:
-            if current is not None:
-                total += (current[1] - current[0]).total_seconds()
-            current = [s, e]
-        elif e > current[1]:
-            current[1] = e
-    if current is not None:
-        total += (current[1] - current[0]).total_seconds()
-    return total / 60
 
 
 def _waitlist_and_reminders(params: dict, zlo: datetime, zhi: datetime) -> dict:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from careplans.scoring import NRS_MIN_FRACTION, NRS_MIN_POINTS, ODI_MCID
 from reports.filters import TREND_INSTRUMENTS, ReportFilters
 from reports.models import OutcomeWindow
-from reports.selectors.common import APPOINTMENTS_IN_RANGE, base_params, fetch, named_subquery, rate, report_zone
+from reports.selectors.common import APPOINTMENTS_IN_RANGE, LOCAL_TIMES, base_params, fetch, named_subquery, rate, report_zone
 
 GOAL_MEASURES = ["NRS", "PEG", "ODI", "PHQ-9", "GAD-7"]
 
@@ -47,7 +47,9 @@ WITH proc AS (
     FROM ({appointments}) appt
     ORDER BY appt.patient_id, appt.procedure_family, appt.start, appt.id
 ),
-base AS (
+-- Materialised so each scalar subquery runs once per row: inlined, every later reference to
+-- `baseline` or `score` (the improved/worse tests name them several times) would run it again.
+base AS MATERIALIZED (
     SELECT proc.*, (
         SELECT r.score FROM careplans_questionnaireresponse r
         WHERE r.patient_id = proc.patient_id AND r.questionnaire = %(instrument)s
@@ -58,15 +60,17 @@ base AS (
 w AS (
     SELECT * FROM unnest(%(keys)s::text[], %(targets)s::int[], %(froms)s::int[], %(tos)s::int[]) AS w(key, target, lo, hi)
 ),
-fu AS (
+fu AS MATERIALIZED (
     SELECT base.family, base.patient_id, base.id AS appointment_id, w.key, base.baseline,
            base.start + make_interval(days => w.hi + 1) <= %(now)s AS closed,
+           -- The aggregates read closed windows only: the answers of open ones are not looked up then.
+           CASE WHEN %(every_window)s OR base.start + make_interval(days => w.hi + 1) <= %(now)s THEN
            (SELECT r.score FROM careplans_questionnaireresponse r
             WHERE r.patient_id = base.patient_id AND r.questionnaire = %(instrument)s
               AND r.answered_at >= base.start + make_interval(days => w.lo)
               AND r.answered_at < base.start + make_interval(days => w.hi + 1)
             ORDER BY abs(EXTRACT(EPOCH FROM r.answered_at - (base.start + make_interval(days => w.target)))), r.answered_at, r.id
-            LIMIT 1) AS score
+            LIMIT 1) END AS score
     FROM base CROSS JOIN w WHERE base.baseline IS NOT NULL
 ),
 judged AS (
@@ -95,7 +99,7 @@ LIMIT %(row_limit)s
 """
 
 
-def _episode_sql(filters: ReportFilters, *, patients: QuerySet | None, now: datetime) -> tuple[str, dict]:
+def _episode_sql(filters: ReportFilters, *, patients: QuerySet | None, now: datetime, every_window: bool = True) -> tuple[str, dict]:
     clause, named = _patients_clause(patients, "a.patient_id")
     extra = f"AND a.status = 'completed' AND vt.procedure_family = ANY(%(families)s) {clause}"
     ws = windows()
@@ -110,10 +114,11 @@ def _episode_sql(filters: ReportFilters, *, patients: QuerySet | None, now: date
         "froms": [w.from_days for w in ws],
         "tos": [w.to_days for w in ws],
         "now": now,
+        "every_window": every_window,
         "points": points,
         "fraction": fraction,
     }
-    return _EPISODES.format(appointments=APPOINTMENTS_IN_RANGE.format(extra=extra)), params
+    return _EPISODES.format(appointments=APPOINTMENTS_IN_RANGE.format(extra=extra, local=LOCAL_TIMES)), params
 
 
 def _empty_window() -> dict:
@@ -128,7 +133,7 @@ def outcome_report(*, filters: ReportFilters, now: datetime | None = None) -> di
     episodes with a baseline whose window has closed (`due`): counting early answers of windows
     still open, but not the missing ones, would flatter completeness."""
     now = now or timezone.now()
-    sql, params = _episode_sql(filters, patients=None, now=now)
+    sql, params = _episode_sql(filters, patients=None, now=now, every_window=False)
     keys = params["keys"]
     families: dict[str, dict] = {}
     total = {"treated": 0, "with_baseline": 0}
@@ -185,7 +190,7 @@ def outcome_rows(*, filters: ReportFilters, patients: QuerySet, now: datetime | 
 
 _TREND = f"""
 WITH seen AS (
-    SELECT DISTINCT appt.patient_id FROM ({APPOINTMENTS_IN_RANGE.format(extra="AND a.status = 'completed' AND d.code = 'psychology'")}) appt
+    SELECT DISTINCT appt.patient_id FROM ({APPOINTMENTS_IN_RANGE.format(extra="AND a.status = 'completed' AND d.code = 'psychology'", local="")}) appt
 )
 SELECT r.questionnaire, date_trunc('month', r.answered_at AT TIME ZONE %(tz)s)::date, count(DISTINCT r.patient_id),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY r.score)
