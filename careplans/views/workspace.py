@@ -3,11 +3,12 @@ Thin: read through selectors, write through services, map domain errors once (`_
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -274,18 +275,17 @@ def _tickets_context(user, patient, *, now) -> dict:
     """The patient's booking tickets (open and expired first, then the last few booked or
     cancelled), read through the access policy, and the visit types a new ticket may order."""
     tickets = ticket_queryset_for_user(user=user).filter(patient=patient)
-    active = list(
-        tickets.filter(status__in=[BookingTicket.Status.OPEN, BookingTicket.Status.EXPIRED]).order_by("latest", "id")[:TICKETS_ACTIVE_SHOWN]
-    )
-    closed = list(
-        tickets.filter(status__in=[BookingTicket.Status.BOOKED, BookingTicket.Status.CANCELLED]).order_by("-closed_at", "-id")[
-            :TICKETS_CLOSED_SHOWN
-        ]
-    )
+    live = (BookingTicket.Status.OPEN, BookingTicket.Status.EXPIRED)
+    active = tickets.filter(status__in=live).order_by("latest", "id")[:TICKETS_ACTIVE_SHOWN]
+    closed = tickets.exclude(status__in=live).order_by(F("closed_at").desc(nulls_last=True), "-id")[:TICKETS_CLOSED_SHOWN]
+    # One query for both groups; the union's order is the database's, so it is sorted here.
+    rows = list(active.union(closed, all=True))
+    epoch = datetime.min.replace(tzinfo=UTC)
+    rows.sort(key=lambda t: (0, t.latest.toordinal(), t.pk) if t.status in live else (1, -(t.closed_at or epoch).timestamp(), -t.pk))
     may_change = access.can(user, Action.CHANGE, patient=patient, kind=Kind.SCHEDULING, now=now)
     today = timezone.localdate(now, patient.zone)
     return {
-        "tickets": active + closed,
+        "tickets": rows,
         "ticket_may_change": may_change,
         "ticket_visit_types": list(VisitType.objects.filter(active=True, is_procedure=False).order_by("name")) if may_change else [],
         "ticket_today": today,
