@@ -3,11 +3,12 @@ Thin: read through selectors, write through services, map domain errors once (`_
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -58,7 +59,9 @@ from clinic.models import Provider
 from core import access, audit
 from core.access import Action, Kind
 from core.errors import DomainError, NotFound, PermissionDenied
-from scheduling.models import AppointmentStatus
+from scheduling.models import AppointmentStatus, BookingTicket, VisitType
+from scheduling.selectors import ticket_get_for_user, ticket_queryset_for_user
+from scheduling.tickets import ticket_cancel, ticket_create, ticket_extend
 
 TASK_PAGE_ROWS = 100
 
@@ -259,8 +262,35 @@ def patient_view(request, pk: int):
             "emergency": emergency,
             # Formatted here: the template's time filter would turn it back into the server's zone.
             "emergency_until": timezone.localtime(emergency.expires_at, zone).strftime("%H:%M") if emergency else "",
+            **_tickets_context(request.user, record["patient"], now=now),
         },
     )
+
+
+TICKETS_CLOSED_SHOWN = 5
+TICKETS_ACTIVE_SHOWN = 50
+
+
+def _tickets_context(user, patient, *, now) -> dict:
+    """The patient's booking tickets (open and expired first, then the last few booked or
+    cancelled), read through the access policy, and the visit types a new ticket may order."""
+    tickets = ticket_queryset_for_user(user=user).filter(patient=patient)
+    live = (BookingTicket.Status.OPEN, BookingTicket.Status.EXPIRED)
+    active = tickets.filter(status__in=live).order_by("latest", "id")[:TICKETS_ACTIVE_SHOWN]
+    closed = tickets.exclude(status__in=live).order_by(F("closed_at").desc(nulls_last=True), "-id")[:TICKETS_CLOSED_SHOWN]
+    # One query for both groups; the union's order is the database's, so it is sorted here.
+    rows = list(active.union(closed, all=True))
+    epoch = datetime.min.replace(tzinfo=UTC)
+    rows.sort(key=lambda t: (0, t.latest.toordinal(), t.pk) if t.status in live else (1, -(t.closed_at or epoch).timestamp(), -t.pk))
+    may_change = access.can(user, Action.CHANGE, patient=patient, kind=Kind.SCHEDULING, now=now)
+    today = timezone.localdate(now, patient.zone)
+    return {
+        "tickets": rows,
+        "ticket_may_change": may_change,
+        "ticket_visit_types": list(VisitType.objects.filter(active=True, is_procedure=False).order_by("name")) if may_change else [],
+        "ticket_today": today,
+        "ticket_default_latest": today + timedelta(days=28),
+    }
 
 
 def _timeline(record) -> list[dict]:
@@ -390,6 +420,112 @@ def activity_book_series_view(request, pk: int):
         alternatives = ", ".join(timezone.localtime(a.start, _zone(request.user)).strftime("%a %d %b %H:%M") for a in item.alternatives)
         messages.warning(request, f"Not placed: {wanted}. Nearest free: {alternatives or 'none in range'}.")
     return _back(request, reverse("workspace:patient", args=[activity.care_plan.patient_id]))
+
+
+# The furthest ahead a staff ticket may start; the service bounds its span (MAX_TICKET_DAYS).
+TICKET_START_HORIZON_DAYS = 730
+
+
+def _day(request, name: str, errors: dict, *, today: date) -> date | None:
+    raw = request.POST.get(name, "").strip()
+    try:
+        day = date.fromisoformat(raw) if raw.isascii() else None
+    except ValueError:
+        day = None
+    if day is None:
+        errors[name] = ["Enter a date as YYYY-MM-DD."]
+    elif not today - timedelta(days=1) <= day <= today + timedelta(days=TICKET_START_HORIZON_DAYS):
+        errors[name] = [f"Choose a day within {TICKET_START_HORIZON_DAYS} days from today."]
+        day = None
+    return day
+
+
+def _count(request, name: str, errors: dict, *, upper: int) -> int | None:
+    raw = request.POST.get(name, "").strip()
+    if not (raw.isdecimal() and raw.isascii() and 1 <= int(raw) <= upper):
+        errors[name] = [f"Enter a whole number from 1 to {upper}."]
+        return None
+    return int(raw)
+
+
+def _field_messages(request, error: ValidationFailed) -> None:
+    """A ValidationFailed as messages on the page: one per field error, else its message."""
+    field_errors = error.field_errors or {}
+    for name, problems in field_errors.items():
+        label = name.replace("_", " ").capitalize()
+        for problem in problems:
+            messages.error(request, f"{label}: {problem}")
+    if not field_errors:
+        messages.error(request, error.message)
+
+
+@login_required
+@require_POST
+@_domain
+def ticket_create_view(request, pk: int):
+    """Staff open a booking ticket for the patient; the service announces it (the patient's link,
+    or the front desk's task for a visit type patients cannot book themselves)."""
+    patient = clinical_patient_get_for_user(user=request.user, pk=pk)
+    back = reverse("workspace:patient", args=[patient.pk]) + "#tickets-heading"
+    today = timezone.localdate(timezone.now(), patient.zone)
+    errors: dict[str, list[str]] = {}
+    raw_type = request.POST.get("visit_type", "").strip()
+    visit_type = None
+    if raw_type.isdecimal() and raw_type.isascii():
+        visit_type = VisitType.objects.filter(pk=int(raw_type), active=True, is_procedure=False).first()
+    if visit_type is None:
+        errors["visit_type"] = ["Choose a visit type."]
+    earliest = _day(request, "earliest", errors, today=today)
+    latest = _day(request, "latest", errors, today=today)
+    visits = _count(request, "visits", errors, upper=60)
+    per_week = _count(request, "per_week", errors, upper=7)
+    try:
+        if errors:
+            raise ValidationFailed("The ticket is not valid.", field_errors=errors)
+        ticket = ticket_create(
+            patient=patient,
+            visit_type=visit_type,
+            earliest=earliest,
+            latest=latest,
+            visits=visits,
+            per_week=per_week,
+            source=BookingTicket.Source.STAFF,
+            created_by=request.user,
+        )
+    except ValidationFailed as error:
+        _field_messages(request, error)
+        return _back(request, back)
+    messages.success(request, f"Booking ticket opened: {ticket.visit_type.name}, {ticket.earliest:%d %b} to {ticket.latest:%d %b %Y}.")
+    return _back(request, back)
+
+
+TICKET_ACTIONS = ("extend", "cancel")
+
+
+@login_required
+@require_POST
+@_domain
+def ticket_action_view(request, pk: int, action: str):
+    """Extend (a new last day) or cancel (with a reason) a ticket of a patient the user may open."""
+    if action not in TICKET_ACTIONS:
+        raise NotFound("No such change.")
+    ticket = ticket_get_for_user(user=request.user, pk=pk)
+    clinical_patient_get_for_user(user=request.user, pk=ticket.patient_id)  # the workspace's own check
+    back = reverse("workspace:patient", args=[ticket.patient_id]) + "#tickets-heading"
+    try:
+        if action == "extend":
+            errors: dict[str, list[str]] = {}
+            latest = _day(request, "latest", errors, today=timezone.localdate(timezone.now(), ticket.patient.zone))
+            if errors:
+                raise ValidationFailed("The new last day is not valid.", field_errors=errors)
+            ticket = ticket_extend(ticket=ticket, latest=latest, by=request.user)
+            messages.success(request, f"Booking ticket extended to {ticket.latest:%d %b %Y}.")
+        else:
+            ticket = ticket_cancel(ticket=ticket, reason=request.POST.get("reason", ""), by=request.user)
+            messages.success(request, "Booking ticket cancelled.")
+    except ValidationFailed as error:
+        _field_messages(request, error)
+    return _back(request, back)
 
 
 def _whole_number(request, name: str, errors: dict, upper: int) -> int | None:

@@ -4,6 +4,8 @@ marks where the on-team clinician must see the seeded patient's clinical content
 
 from __future__ import annotations
 
+import datetime
+
 from careplans.models import (
     Activity,
     BreakGlass,
@@ -20,6 +22,7 @@ from careplans.models import (
     Task,
     TeamNote,
 )
+from scheduling.models import BookingTicket
 from tests.persona_walk.registry import (
     ANONYMOUS,
     CLINICAL_WRITE_REFUSED,
@@ -39,6 +42,10 @@ def _obj(model):
 
 def _task_state(world):
     return Task.objects.filter(pk=world.pk(Task)).values_list("status", "assignee_provider_id", "assignee_role").first()
+
+
+def _tickets(world) -> list:
+    return list(BookingTicket.objects.filter(patient=world.patient).order_by("pk").values_list("pk", "status", "latest"))
 
 
 def _plans(world) -> int:
@@ -346,6 +353,33 @@ WORKSPACE = [
         label="workspace care plan status",
         unchanged=lambda w: CarePlan.objects.filter(pk=w.plan.pk).values_list("status", flat=True).first(),
     ),
+    Row(
+        route="workspace/patients/<int:pk>/tickets/",
+        method="POST",
+        url=lambda w: f"/workspace/patients/{w.patient.pk}/tickets/",
+        label="workspace booking ticket create",
+        data=lambda w: {
+            "visit_type": w.obj(BookingTicket).visit_type_id,
+            "earliest": w.day.isoformat(),
+            "latest": w.day.isoformat(),
+            "visits": "1",
+            "per_week": "1",
+        },
+        unchanged=_tickets,
+    ),
+    *[
+        Row(
+            route="workspace/tickets/<int:pk>/<slug:action>/",
+            method="POST",
+            url=lambda w, a=action: f"/workspace/tickets/{w.pk(BookingTicket)}/{a}/",
+            label=f"workspace booking ticket {action}",
+            data=lambda w, a=action: (
+                {"latest": (w.obj(BookingTicket).latest + datetime.timedelta(days=7)).isoformat()} if a == "extend" else {"reason": "walk"}
+            ),
+            unchanged=_tickets,
+        )
+        for action in ("extend", "cancel")
+    ],
     Row(
         route="workspace/activities/<int:pk>/book-series/",
         method="POST",
