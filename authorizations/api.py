@@ -23,19 +23,11 @@ from scheduling.models import ProcedureFamily, SpinalRegion
 from scheduling.selectors import appointment_get_for_user
 
 
-class ErrorOutput(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    described = {
-        400: "Invalid input (field messages)",
-        403: "Your role may not do this",
-        404: "No such authorization, or not one you may see",
-        409: "Not allowed in the authorization's current state",
-    }
-    return {code: OpenApiResponse(ErrorOutput, description=described[code]) for code in codes}
+    """The error statuses an operation answers. core.api_schema.AutoSchema declares each of them
+    with the one shared `Error` body the exception handler writes (a field refusal carries no
+    `code`), so nothing is declared here that could disagree with it."""
+    return {}
 
 
 class LineOutput(serializers.Serializer):

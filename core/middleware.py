@@ -4,6 +4,7 @@ request's one row when the response is sent."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
@@ -44,6 +45,16 @@ class AuditTrailMiddleware:
         return response
 
 
+# Interfaces with an error format of their own say how a refused input reads under their path
+# prefix (FHIR answers with an OperationOutcome), registering from their AppConfig.ready().
+REFUSAL_RESPONSES: dict[str, Callable[[str, str], HttpResponse]] = {}
+
+
+def refusal_response_register(prefix: str, respond: Callable[[str, str], HttpResponse]) -> None:
+    """`respond(message, field_name)` builds the 400 for a refused input under `prefix`."""
+    REFUSAL_RESPONSES[prefix] = respond
+
+
 class RejectNulCharactersMiddleware:
     """A NUL character in the path, in a query parameter or in a posted form field is refused with
     400 before any view sees it: PostgreSQL cannot store or compare it, so it would otherwise
@@ -74,6 +85,9 @@ class RejectNulCharactersMiddleware:
 
     @staticmethod
     def _refusal(request, name: str) -> HttpResponse:
+        for prefix, respond in REFUSAL_RESPONSES.items():
+            if request.path.startswith(prefix):
+                return respond(NUL_MESSAGE, name)
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": NUL_MESSAGE, name: [NUL_MESSAGE]}, status=400)
         return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")

@@ -7,3 +7,9 @@ class FhirConfig(AppConfig):
 
     name = "fhir"
     verbose_name = "FHIR R4"
+
+    def ready(self) -> None:
+        from core.middleware import refusal_response_register
+        from fhir.http import refused_input_response
+
+        refusal_response_register("/fhir/", refused_input_response)

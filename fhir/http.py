@@ -7,12 +7,13 @@ in the query or the path before any code reads them.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions as drf
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -60,6 +61,12 @@ def operation_outcome(message: str, *, issue: str = "invalid", severity: str = "
     if expression:
         entry["expression"] = expression
     return {"resourceType": "OperationOutcome", "issue": [entry]}
+
+
+def refused_input_response(message: str, name: str) -> HttpResponse:
+    """The 400 core's input guard answers under /fhir/ (a NUL in the path or a parameter)."""
+    body = operation_outcome(message, expression=[name])
+    return HttpResponse(json.dumps(body), status=400, content_type=FHIR_JSON)
 
 
 def outcome_response(message: str, status: int, *, issue: str | None = None, expression: list[str] | None = None, headers=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from authorizations.models import Authorization
@@ -115,6 +116,10 @@ def test_appointment_carries_authorization_and_check_in_is_409_until_overridden(
     body = desk.get(f"/api/v1/appointments/{visit.pk}/").json()
     assert body["status"] == "booked"
     assert body["authorization"] == {"required": True, "status": "missing", "authorization": None}
+    # At the front desk half an hour before the visit: inside the check-in window, so the only
+    # thing that can refuse the check-in is the authorization gate.
+    at_the_desk = time_machine.travel(visit.start - datetime.timedelta(minutes=30), tick=False)
+    at_the_desk.start()
     refused = desk.post(f"/api/v1/appointments/{visit.pk}/check-in/", {}, format="json")
     assert refused.status_code == 409 and refused.json()["code"] == "authorization_required"
     assert (
@@ -133,6 +138,7 @@ def test_appointment_carries_authorization_and_check_in_is_409_until_overridden(
         f"/api/v1/appointments/{visit.pk}/authorization-override/", {"reason": "Payer approved by phone today"}, format="json"
     )
     assert again.status_code == 409
+    at_the_desk.stop()
 
 
 def test_evidence_pack_is_html_and_pdf_for_the_coordinator_and_every_look_is_recorded(api_for, auth_coordinator, patient):

@@ -55,11 +55,15 @@ def test_patient_books_the_esi_follow_up_on_a_phone_and_the_front_desk_sees_it(p
     provider = ProviderFactory(home_location=location, last_name="Marsh")
     weekly_templates(provider, location, start=datetime.time(7, 0), end=datetime.time(19, 0))
     follow_up = VisitTypeFactory(code="follow-up", name="Follow-up visit", discipline=provider.discipline, self_schedulable=True)
-    # A transactional test starts from an empty database: the shipped ESI protocol's follow-up step.
-    esi_protocol = Protocol.objects.create(code="esi", name="Epidural steroid injection", procedure_families=["esi"])
-    ProtocolStep.objects.create(
-        protocol=esi_protocol, code="follow-up-visit", title="Book ESI follow-up visit (2–4 weeks)", kind="follow_up_visit",
-        anchor="completed", offset_minutes=14 * 1440, window_minutes=14 * 1440, visit_type=follow_up,
+    # The shipped ESI protocol's follow-up step (a transactional test may start from an emptied
+    # database or from one where the shipped protocols were migrated in again).
+    esi_protocol, _ = Protocol.objects.update_or_create(
+        code="esi", defaults={"name": "Epidural steroid injection", "procedure_families": ["esi"]}
+    )
+    ProtocolStep.objects.update_or_create(
+        protocol=esi_protocol, code="follow-up-visit",
+        defaults={"title": "Book ESI follow-up visit (2–4 weeks)", "kind": "follow_up_visit", "anchor": "completed",
+                  "offset_minutes": 14 * 1440, "window_minutes": 14 * 1440, "visit_type": follow_up},
     )  # fmt: skip
     patient = PatientFactory(first_name="Rosa", last_name="Delgado", sms_consent=True, preferred_channel="sms")
 
