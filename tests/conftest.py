@@ -13,6 +13,19 @@ from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
 from tests.factories import DisciplineFactory, ProviderFactory, UserFactory
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Test users' passwords use a fast hasher: PBKDF2's deliberate cost (hundreds of milliseconds
+    per user on these cores) was most of the suite's time. The product keeps Django's default
+    hashers; override_settings also clears the cached hasher list."""
+    from django.test.utils import override_settings
+
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    fast.enable()
+    yield
+    fast.disable()
+
+
 @pytest.fixture
 def front_desk_user(db):
     return UserFactory(username="desk", role=FRONT_DESK)
