@@ -39,7 +39,10 @@ def _appointment(patient, provider, visit_type, start, status="booked"):
 
 def fill(plan, provider, visit_type, n, *, day_offset=0):
     """n appointments today, n past procedures, n tasks, 3n questionnaire answers, a checklist each."""
-    base = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    # Noon of the provider's own day (My day is the day at their location): UTC noon is tomorrow
+    # there in the hours after midnight UTC.
+    zone = provider.home_location.zone if provider.home_location_id else timezone.get_current_timezone()
+    base = timezone.localtime(timezone.now(), zone).replace(hour=12, minute=0, second=0, microsecond=0)
     for i in range(n):
         today = _appointment(plan.patient, provider, visit_type, base + datetime.timedelta(minutes=31 * i + day_offset)) if i < 10 else None
         if today:
