@@ -52,6 +52,26 @@ class Location(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
+class TravelTime(models.Model):
+    """Minutes a provider needs between two of the system's locations. One row serves both
+    directions unless the reverse has a row of its own; a pair without a row takes
+    `TRAVEL_DEFAULT_MINUTES` (clinic.travel.travel_matrix)."""
+
+    origin = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="travel_from")
+    destination = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="travel_to")
+    minutes = models.PositiveIntegerField(help_text="Travel time kept free between visits at the two locations")
+
+    class Meta:
+        ordering = ["origin__name", "destination__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["origin", "destination"], name="travel_unique_pair"),
+            models.CheckConstraint(condition=~models.Q(origin=models.F("destination")), name="travel_between_two_locations"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.origin} → {self.destination}: {self.minutes} min"
+
+
 class Equipment(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
@@ -249,6 +269,14 @@ class Patient(models.Model):
     mobility = models.CharField(max_length=20, choices=Mobility.choices, default=Mobility.AMBULATORY)
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, null=True, blank=True, related_name="patients")
     member_id = models.CharField(max_length=40, blank=True)
+    preferred_location = models.ForeignKey(
+        Location,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where the patient would rather be seen; slot search can put it first (order=preferred)",
+    )
     # Clinical facts the pre-procedure checklist reads (providers only; front desk does not see them).
     # Current anticoagulants and antiplatelets are PatientMedication rows (any number of them).
     diabetic = models.BooleanField(default=False)

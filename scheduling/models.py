@@ -74,6 +74,12 @@ class VisitType(models.Model):
     buffer_after_minutes = models.PositiveIntegerField(default=0, help_text="Room turnover after the visit")
     room_kind = models.CharField(max_length=20, choices=RoomKind.choices)
     required_equipment = models.ManyToManyField(Equipment, blank=True, related_name="visit_types")
+    locations = models.ManyToManyField(
+        "clinic.Location",
+        blank=True,
+        related_name="visit_types",
+        help_text="Locations that offer this visit type; none chosen = every location",
+    )
     is_procedure = models.BooleanField(default=False)
     procedure_family = models.CharField(max_length=20, choices=ProcedureFamily.choices, blank=True, default="")
     procedure_risk = models.CharField(
