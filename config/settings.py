@@ -130,6 +130,11 @@ REPLICA_READS = bool(_replica_url)
 _replica_db = parse_database_url(_replica_url, name="DATABASE_REPLICA_URL") if _replica_url else dict(_default_db)
 _replica_db["TEST"] = {"MIRROR": "default"}
 DATABASES = {"default": _default_db, "replica": _replica_db}
+# The role web, worker and beat connect as when DATABASE_URL is the tables' owner's (migrations,
+# audit_prune): `manage.py app_role_grant`, run as the owner after migrate, creates or updates it
+# and grants it reads and writes of rows, never DDL (core/management/commands/app_role_grant.py).
+_app_database_url = env_str("APP_DATABASE_URL")
+APP_DATABASE = parse_database_url(_app_database_url, name="APP_DATABASE_URL") if _app_database_url else None
 DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 # After an unsafe request a user reads the primary this long (their own writes, whatever the lag).
 REPLICA_STICKY_SECONDS = env_int("REPLICA_STICKY_SECONDS", 10)
