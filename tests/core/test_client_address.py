@@ -9,10 +9,12 @@ from django.conf import settings as django_settings
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from rest_framework.settings import api_settings
+from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.client_address import client_ip
 from core.models import AuditEvent
+from tests.core.test_configuration import PRODUCTION_SERVERS, run_manage
 
 PASSWORD = "pass-word-123"
 PROXY = "10.0.0.5"  # the address gunicorn sees: our reverse proxy
@@ -100,6 +102,30 @@ def test_behind_a_proxy_addresses_the_client_prepends_do_not_evade_the_lock_out(
         _sign_in("desk", "wrong-password-1", forwarded_for=f"192.0.2.{n}, 198.51.100.7")
 
     assert _sign_in("desk", forwarded_for="192.0.2.200, 198.51.100.7").status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_api_sign_in_locks_out_the_forwarded_client_not_the_proxy(settings, front_desk_user):
+    settings.TRUSTED_PROXY_COUNT = 1
+    api = APIClient(REMOTE_ADDR=PROXY)
+
+    def login(password: str, client_address: str):
+        body = {"username": "desk", "password": password}
+        return api.post("/api/v1/auth/login/", body, format="json", HTTP_X_FORWARDED_FOR=client_address)
+
+    for _ in range(5):
+        login("wrong-password-1", "198.51.100.7")
+
+    assert login(PASSWORD, "198.51.100.7").status_code == 429
+    assert login(PASSWORD, "198.51.100.8").status_code == 200
+
+
+def test_a_negative_proxy_count_stops_the_start_with_one_line():
+    result = run_manage("check", TRUSTED_PROXY_COUNT="-1", **PRODUCTION_SERVERS)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: TRUSTED_PROXY_COUNT must be 0 (no proxy) or the number of proxies in front of the web processes"
+    ]
 
 
 # --- the audit trail and throttles ---------------------------------------------------------------
