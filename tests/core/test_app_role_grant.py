@@ -4,6 +4,7 @@ created inside the test's transaction, so they vanish with it."""
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -103,3 +104,28 @@ def test_a_missing_role_without_a_password_or_a_strange_name_is_refused(settings
         call_command("app_role_grant", "--role", ROLE)
     with pytest.raises(CommandError, match="not a plain role name"):
         call_command("app_role_grant", "--role", 'app"; DROP TABLE x; --')
+
+
+def _preflight_warnings() -> str:
+    err = io.StringIO()
+    call_command("preflight", stdout=io.StringIO(), stderr=err)
+    return err.getvalue()
+
+
+def test_preflight_in_production_warns_when_the_process_could_alter_the_tables(settings, app_url):
+    settings.PRODUCTION = True
+    assert "connects as a superuser or the owner of the tables" in _preflight_warnings()  # the test runs as the owner
+
+    call_command("app_role_grant")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL ROLE {ROLE}")
+            assert _preflight_warnings() == ""
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+def test_preflight_in_development_says_nothing_about_the_owner(settings):
+    settings.PRODUCTION = False
+    assert _preflight_warnings() == ""
