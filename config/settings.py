@@ -130,6 +130,11 @@ REPLICA_READS = bool(_replica_url)
 _replica_db = parse_database_url(_replica_url, name="DATABASE_REPLICA_URL") if _replica_url else dict(_default_db)
 _replica_db["TEST"] = {"MIRROR": "default"}
 DATABASES = {"default": _default_db, "replica": _replica_db}
+# The role web, worker and beat connect as when DATABASE_URL is the tables' owner's (migrations,
+# audit_prune): `manage.py app_role_grant`, run as the owner after migrate, creates or updates it
+# and grants it reads and writes of rows, never DDL (core/management/commands/app_role_grant.py).
+_app_database_url = env_str("APP_DATABASE_URL")
+APP_DATABASE = parse_database_url(_app_database_url, name="APP_DATABASE_URL") if _app_database_url else None
 DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 # After an unsafe request a user reads the primary this long (their own writes, whatever the lag).
 REPLICA_STICKY_SECONDS = env_int("REPLICA_STICKY_SECONDS", 10)
@@ -207,7 +212,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner; axes masks usernames and addresses in its log lines (AXES_SENSITIVE_PARAMETERS)
-# The client address is REMOTE_ADDR (axes' default): a forwarded-for header can be forged.
+# The client's address (core/client_address.py), for the lock-out, the audit trail and DRF's
+# throttles alike. TRUSTED_PROXY_COUNT is how many reverse proxies we run in front of gunicorn,
+# each appending to X-Forwarded-For: 0 (direct) trusts no forwarded header, N takes the N-th
+# address from the right. Too high lets a client choose its address; too low makes every client
+# one address (the proxy's), so five failures from one attacker lock out everyone behind it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ConfigError("TRUSTED_PROXY_COUNT must be 0 (no proxy) or the number of proxies in front of the web processes")
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_ip"
 
 # Second factor (django-otp, TOTP): required for superusers and clinic admins, optional for other
 # staff (they may enrol at /account/two-factor/), required for everyone when REQUIRE_2FA=true.
@@ -263,6 +276,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",  # error statuses and time formats declared once
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"webhook": env_str("WEBHOOK_RATE", "120/min")},
+    # DRF's get_ident with NUM_PROXIES unset keys throttles on the whole X-Forwarded-For header,
+    # which a client can vary at will; this is the count core.client_address trusts.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pain clinic scheduling and care coordination API",

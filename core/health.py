@@ -31,6 +31,18 @@ def check_database() -> tuple[bool, str]:
         return False, exc.__class__.__name__
 
 
+def database_role_can_alter_tables() -> bool:
+    """Whether the role the process connects as is a superuser or owns the tables (directly or as
+    a member of the owner): it could then change the schema, disable the append-only triggers and
+    erase the audit trail. In production only migrations and audit_prune need that."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper OR pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'core_auditevent'::regclass), 'MEMBER') "
+            "FROM pg_roles WHERE rolname = current_user"
+        )
+        return cursor.fetchone()[0]
+
+
 def check_redis() -> tuple[bool, str]:
     try:
         _redis().ping()

@@ -3,25 +3,15 @@ request's one row when the response is sent."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from core import audit
+from core.client_address import client_ip
 from core.inputs import NUL_MESSAGE
 
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def client_ip(request) -> str | None:
-    """REMOTE_ADDR: behind a proxy, the proxy must pass the client's address there (gunicorn
-    --forwarded-allow-ips with a trusted proxy); a header the client itself sets proves nothing."""
-    raw = request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
 
 
 class AuditTrailMiddleware:

@@ -1,8 +1,10 @@
-"""Checks the database and Redis answer before the clinic starts; one plain line on failure."""
+"""Checks the database and Redis answer before the clinic starts; one plain line on failure.
+In production it also warns when the database role could alter the tables (see app_role_grant)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core.health import check_database, check_redis
+from core.health import check_database, check_redis, database_role_can_alter_tables
 
 
 class Command(BaseCommand):
@@ -16,3 +18,9 @@ class Command(BaseCommand):
         if not redis_ok:
             raise CommandError(f"redis unreachable ({redis_detail}); check REDIS_URL")
         self.stdout.write("database and redis reachable")
+        # Migrations run as the owner, so only production's web, worker and beat are warned.
+        if settings.PRODUCTION and database_role_can_alter_tables():
+            self.stderr.write(
+                "warning: DATABASE_URL connects as a superuser or the owner of the tables; web, worker and beat "
+                "should use the application role (manage.py app_role_grant, README: Two database roles)"
+            )
