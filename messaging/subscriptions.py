@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core.events import Phase
 from messaging.services.planning import outbox_on_appointment_event, outbox_waitlist_offer
-from messaging.services.tickets import outbox_ticket_link, ticket_link_follow
+from messaging.services.tickets import outbox_ticket_link, ticket_link_follow, ticket_link_reopen
 from scheduling.events import AppointmentHappened, registry
 
 # Appointment events the outbox plans or withdraws messages for.
@@ -45,6 +45,10 @@ def _ticket_extended(*, ticket, now, **_) -> None:
     ticket_link_follow(ticket=ticket, now=now)
 
 
+def _ticket_reopened(*, ticket, appointment, now, **_) -> None:
+    ticket_link_reopen(ticket=ticket, appointment=appointment, now=now)
+
+
 def connect() -> None:
     for event in PLANNED_ON:
         registry.subscribe(event, _planner(event), phase=Phase.IN_TRANSACTION, uid=f"messaging.outbox.{event}")
@@ -55,4 +59,7 @@ def connect() -> None:
     )
     registry.subscribe(
         AppointmentHappened.TICKET_EXTENDED, _ticket_extended, phase=Phase.IN_TRANSACTION, uid="messaging.links.ticket_extended"
+    )
+    registry.subscribe(
+        AppointmentHappened.TICKET_REOPENED, _ticket_reopened, phase=Phase.IN_TRANSACTION, uid="messaging.links.ticket_reopened"
     )

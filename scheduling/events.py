@@ -12,6 +12,8 @@ Payloads (keyword arguments) per event:
   BookingTicket, in-transaction), `now`. Messaging sends (or re-dates) the patient's booking link
   and the one reminder; care plans put "follow-up not booked" in the front desk's queue (and
   cancel that task when the ticket is booked).
+- TICKET_REOPENED: `ticket`, `appointment` (the visit cancelled outright), `now`: a booked ticket
+  opens again; messaging sends the patient's booking link once more.
 
 Guards (`registry.add_guard(GuardPoint.…, fn, uid=…)`) run inside the transition after its
 legality check and before anything is written: `fn(appointment=…, by=…, now=…)` raises a
@@ -52,6 +54,7 @@ class AppointmentHappened(StrEnum):
     TICKET_REMINDER_DUE = "ticket_reminder_due"
     TICKET_NOT_BOOKED = "ticket_not_booked"
     TICKET_BOOKED = "ticket_booked"
+    TICKET_REOPENED = "ticket_reopened"
 
 
 class GuardPoint(StrEnum):

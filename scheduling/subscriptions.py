@@ -22,6 +22,13 @@ def offer_freed_time(*, appointment, now: datetime, **_) -> None:
         tasks.waitlist_offer_new_time.delay(appointment.provider_id, now.isoformat(), appointment.end.isoformat())
 
 
+def ticket_follows_cancellation(*, appointment, **_) -> None:
+    """Only visits a ticket placed; the task decides between a move and a cancellation once the
+    whole transaction (a reschedule books the successor after cancelling) has committed."""
+    if appointment.booking_tickets.exists():
+        tasks.ticket_visit_cancelled.delay(appointment.id)
+
+
 def offer_new_time(*, provider_id: int, start: datetime, end: datetime, **_) -> None:
     tasks.waitlist_offer_new_time.delay(provider_id, start.isoformat(), end.isoformat())
 
@@ -58,4 +65,7 @@ def connect() -> None:
     registry.add_filter(WAITLIST_CANDIDATES, payer_rules_ready, uid="scheduling.waitlist.payer_rules")
     for event in (AppointmentHappened.CANCELLED, AppointmentHappened.NO_SHOW):
         registry.subscribe(event, offer_freed_time, phase=Phase.AFTER_COMMIT, uid="scheduling.waitlist.freed_time")
+    registry.subscribe(
+        AppointmentHappened.CANCELLED, ticket_follows_cancellation, phase=Phase.AFTER_COMMIT, uid="scheduling.tickets.visit_cancelled"
+    )
     registry.subscribe(AppointmentHappened.WORKING_TIME_ADDED, offer_new_time, phase=Phase.AFTER_COMMIT, uid="scheduling.waitlist.new_time")

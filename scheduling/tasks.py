@@ -34,3 +34,10 @@ def tickets_sweep() -> None:
     """Periodic: expire unused booking tickets, remind once, hand the rest to the front desk
     before they expire (compare-and-set per ticket: a second run does nothing)."""
     tickets_service.ticket_sweep()
+
+
+@shared_task(ignore_result=True)
+def ticket_visit_cancelled(appointment_id: int) -> None:
+    """A cancelled visit that a booking ticket placed: the ticket follows a move, or opens again
+    for a visit cancelled outright (enqueued after commit; a second run changes nothing)."""
+    tickets_service.ticket_visit_cancelled(appointment_id=appointment_id)

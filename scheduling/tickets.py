@@ -8,7 +8,9 @@ through `appointment_book` / `series_book`, so payer frequency rules, working ho
 (checklists) and the exclusion constraints apply exactly as at the front desk.
 
 Statuses: open → booked (all visits placed), expired (past `latest` unused; the beat job),
-cancelled (staff). Each transition is a compare-and-set or happens under the ticket's row lock.
+cancelled (staff); booked → open again when one of its visits is cancelled (not moved) while
+days of the ticket are left (ticket_visit_cancelled). Each transition is a compare-and-set or
+happens under the ticket's row lock.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from core.access import Kind
 from core.errors import IllegalTransition, ValidationFailed
 from core.inputs import text_clean
 from scheduling.events import AppointmentHappened, announce
-from scheduling.models import Appointment, BookingTicket, VisitType
+from scheduling.models import Appointment, AppointmentStatus, BookingTicket, VisitType
 from scheduling.series import UnplacedOccurrence, series_book
 from scheduling.services.appointments import appointment_book
 from scheduling.slots import Slot, find_slots
@@ -267,6 +269,42 @@ def ticket_book(
         if ticket.status == T.BOOKED:
             announce(AppointmentHappened.TICKET_BOOKED, ticket=ticket, now=now)
     return TicketBooking(ticket=ticket, appointments=appointments, unplaced=unplaced)
+
+
+def ticket_visit_cancelled(*, appointment_id: int, now: datetime | None = None) -> list[BookingTicket]:
+    """A visit booked from a ticket was cancelled (after commit, scheduling.tasks). Moved
+    (rescheduled: the cancelled visit has a successor): the successor takes its place on the
+    ticket. Cancelled outright while the ticket still has days left: the ticket opens again for
+    one more visit, so the patient can book a new time from the same link (TICKET_REOPENED). After
+    the last day: nothing (the front desk sees the cancellation). Safe to run twice: the cancelled
+    visit leaves the ticket in the same statement that decides, under the ticket's row lock."""
+    now = now or timezone.now()
+    through = BookingTicket.appointments.through
+    reopened = []
+    for ticket_id in through.objects.filter(appointment_id=appointment_id).values_list("bookingticket_id", flat=True):
+        with transaction.atomic():
+            ticket = _locked(ticket_id)
+            appointment = Appointment.objects.get(pk=appointment_id)
+            if appointment.status != AppointmentStatus.CANCELLED:
+                continue
+            successor = Appointment.objects.filter(rescheduled_from_id=appointment_id).first()
+            if successor is not None:
+                ticket.appointments.add(successor)
+                continue
+            if ticket.status not in (T.BOOKED, T.OPEN) or ticket.latest < timezone.localdate(now, ticket.patient.zone):
+                continue
+            if not through.objects.filter(bookingticket_id=ticket.pk, appointment_id=appointment_id).delete()[0]:
+                continue  # a second run: already taken off
+            ticket.booked = max(0, ticket.booked - 1)
+            was_booked = ticket.status == T.BOOKED
+            ticket.status = T.OPEN
+            ticket.closed_at = None
+            ticket.escalated_at = None  # the sweep may hand it to the front desk again before it expires
+            ticket.save(update_fields=["booked", "status", "closed_at", "escalated_at", "updated_at"])
+            if was_booked:
+                announce(AppointmentHappened.TICKET_REOPENED, ticket=ticket, appointment=appointment, now=now)
+                reopened.append(ticket)
+    return reopened
 
 
 def _escalate(ticket: BookingTicket, *, now: datetime) -> bool:

@@ -1,5 +1,6 @@
 """A booking ticket's patient link: sent when a self-schedulable ticket opens, sent again once as
-a reminder, re-dated when staff extend the ticket. Called from messaging/subscriptions.py inside
+a reminder, re-dated when staff extend the ticket, and sent again (usable again) when a visit
+booked from it is cancelled and the ticket reopens. Called from messaging/subscriptions.py inside
 scheduling's transaction, so a ticket and its message commit together."""
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ def ticket_link(ticket, *, now: datetime) -> PatientLink:
     )
 
 
-def outbox_ticket_link(*, ticket, reminder: bool = False, now: datetime) -> None:
-    """Queue the patient's booking link (or its one reminder). Idempotent per ticket and kind;
-    nothing for a visit type the patient may not book themselves."""
+def outbox_ticket_link(*, ticket, reminder: bool = False, dedupe_key: str = "", now: datetime) -> None:
+    """Queue the patient's booking link (or its one reminder). Idempotent per ticket and kind
+    (or per `dedupe_key`); nothing for a visit type the patient may not book themselves."""
     if not ticket.visit_type.self_schedulable:
         return
     url = link_url(ticket_link(ticket, now=now))
@@ -32,7 +33,7 @@ def outbox_ticket_link(*, ticket, reminder: bool = False, now: datetime) -> None
         patient=ticket.patient,
         purpose=Purpose.TICKET_REMINDER if reminder else Purpose.TICKET,
         due_at=now,
-        dedupe_key=f"ticket:{ticket.pk}:{'reminder' if reminder else 'link'}",
+        dedupe_key=dedupe_key or f"ticket:{ticket.pk}:{'reminder' if reminder else 'link'}",
         link_path=url,
         now=now,
     )
@@ -43,3 +44,13 @@ def ticket_link_follow(*, ticket, now: datetime) -> None:
     PatientLink.objects.filter(purpose=PatientLink.LinkPurpose.TICKET, ticket=ticket, used_at__isnull=True).update(
         expires_at=ticket_link_expiry(ticket)
     )
+
+
+def ticket_link_reopen(*, ticket, appointment, now: datetime) -> None:
+    """A visit booked from the ticket was cancelled and the ticket is open again: its used-up link
+    works again until the ticket's last day, and goes to the patient once more (once per
+    cancelled visit)."""
+    PatientLink.objects.filter(purpose=PatientLink.LinkPurpose.TICKET, ticket=ticket).update(
+        used_at=None, outcome="", expires_at=ticket_link_expiry(ticket)
+    )
+    outbox_ticket_link(ticket=ticket, dedupe_key=f"ticket:{ticket.pk}:reopened:{appointment.pk}", now=now)

@@ -285,3 +285,64 @@ def test_the_move_page_lists_times_with_a_bounded_number_of_queries(client, book
     path = reschedule_path(booked)
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(25):
         client.get(path)
+
+
+# --- a visit booked from a ticket is cancelled --------------------------------------------------
+
+
+@pytest.fixture
+def eager_tasks():
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the real task, in-process, when the commit hook fires
+    yield
+    app.conf.task_always_eager = before
+
+
+def _book_from_link(client, ticket):
+    path = ticket_path(ticket)
+    slot = ticket_slots(ticket=ticket, now=NOW)[0]
+    assert client.post(path, {"slot": slot_value(slot)}).status_code == 200
+    ticket.refresh_from_db()
+    return path, ticket.appointments.get()
+
+
+def test_cancelling_a_visit_booked_from_a_ticket_reopens_it_and_the_link_works_again(
+    client, ticket, eager_tasks, django_capture_on_commit_callbacks
+):
+    from scheduling.services import appointment_cancel
+
+    with time_machine.travel(NOW, tick=False):
+        path, appointment = _book_from_link(client, ticket)
+        assert client.get(path).status_code == 410
+        with django_capture_on_commit_callbacks(execute=True):
+            appointment_cancel(appointment=appointment, reason="patient called to cancel", now=NOW)
+        ticket.refresh_from_db()
+        assert ticket.status == "open" and ticket.booked == 0 and ticket.closed_at is None
+        assert not ticket.appointments.exists()
+        # The same link books again, and the patient got it once more.
+        assert client.get(path).status_code == 200
+        links = Message.objects.filter(patient=ticket.patient, purpose="ticket").order_by("pk")
+        assert [m.idempotency_key for m in links] == [
+            f"patient:ticket:{ticket.pk}:link:sms",
+            f"patient:ticket:{ticket.pk}:reopened:{appointment.pk}:sms",
+        ]
+        # A second run of the task (Celery may deliver twice) changes nothing.
+        from scheduling.tickets import ticket_visit_cancelled
+
+        assert ticket_visit_cancelled(appointment_id=appointment.pk, now=NOW) == []
+        ticket.refresh_from_db()
+        assert ticket.booked == 0 and Message.objects.filter(patient=ticket.patient, purpose="ticket").count() == 2
+
+
+def test_moving_a_visit_booked_from_a_ticket_keeps_the_ticket_booked(client, ticket, eager_tasks, django_capture_on_commit_callbacks):
+    with time_machine.travel(NOW, tick=False):
+        _, appointment = _book_from_link(client, ticket)
+        slot = self_service.self_reschedule_slots(appointment=appointment, now=NOW)[0]
+        with django_capture_on_commit_callbacks(execute=True):
+            moved = appointment_reschedule_by_patient(appointment=appointment, start=slot.start, now=NOW)
+    ticket.refresh_from_db()
+    assert ticket.status == "booked" and ticket.booked == 1
+    assert set(ticket.appointments.values_list("pk", flat=True)) == {appointment.pk, moved.pk}
+    assert Message.objects.filter(patient=ticket.patient, purpose="ticket").count() == 1
