@@ -228,3 +228,30 @@ def test_concurrent_bookings_at_two_locations_within_travel_time_cannot_both_suc
     refusal = next(outcome for outcome in outcomes.values() if outcome != "won")
     assert "needs 30 minutes to travel from Northgate to Southbay" in refusal
     assert Appointment.objects.filter(provider=travelling, status="booked").count() == 1
+
+
+# --- the day sheet ------------------------------------------------------------------------------
+
+
+def test_the_day_sheet_shows_each_visit_under_its_own_location(client, front_desk_user, travelling, visit, north, south):
+    from clinic.models import Patient
+
+    book(travelling, visit, local(9))
+    book(travelling, visit, local(14))
+    Patient.objects.filter(appointments__location=north).update(last_name="Quillfeather")
+    Patient.objects.filter(appointments__location=south).update(last_name="Marrowbridge")
+    sign_in(client, front_desk_user)
+    pages = {
+        where.name: client.get(reverse("admin:scheduling_day_sheet"), {"location": where.pk, "date": FIXED_MONDAY.isoformat()})
+        for where in (north, south)
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200
+        columns = response.context["columns"]
+        assert [c["title"] for c in columns] == [travelling.display_name]  # the provider works at both
+        shown = [b.appointment for b in columns[0]["blocks"] if b.appointment is not None]
+        assert [a.location.name for a in shown] == [name]
+        free = [b for b in columns[0]["blocks"] if b.free]
+        assert free and all(b.top >= 0 for b in free)
+    assert "Quillfeather" in pages["Northgate"].content.decode() and "Marrowbridge" not in pages["Northgate"].content.decode()
+    assert "Marrowbridge" in pages["Southbay"].content.decode() and "Quillfeather" not in pages["Southbay"].content.decode()
