@@ -280,9 +280,9 @@ def latest_scores_for_patients(*, patient_ids) -> dict[int, dict[str, Questionna
     return result
 
 
-def my_day(*, user, day: date, zone) -> list[Appointment]:
+def my_day(*, user, day: date, zone, location_id: int | None = None) -> list[Appointment]:
     """The provider's appointments on `day` in `zone` (coordinators: the procedures of patients
-    they may see),
+    they may see), at one location if `location_id` is given,
     each with .checklist (done, total) and .scores {instrument: response}: three queries."""
     require_clinical(user)
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
@@ -290,6 +290,8 @@ def my_day(*, user, day: date, zone) -> list[Appointment]:
     qs = Appointment.objects.filter(start__gte=start, start__lte=end).exclude(
         status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.HELD]
     )
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
     provider = access.provider_of(user)
     if provider is not None:
         qs = qs.filter(provider=provider)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import Q
 
 from clinic import admin_users  # noqa: F401 - registers the user admin
 from clinic.medications import medications_current
@@ -14,6 +15,7 @@ from clinic.models import (
     Payer,
     Provider,
     Room,
+    TravelTime,
 )
 from clinic.services import (
     CLINICAL_FIELDS,
@@ -49,6 +51,37 @@ class LocationAdmin(admin.ModelAdmin):
     list_display = ["name", "city", "state", "time_zone", "active"]
     list_filter = ["active", "time_zone"]
     search_fields = ["name", "city"]
+
+
+class TravelTimeForm(forms.ModelForm):
+    class Meta:
+        model = TravelTime
+        fields = ["origin", "destination", "minutes"]
+
+    def clean(self):
+        # The database's constraints say the same; these messages come first, on the field (a
+        # field with an error is excluded from Django's generic constraint messages).
+        data = super().clean()
+        origin, destination = data.get("origin"), data.get("destination")
+        if origin and destination:
+            if origin == destination:
+                self.add_error("destination", "Choose a location other than the origin: the same location needs no travel time.")
+            elif TravelTime.objects.filter(origin=origin, destination=destination).exclude(pk=self.instance.pk).exists():
+                self.add_error("destination", f"{origin} → {destination} already has a travel time; change that one.")
+        return data
+
+
+@admin.register(TravelTime)
+class TravelTimeAdmin(admin.ModelAdmin):
+    """Minutes kept free for a provider between visits at two locations. One row serves both
+    directions unless the reverse has its own; pairs without a row take TRAVEL_DEFAULT_MINUTES."""
+
+    form = TravelTimeForm
+    list_display = ["origin", "destination", "minutes"]
+    list_filter = ["origin", "destination"]
+    list_select_related = ["origin", "destination"]
+    search_fields = ["origin__name", "destination__name"]
+    autocomplete_fields = ["origin", "destination"]
 
 
 @admin.register(Equipment)
@@ -118,6 +151,11 @@ class PatientAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "preferred_location" in self.fields:
+            # Active locations, and the one on file even if it has since closed (so the form
+            # still saves); the service refuses a change to an inactive one.
+            current = self.instance.preferred_location_id
+            self.fields["preferred_location"].queryset = Location.objects.filter(Q(active=True) | Q(pk=current)).order_by("name")
         if self.instance.pk and "anticoagulants" in self.fields:
             self.fields["anticoagulants"].initial = [drug.pk for drug in medications_current(self.instance.pk)]
         for channel in ("sms", "email"):
@@ -174,7 +212,7 @@ class PatientAdmin(RefusalAsFormErrors, PolicyAdmin):
         "email_consent",
         "language",
     ]
-    list_filter = ["preferred_channel", "sms_consent", "email_consent", "language", "mobility", "payer"]
+    list_filter = ["preferred_channel", "sms_consent", "email_consent", "language", "mobility", "payer", "preferred_location"]
     list_select_related = ["payer"]
     search_fields = ["mrn", "first_name", "last_name", "phone", "email"]
     autocomplete_fields = ["payer"]
@@ -201,7 +239,20 @@ class PatientAdmin(RefusalAsFormErrors, PolicyAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
-            (None, {"fields": ["mrn", ("first_name", "last_name"), "date_of_birth", "language", "time_zone", "mobility"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "mrn",
+                        ("first_name", "last_name"),
+                        "date_of_birth",
+                        "language",
+                        "time_zone",
+                        "mobility",
+                        "preferred_location",
+                    ]
+                },
+            ),
             (
                 "Contact and consent",
                 {

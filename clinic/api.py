@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 
-from clinic.models import Mobility, Patient, PreferredChannel, Provider, language_choices
+from clinic.models import Location, Mobility, Patient, PreferredChannel, Provider, language_choices
 from clinic.selectors import patient_get_for_user, patient_search
 from clinic.services import patient_create
 from core import access
@@ -61,6 +61,7 @@ class PatientOutput(serializers.ModelSerializer):
             "mobility",
             "payer",
             "member_id",
+            "preferred_location",
         ]
 
 
@@ -77,6 +78,8 @@ class PatientInput(serializers.Serializer):
     language = serializers.ChoiceField(choices=language_choices(), required=False)
     mobility = serializers.ChoiceField(choices=Mobility.choices, required=False)
     member_id = serializers.CharField(required=False, allow_blank=True)
+    # A location's id; unknown or inactive ones are refused (400). Slot search can list it first.
+    preferred_location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.filter(active=True), required=False, allow_null=True)
 
 
 class PatientListCreateApi(ListAPIView):

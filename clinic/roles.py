@@ -18,6 +18,7 @@ def _crud(app: str, model: str, actions: str = "vacd") -> list[str]:
 _REFERENCE_READ = [
     "clinic.view_discipline",
     "clinic.view_location",
+    "clinic.view_traveltime",
     "clinic.view_room",
     "clinic.view_equipment",
     "clinic.view_payer",

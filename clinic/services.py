@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.medications import medications_apply, medications_check_registration
-from clinic.models import Channel, ConsentEvent, Patient
+from clinic.models import Channel, ConsentEvent, Location, Patient
 from core import access
 from core.access import Action, Kind
 from core.errors import PermissionDenied, ValidationFailed
@@ -32,6 +32,7 @@ UPDATABLE_FIELDS = frozenset(
         "preferred_channel",
         "payer",
         "member_id",
+        "preferred_location",
         *CONSENT_FIELDS,
         *CLINICAL_FIELDS,
     }
@@ -55,6 +56,8 @@ def patient_create(
     sms_consent = bool(fields.pop("sms_consent", False))
     email_consent = bool(fields.pop("email_consent", False))
     drugs = fields.pop("anticoagulants", None) or []
+    if errors := _preferred_location_errors(fields):
+        raise ValidationFailed("The patient was not registered.", field_errors=errors)
     patient = Patient(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, **fields)
     patient.full_clean(exclude=["mrn"])
     patient.save()
@@ -91,11 +94,23 @@ def _consent_at(patient: Patient, field: str) -> str:
     return at.isoformat() if at else ""
 
 
+def _preferred_location_errors(changes: dict) -> dict[str, list[str]]:
+    """A preferred location must be one that takes patients (active); clearing it is fine. An
+    inactive one already on file is left alone until someone changes it."""
+    value = changes.get("preferred_location")
+    if value is None:
+        return {}
+    location_id = value.pk if isinstance(value, Location) else value
+    if not Location.objects.filter(pk=location_id, active=True).exists():
+        return {"preferred_location": ["Choose an active location, or none."]}
+    return {}
+
+
 def patient_update_errors(*, patient: Patient, changes: dict, consent_seen: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Field errors an update would be refused with. `consent_seen` holds, per consent field,
     the consent time the caller's page showed: a patient who texted STOP while the front desk
     had the form open must not be re-subscribed by a stale checkbox."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = _preferred_location_errors(changes)
     for field in CONSENT_FIELDS:
         if field not in changes or bool(changes[field]) == getattr(patient, field):
             continue

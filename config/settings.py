@@ -344,10 +344,10 @@ if CHECK_IN_EARLIEST_MINUTES < 0:
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
 # Reports (reports/): a cancellation this many hours or fewer before the start is a late cancellation.
 REPORTS_LATE_CANCEL_HOURS = env_int("REPORTS_LATE_CANCEL_HOURS", 24)
-FHIR_HOLD_MINUTES = env_int("FHIR_HOLD_MINUTES", 10)
+FHIR_HOLD_MINUTES = env_int("FHIR_HOLD_MINUTES", 10)  # how long a FHIR $hold keeps a slot before $book
 # Health systems: minutes kept free for a provider between visits at two different locations when
 # the pair has no TravelTime row of its own (clinic.travel).
-TRAVEL_DEFAULT_MINUTES = env_int("TRAVEL_DEFAULT_MINUTES", 30)  # how long a FHIR $hold keeps a slot before $book
+TRAVEL_DEFAULT_MINUTES = env_int("TRAVEL_DEFAULT_MINUTES", 30)
 # Patient self-service (booking tickets, self-rescheduling): a patient books at most this many days
 # ahead (Yale: about half of self-booked visits more than 30 days out were cancelled or missed),
 # moves a visit online until this many hours before it (a visit type may set its own), is reminded

@@ -17,6 +17,7 @@ from clinic.models import Discipline, Equipment, Location, Patient, Payer, Provi
 from core.errors import DomainError
 from scheduling.availability import provider_windows
 from scheduling.bundles import bundle_book
+from scheduling.demo_locations import seed_second_location
 from scheduling.models import (
     DEFAULT_RISK_BY_FAMILY,
     Appointment,
@@ -130,6 +131,7 @@ def seed(*, out=print) -> None:
     templates = _seed_templates(visit_types)
     rules = _seed_rules()
     out(f"scheduling: {len(visit_types)} visit types, {templates} new templates, {rules} new example rules")
+    out("scheduling: " + seed_second_location(visit_types=visit_types))  # before the bookings: they use it
     if Appointment.objects.filter(notes=DEMO_NOTE).exists():
         out("scheduling: demo appointments already present")
         return

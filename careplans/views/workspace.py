@@ -55,7 +55,7 @@ from careplans.services.break_glass import may_break_glass
 from careplans.views.break_glass import refusal_page
 from careplans.views.zones import workspace_zone
 from clinic.medications import medications_current
-from clinic.models import Provider
+from clinic.models import Location, Provider
 from core import access, audit
 from core.access import Action, Kind
 from core.errors import DomainError, NotFound, PermissionDenied
@@ -101,7 +101,11 @@ def my_day_view(request):
         day = date.fromisoformat(request.GET["date"]) if request.GET.get("date") else timezone.localdate(timezone.now(), zone)
     except ValueError:
         day = timezone.localdate(timezone.now(), zone)
-    appointments = my_day(user=request.user, day=day, zone=zone)
+    # A health system's provider may work at several locations in a day: ?location=<id> keeps
+    # one of them (an unknown id shows every location, like a bad date shows today).
+    locations = list(Location.objects.filter(active=True).order_by("name").values_list("pk", "name"))
+    location_id = next((pk for pk, _ in locations if str(pk) == request.GET.get("location")), None)
+    appointments = my_day(user=request.user, day=day, zone=zone, location_id=location_id)
     open_tasks = list(tasks_for_user(user=request.user, status="open", scope="mine").order_by("due", "id")[:10])
     audit.looked_at([a.patient_id for a in appointments] + [t.patient_id for t in open_tasks], user=request.user)
     return render(
@@ -110,6 +114,8 @@ def my_day_view(request):
         {
             "day": day,
             "zone": zone,
+            "locations": locations,
+            "location_id": location_id,
             "appointments": appointments,
             "tasks": open_tasks,
             "now": timezone.now(),

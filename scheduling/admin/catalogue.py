@@ -35,11 +35,12 @@ class VisitTypeAdmin(admin.ModelAdmin):
         "telehealth",
         "active",
     ]
-    list_filter = ["discipline", "is_procedure", "telehealth", "room_kind", "active"]
+    list_filter = ["discipline", "is_procedure", "telehealth", "room_kind", "locations", "active"]
     list_select_related = ["discipline"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["discipline"]
-    filter_horizontal = ["required_equipment"]
+    # Locations: none chosen = offered at every location (booking refuses it elsewhere).
+    filter_horizontal = ["required_equipment", "locations"]
 
 
 @admin.register(AvailabilityTemplate)

@@ -39,6 +39,7 @@ from scheduling.models import (
     WaitlistEntry,
 )
 from scheduling.rules import frequency_violations
+from scheduling.services.locations import provider_booking_lock, travel_buffer_check, visit_type_location_check
 from scheduling.services.payer_overrides import override_audit, override_detail, override_reason_clean, payer_rules_enforce
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,8 @@ def appointment_book(
 
     Checks, in order, with a message for each: input sanity (scheduling.inputs: region and
     laterality case-normalised, text without NUL, dates within range), provider working hours,
-    room, payer frequency rules (overridable by a provider or clinic admin with a reason of at least
+    the visit type offered at that location, the provider's travel time from and to visits at
+    other locations (under a per-provider lock: services.locations), room, payer frequency rules (overridable by a provider or clinic admin with a reason of at least
     ten non-blank characters; services.payer_overrides). The database's
     exclusion constraints are the last word on overlaps: a concurrent booking that wins the
     race makes this one raise SlotTaken, never a double booking.
@@ -206,9 +208,14 @@ def appointment_book(
     window = window_covering(provider_id=provider.id, visit_type_id=visit_type.id, start=start, end=end)
     if window is None:
         raise SlotTaken("The provider is not scheduled for this visit type at that time.", taken="provider")
+    visit_type_location_check(visit_type=visit_type, location_id=window.location_id)
 
     with transaction.atomic():
         appointment_release_expired_holds(now=now)
+        # Before any check that reads the provider's other visits (travel time is invisible to
+        # the exclusion constraints): held until this transaction ends.
+        provider_booking_lock(provider_id=provider.id)
+        travel_buffer_check(provider=provider, location_id=window.location_id, start=start, end=end)
         if room is None:
             room = _pick_room(visit_type=visit_type, location_id=window.location_id, room_start=room_start, room_end=room_end)
             if room is None:

@@ -237,3 +237,32 @@ def test_front_desk_task_page_carries_no_clinical_text(plan, front_desk_user, an
     html = login(front_desk_user).get("/workspace/tasks/?scope=all").content.decode()
     assert "Book RFA follow-up" in html
     assert "Lumbar radiculopathy" not in html and "CSF-leak" not in html and "Dural puncture" not in html
+
+
+def test_my_day_filters_by_location_when_the_provider_works_at_two(plan, working_anesthesiologist, esi):
+    from tests.factories import LocationFactory
+
+    home = working_anesthesiologist.home_location
+    annex = LocationFactory(name="Southbay Annex")
+    zone = home.zone
+    day = timezone.localtime(timezone.now(), zone).date() + datetime.timedelta(days=1)
+    morning = _appointment(plan.patient, working_anesthesiologist, esi, datetime.datetime.combine(day, datetime.time(9), tzinfo=zone))
+    afternoon = _appointment(plan.patient, working_anesthesiologist, esi, datetime.datetime.combine(day, datetime.time(14), tzinfo=zone))
+    Appointment.objects.filter(pk=afternoon.pk).update(location=annex)
+    client = login(working_anesthesiologist.user)
+
+    def times(url):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        return re.findall(r"<td>(\d\d:\d\d)</td>", html), html, len(queries)
+
+    every, html, all_queries = times(f"/workspace/?date={day}")
+    assert every == ["09:00", "14:00"]
+    assert f'<option value="{annex.pk}">Southbay Annex</option>' in html and "<td>Southbay Annex" in html
+    at_home, html, home_queries = times(f"/workspace/?date={day}&location={home.pk}")
+    assert at_home == ["09:00"] and f'<option value="{home.pk}" selected>' in html
+    at_annex, _, _ = times(f"/workspace/?date={day}&location={annex.pk}")
+    assert at_annex == ["14:00"]
+    assert times(f"/workspace/?date={day}&location=nowhere")[0] == ["09:00", "14:00"]  # an unknown id: every location
+    assert home_queries == all_queries
+    assert morning.location == home

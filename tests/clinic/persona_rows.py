@@ -3,7 +3,7 @@ and patients in the admin and the API."""
 
 from __future__ import annotations
 
-from clinic.models import AnticoagulantDrug, ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room
+from clinic.models import AnticoagulantDrug, ConsentEvent, Discipline, Equipment, Location, Patient, Payer, Provider, Room, TravelTime
 from tests.persona_walk.registry import NOT_YOUR_PATIENT, Row, admin_app_index_row, admin_model_rows, autocomplete_row
 
 
@@ -15,6 +15,7 @@ ADMIN = [
     admin_app_index_row("clinic"),
     *admin_model_rows(Discipline, _obj(Discipline)),
     *admin_model_rows(Location, _obj(Location)),
+    *admin_model_rows(TravelTime, _obj(TravelTime)),
     *admin_model_rows(Equipment, _obj(Equipment)),
     *admin_model_rows(Room, _obj(Room)),
     *admin_model_rows(Payer, _obj(Payer)),
@@ -46,6 +47,8 @@ ADMIN = [
     autocomplete_row(Provider, "home_location"),
     autocomplete_row(Provider, "user"),
     autocomplete_row(Room, "location"),
+    autocomplete_row(TravelTime, "origin"),
+    autocomplete_row(TravelTime, "destination"),
 ]
 
 API = [

@@ -39,7 +39,7 @@ from careplans.models import (
     TeamNote,
 )
 from careplans.services import instructions_link_for, questionnaire_link_for
-from clinic.models import ConsentEvent, RoomKind
+from clinic.models import ConsentEvent, RoomKind, TravelTime
 from clinic.roles import CARE_COORDINATOR, CLINIC_ADMIN, FRONT_DESK
 from core import access, health
 from core.access import Action, Kind
@@ -127,6 +127,8 @@ def build_world() -> World:
     suite = RoomFactory(
         location=location, kind=RoomKind.PROCEDURE_SUITE, name="Walk suite", equipment=[EquipmentFactory(code="fluoroscopy")]
     )
+    # A health system's second location, so the travel-time pages walk a real row.
+    TravelTime.objects.create(origin=location, destination=LocationFactory(name="Walk annex"), minutes=20)
     pain = DisciplineFactory(code="interventional-pain")
     pt_discipline = DisciplineFactory(code="physical-therapy")
 

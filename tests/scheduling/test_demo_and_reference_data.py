@@ -96,3 +96,32 @@ def test_scale_builds_one_reference_location_each_and_the_first_is_the_scale_one
     made = set(Appointment.objects.values_list("id", flat=True))
     call_command("generate_reference_data", "--small", "--scale", "3", stdout=open("/dev/null", "w"))
     assert set(Appointment.objects.values_list("id", flat=True)) == made  # present: not rebuilt
+
+
+def test_the_demo_has_a_second_location_with_a_provider_at_both_and_a_second_run_adds_nothing():
+    from clinic.models import Location, Patient, Room, TravelTime
+    from scheduling.demo_locations import ANNEX, seed_second_location
+
+    clinic.demo.seed(out=lambda *_: None)
+    visit_types = scheduling.demo.seed_catalogue()
+    scheduling.demo._seed_templates(visit_types)
+
+    def state():
+        return (
+            Location.objects.count(),
+            Room.objects.count(),
+            TravelTime.objects.count(),
+            sorted(AvailabilityTemplate.objects.values_list("provider_id", "location_id", "weekday", "start_time")),
+            Patient.objects.filter(preferred_location__isnull=False).count(),
+        )
+
+    seed_second_location(visit_types=visit_types)
+    first = state()
+    main, annex = Location.objects.order_by("id")
+    assert annex.name == ANNEX and annex.rooms.count() == 2 and TravelTime.objects.get().origin == main
+    thursday = AvailabilityTemplate.objects.filter(provider__user__username="dr.okafor", weekday=3).order_by("start_time")
+    assert [(t.location, t.start_time.hour) for t in thursday] == [(main, 8), (annex, 13)]
+    assert set(VisitType.objects.get(code="ebp").locations.all()) == {main}
+    assert Patient.objects.filter(preferred_location=annex).exists() and Patient.objects.filter(preferred_location=main).exists()
+    seed_second_location(visit_types=visit_types)
+    assert state() == first
