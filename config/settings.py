@@ -399,6 +399,7 @@ SMS_MAX_PER_WEEK = env_int("SMS_MAX_PER_WEEK", 3)  # per patient and rolling 7 d
 MESSAGING_LEASE_SECONDS = env_int("MESSAGING_LEASE_SECONDS", 300)  # a claimed message is re-claimed after this; keep ≫ gateway timeout
 MESSAGING_CLAIM_BATCH = env_int("MESSAGING_CLAIM_BATCH", 500)  # rows claimed per SELECT … FOR UPDATE SKIP LOCKED
 MESSAGING_MAX_IN_FLIGHT = env_int("MESSAGING_MAX_IN_FLIGHT", 5000)  # claimed-but-unsent cap, so a backlog never outlives its lease
+MESSAGING_SEND_CHUNK = env_int("MESSAGING_SEND_CHUNK", 100)  # ids per send task: one set of lock/check/mark round trips per chunk
 MESSAGING_MAX_ATTEMPTS = env_int("MESSAGING_MAX_ATTEMPTS", 5)  # gateway attempts before a message is failed for the front desk
 WEBHOOK_STATUS_RATE = env_str(
     "WEBHOOK_STATUS_RATE", "6000/min"

@@ -306,10 +306,15 @@ def looked_at_rows(rows, *, user=None) -> None:
     """A list of protected rows was shown: one audit note naming all their patients."""
     rows = list(rows)
     if rows:
-        ids = patients_of(rows)
-        rule = protected(type(rows[0]))
-        if user is not None and rule is not None:
-            # Patients seen only through a break-glass or an open urgent task get their reasoned
-            # row; the request's plain row then names only the others (audit.finish_request).
-            record_alert_looks(user, patient_ids=ids, kind=rule.kind)
-        audit.looked_at(ids, user=user, model=type(rows[0]))
+        looked_at_patients(patients_of(rows), user=user, model=type(rows[0]))
+
+
+def looked_at_patients(patient_ids: set[int], *, user=None, model) -> None:
+    """A list of `model` rows (read as plain values, not instances) showed these patients: the
+    same audit note as looked_at_rows."""
+    rule = protected(model)
+    if user is not None and rule is not None:
+        # Patients seen only through a break-glass or an open urgent task get their reasoned
+        # row; the request's plain row then names only the others (audit.finish_request).
+        record_alert_looks(user, patient_ids=patient_ids, kind=rule.kind)
+    audit.looked_at(patient_ids, user=user, model=model)

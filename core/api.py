@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -18,6 +20,34 @@ from core.errors import DomainError
 log = logging.getLogger(__name__)
 
 
+class RowPages:
+    """A user-scoped, ordered queryset paged as plain rows, for lists whose rows are many and
+    wide. The page is found on the model's own table (its ordering index, LIMIT/OFFSET) in a
+    subquery, and only the page's rows are joined and read, as values: `rows(ids=...)` receives
+    the sliced `values("pk")` queryset and returns the page's dicts in list order, each carrying
+    its patient's id under `patient_key` for the audit note. One query per page, like a sliced
+    queryset, without joining every row the OFFSET skips or building model instances."""
+
+    ordered = True  # the paginator's check: the queryset passed in is ordered
+
+    def __init__(self, queryset: QuerySet, *, rows: Callable[..., list[dict]], patient_key: str = "patient_id"):
+        self.queryset = queryset
+        self.model = queryset.model
+        self.rows = rows
+        self.patient_key = patient_key
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[dict]:
+        if not isinstance(index, slice):
+            raise TypeError("RowPages is paged by slices only")
+        return self.rows(ids=self.queryset.values("pk")[index])
+
+
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -26,7 +56,11 @@ class Pagination(PageNumberPagination):
         """Every paginated list of patient data is a look at the patients on the page: one
         audit note naming them all (core.audit writes one row for the request)."""
         page = super().paginate_queryset(queryset, request, view)
-        if page and access.protected(type(page[0])) is not None:
+        if not page:
+            return page
+        if isinstance(queryset, RowPages):
+            access.looked_at_patients({row[queryset.patient_key] for row in page}, user=request.user, model=queryset.model)
+        elif access.protected(type(page[0])) is not None:
             access.looked_at_rows(page, user=request.user)
         return page
 

@@ -41,12 +41,17 @@ def dispatch_due() -> int:
     return total
 
 
-SEND_CHUNK = 25  # ids per send task: one lock/check query set and one UPDATE per chunk
+# Ids per send task: settings.MESSAGING_SEND_CHUNK. A chunk costs a fixed set of round trips
+# (lock, checks, the send mark, the sent UPDATE: eight statements) plus the task's own overhead
+# whatever its size; at 25 ids that was most of a message's cost (docs/performance.md). A slow
+# gateway can make a chunk outlast its lease whatever its size: the lease check before each call
+# stops it, and those rows are looked up on re-claim, never sent blind (messaging.services.dispatch).
 
 
 def _enqueue(ids: list[int]) -> None:
-    for start in range(0, len(ids), SEND_CHUNK):
-        send_messages.delay(ids[start : start + SEND_CHUNK])
+    chunk = settings.MESSAGING_SEND_CHUNK
+    for start in range(0, len(ids), chunk):
+        send_messages.delay(ids[start : start + chunk])
 
 
 @shared_task(

@@ -54,6 +54,44 @@ def appointment_list(
     return qs.order_by("start", "id")
 
 
+# What the appointment list shows of each row, read as plain values: building eight model
+# instances per row (appointment, patient, provider, two disciplines, visit type, room, location)
+# and walking them with DRF fields was most of the list's time (docs/performance.md).
+APPOINTMENT_ROW_VALUES = (
+    "id",
+    "status",
+    "start",
+    "end",
+    "patient_id",
+    "patient__first_name",
+    "patient__last_name",
+    "provider_id",
+    "provider__first_name",
+    "provider__last_name",
+    "provider__credentials",
+    "visit_type__code",
+    "visit_type__name",
+    "room_id",
+    "room__name",
+    "location_id",
+    "location__time_zone",
+    "region",
+    "laterality",
+    "video_url",
+    "rescheduled_from_id",
+    "override_reason",
+    "authorization_status",
+    "authorization_ref",
+)
+
+
+def appointment_rows(*, ids: QuerySet) -> list[dict]:
+    """The list's rows for `ids`, a sliced `values("pk")` of appointment_list (so scoped to the
+    user): the page is chosen on the appointment table alone and only its rows are joined.
+    In appointment_list's order; one query."""
+    return list(Appointment.objects.filter(pk__in=ids).order_by("start", "id").values(*APPOINTMENT_ROW_VALUES))
+
+
 def waitlist_queryset_for_user(*, user) -> QuerySet[WaitlistEntry]:
     """Waitlist entries of the patients the user may see."""
     return access.scope(WaitlistEntry.objects.select_related("visit_type"), user, Kind.SCHEDULING)

@@ -92,7 +92,9 @@ def _check_consent(message: Message) -> Decision | None:
         # is about messages to the patient.
         return None
     patient = message.patient
-    if message.channel == Channel.SMS and not (patient.sms_consent and patient.phone):
+    # Compared with "" rather than taken for truth: a PhoneNumber's truth formats and validates
+    # the number (len(str(...))), the largest per-message cost of a chunk after its queries.
+    if message.channel == Channel.SMS and not (patient.sms_consent and patient.phone not in (None, "")):
         return Decision("cancel", "no SMS consent (opted out)")
     if message.channel == Channel.EMAIL and not (patient.email_consent and patient.email):
         return Decision("cancel", "no email consent (unsubscribed)")
@@ -191,7 +193,7 @@ def _cap_exempt(message: Message, now: datetime) -> bool:
 
 def _lock_batch(message_ids: list[int]) -> list[Message]:
     """Lock the messages and their patients (in patient order, so concurrent batches cannot
-    deadlock), then their appointments; three queries for the whole batch."""
+    deadlock), then their appointments; two or three queries for the whole batch."""
     messages = list(
         Message.objects.select_related("patient")
         .select_for_update(of=("self", "patient"), no_key=True)
@@ -200,7 +202,9 @@ def _lock_batch(message_ids: list[int]) -> list[Message]:
     )
     appointment_ids = sorted({m.appointment_id for m in messages if m.appointment_id})
     if appointment_ids:
-        appointments = Appointment.objects.select_related("location", "visit_type").select_for_update(of=("self",), no_key=True)
+        # Only an email (its .ics) reads the visit's location and type; texts need the row alone.
+        related = ("location", "visit_type") if any(m.channel == Channel.EMAIL for m in messages) else ()
+        appointments = Appointment.objects.select_related(*related).select_for_update(of=("self",), no_key=True)
         by_id = {a.pk: a for a in appointments.filter(pk__in=appointment_ids).order_by("pk")}
         for message in messages:
             if message.appointment_id:
@@ -263,11 +267,10 @@ def messages_send(*, message_ids: list[int], now: datetime | None = None) -> dic
         for message in sorted(messages, key=lambda m: (m.patient_id, *_rank(m))):
             decision = _decide(message, now, sms_starts, competing)
             outcomes[message.pk] = decision.action
-            one = Message.objects.filter(pk=message.pk)
             if decision.action == "cancel":
-                transitions.messages_cancel(qs=one, reason=decision.reason, now=now)
+                transitions.messages_cancel(qs=Message.objects.filter(pk=message.pk), reason=decision.reason, now=now)
             elif decision.action == "expire":
-                transitions.messages_expire(qs=one, reason=decision.reason, now=now)
+                transitions.messages_expire(qs=Message.objects.filter(pk=message.pk), reason=decision.reason, now=now)
             elif decision.action == "defer":
                 transitions.message_defer(message_id=message.pk, until=decision.until, reason=decision.reason, now=now)
             elif decision.action == "send":

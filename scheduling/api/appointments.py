@@ -10,11 +10,11 @@ from rest_framework.views import APIView
 
 from clinic.models import Provider, Room
 from clinic.selectors import patient_get_for_user
-from core.api import AwareDateTimeField
+from core.api import AwareDateTimeField, RowPages
 from scheduling import services
-from scheduling.api.common import AppointmentOutput, ServiceChoiceField, VisitTypeRef, require_perm
+from scheduling.api.common import AppointmentOutput, ServiceChoiceField, VisitTypeRef, appointment_output_rows, require_perm
 from scheduling.models import AppointmentStatus, Laterality, SpinalRegion
-from scheduling.selectors import appointment_get_for_user, appointment_list
+from scheduling.selectors import appointment_get_for_user, appointment_list, appointment_rows
 
 OVERRIDE_HELP = (
     "Only when a payer rule refuses the booking (409 rule_violation, which names the rules): why it is justified, "
@@ -50,6 +50,12 @@ class AppointmentListCreateApi(ListAPIView):
     @extend_schema(parameters=[AppointmentQuery])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        """Rows read as values and shaped by appointment_output_rows (the same fields as
+        AppointmentOutput, which documents them): see core.api.RowPages."""
+        page = self.paginate_queryset(RowPages(self.get_queryset(), rows=appointment_rows))
+        return self.get_paginated_response(appointment_output_rows(page))
 
     def get_queryset(self):
         params = self.request.query_params.copy()

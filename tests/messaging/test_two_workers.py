@@ -23,6 +23,10 @@ def test_two_workers_one_killed_mid_run_nothing_lost_nothing_duplicated(transact
     lease = 4  # seconds before the dead worker's claimed messages are claimed again (production: 300)
     messaging_settings.MESSAGING_LEASE_SECONDS = lease
     messaging_settings.QUIET_HOURS_START = messaging_settings.QUIET_HOURS_END = "00:00"
+    # Small chunks (the dispatcher runs in this process), so that 400 messages make 16 tasks and
+    # the kill lands while some are still queued or running (chunks of 100 could all finish
+    # between two looks at the count).
+    messaging_settings.MESSAGING_SEND_CHUNK = 25
     env = {
         "DATABASE_URL": database_url(),
         "REDIS_URL": messaging_settings.REDIS_URL,
