@@ -26,6 +26,34 @@ def _fast_password_hashing():
     fast.disable()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_of_its_own():
+    """Each xdist worker keeps its cache keys (throttles, replica stickiness, sessions) under a
+    prefix of its own on the shared Redis, and `cache.clear()` deletes only those: Django's Redis
+    cache clears with FLUSHDB, which wiped the other worker's throttle counts (and any Celery
+    messages queued in the same database) in the middle of its tests."""
+    from django.conf import settings
+    from django.core.cache.backends.redis import RedisCache
+    from django.test.utils import override_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    caches = {name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}-test-{worker}"} for name, config in settings.CACHES.items()}
+
+    def clear_own_keys(self):
+        client = self._cache.get_client(None, write=True)
+        keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+    original = RedisCache.clear
+    RedisCache.clear = clear_own_keys
+    own = override_settings(CACHES=caches)
+    own.enable()
+    yield
+    own.disable()
+    RedisCache.clear = original
+
+
 @pytest.fixture
 def front_desk_user(db):
     return UserFactory(username="desk", role=FRONT_DESK)

@@ -1,11 +1,11 @@
 """Hypothesis against every FHIR route: generated searches, ids, bodies and Parameters. However
 odd the input, no 5xx, and every error is an OperationOutcome with diagnostics. Derandomized and
-bounded (each test ≤ ~8 s here, about 25 s in all)."""
+bounded by example counts (80 per test; about 25 s in all on a quiet machine), not by a clock:
+speed is measured in benchmarks, not asserted by tests."""
 
 from __future__ import annotations
 
 import json
-import time
 from urllib.parse import urlencode
 
 from hypothesis import HealthCheck, given, settings
@@ -98,7 +98,6 @@ def _check(response) -> None:
 
 
 def test_fuzz_search_and_read(clinic):
-    started = time.monotonic()
 
     @FUZZ
     @given(
@@ -116,11 +115,9 @@ def test_fuzz_search_and_read(clinic):
         _check(response)
 
     run()
-    assert time.monotonic() - started < 30
 
 
 def test_fuzz_writes_and_operations(clinic):
-    started = time.monotonic()
     targets = st.sampled_from(
         [
             ("POST", "Appointment"),
@@ -184,4 +181,3 @@ def test_fuzz_writes_and_operations(clinic):
         _check(getattr(clinic, client).generic(method, f"/fhir/R4/{path}", data, content_type=content_type))
 
     run()
-    assert time.monotonic() - started < 30
