@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -125,7 +127,10 @@ def _queue_case() -> str:
 
 
 def operations_report(*, filters: ReportFilters, now: datetime | None = None) -> dict:
-    """The operational figures for appointments on local dates start..end (inclusive)."""
+    """The operational figures for appointments on local dates start..end (inclusive). Without
+    `now` (the live report), third-next-available may come from a cache up to
+    REPORTS_TNA_CACHE_SECONDS old."""
+    live = now is None
     now = now or timezone.now()
     params = base_params(filters)
     zone = report_zone(filters)
@@ -136,7 +141,7 @@ def operations_report(*, filters: ReportFilters, now: datetime | None = None) ->
     result["utilisation"] = _utilisation(filters, rows)
     result.update(_waitlist_and_reminders(params, zlo, zhi))
     result["tasks"] = _tasks(filters, params, zlo, zhi, now)
-    result["third_next_available_days"] = third_next_available(filters=filters, now=now)
+    result["third_next_available_days"] = (_third_next_available_cached if live else third_next_available)(filters=filters, now=now)
     return result
 
 
@@ -277,6 +282,24 @@ def _tasks(filters: ReportFilters, params: dict, zlo: datetime, zhi: datetime, n
     return out
 
 
+def _third_next_available_cached(*, filters: ReportFilters, now: datetime) -> dict[str, int | None]:
+    """third_next_available "as of now", kept REPORTS_TNA_CACHE_SECONDS per location, discipline
+    and provider filter: the slot engine over 60 days costs more than the rest of a month's report,
+    and the measure moves by whole days. The key names the database and the visit types asked
+    about, so a cache shared by several databases (tests) never answers for the wrong one."""
+    seconds = settings.REPORTS_TNA_CACHE_SECONDS
+    if seconds <= 0:
+        return third_next_available(filters=filters, now=now)
+    visit_types = tna_visit_types(filters)
+    ids = ",".join(str(vt.pk) for vt in visit_types)
+    key = f"reports:tna:{connection.settings_dict['NAME']}:{filters.location_id}:{filters.discipline_id}:{filters.provider_id}:{ids}"
+    found = cache.get(key)
+    if found is None:
+        found = third_next_available(filters=filters, now=now, visit_types=visit_types)
+        cache.set(key, found, timeout=seconds)
+    return found
+
+
 def tna_visit_types(filters: ReportFilters) -> list[VisitType]:
     """Per discipline, the visit a new patient books first: the longest active in-person visit
     type that is not a procedure (new-patient consults are the longest; ties to the lowest id)."""
@@ -291,11 +314,13 @@ def tna_visit_types(filters: ReportFilters) -> list[VisitType]:
     return list(chosen.values())
 
 
-def third_next_available(*, filters: ReportFilters, now: datetime | None = None) -> dict[str, int | None]:
+def third_next_available(
+    *, filters: ReportFilters, now: datetime | None = None, visit_types: list[VisitType] | None = None
+) -> dict[str, int | None]:
     """Days from today to the third free slot of each discipline's new-patient visit type, as the
     slot engine sees the book now (not historical). Calendar days in the slot's location zone."""
     now = now or timezone.now()
-    visit_types = tna_visit_types(filters)
+    visit_types = tna_visit_types(filters) if visit_types is None else visit_types
     if not visit_types:
         return {}
     search = SlotSearch(
