@@ -29,11 +29,16 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Add (sign 1) or take away (sign -1) one appointment's count. `moved`: it has a successor
--- (the new half of a reschedule), which leaves a cancelled one out.
+-- (the new half of a reschedule), which leaves a cancelled one out. A row whose count comes to
+-- zero is deleted: every visit passes through booked, confirmed, checked in... and would leave
+-- an empty row per status behind it for the report to read past. (A concurrent upsert of the
+-- same key waits for the row lock and then inserts afresh: ON CONFLICT's guarantee.)
 CREATE FUNCTION reports_appointmentday_apply(a scheduling_appointment, sign integer, moved boolean)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     zone text;
+    row_id bigint;
+    left_n integer;
 BEGIN
     IF a.status = 'held' OR a.hold_expires_at IS NOT NULL OR (moved AND a.status = 'cancelled') THEN
         RETURN;
@@ -47,7 +52,11 @@ BEGIN
     ON CONFLICT (day, location_id, provider_id, room_id, visit_type_id, status, lead, notice_hours) DO UPDATE
     SET n = reports_appointmentday.n + EXCLUDED.n,
         visit_micros = reports_appointmentday.visit_micros + EXCLUDED.visit_micros,
-        room_micros = reports_appointmentday.room_micros + EXCLUDED.room_micros;
+        room_micros = reports_appointmentday.room_micros + EXCLUDED.room_micros
+    RETURNING id, n INTO row_id, left_n;
+    IF left_n = 0 THEN
+        DELETE FROM reports_appointmentday WHERE id = row_id;
+    END IF;
 END
 $$;
 
