@@ -18,9 +18,7 @@ def travel_matrix(location_ids: Iterable[int]) -> dict[tuple[int, int], int]:
         return {}
     rows = {
         (o, d): m
-        for o, d, m in TravelTime.objects.filter(origin_id__in=ids, destination_id__in=ids).values_list(
-            "origin_id", "destination_id", "minutes"
-        )
+        for o, d, m in TravelTime.objects.filter(origin_id__in=ids, destination_id__in=ids).values_list("origin_id", "destination_id", "minutes")
     }
     default = settings.TRAVEL_DEFAULT_MINUTES
     return {(a, b): rows.get((a, b), rows.get((b, a), default)) for a in ids for b in ids if a != b}
