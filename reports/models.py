@@ -1,6 +1,7 @@
-"""The registry's follow-up windows: the only configuration the reports keep in the database.
+"""The registry's follow-up windows (the only configuration the reports keep in the database) and
+the operational rollup, which only a database trigger writes (reports/rollup.py).
 
-Reports read the other apps' tables and write nothing else; their definitions are in
+Otherwise reports read the other apps' tables and write nothing; their definitions are in
 README.md ("Reports")."""
 
 from __future__ import annotations
