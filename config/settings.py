@@ -344,6 +344,10 @@ if CHECK_IN_EARLIEST_MINUTES < 0:
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)  # how long a waitlist offer holds the freed slot
 # Reports (reports/): a cancellation this many hours or fewer before the start is a late cancellation.
 REPORTS_LATE_CANCEL_HOURS = env_int("REPORTS_LATE_CANCEL_HOURS", 24)
+if not 0 <= REPORTS_LATE_CANCEL_HOURS <= 168:  # the rollup keeps a cancellation's notice in whole hours up to a week
+    raise ConfigError("REPORTS_LATE_CANCEL_HOURS must be between 0 and 168")
+# Third-next-available ("as of now") is kept this long per report filter; 0 computes it every time.
+REPORTS_TNA_CACHE_SECONDS = env_int("REPORTS_TNA_CACHE_SECONDS", 60)
 FHIR_HOLD_MINUTES = env_int("FHIR_HOLD_MINUTES", 10)  # how long a FHIR $hold keeps a slot before $book
 # Health systems: minutes kept free for a provider between visits at two different locations when
 # the pair has no TravelTime row of its own (clinic.travel).

@@ -1,6 +1,7 @@
-"""The registry's follow-up windows: the only configuration the reports keep in the database.
+"""The registry's follow-up windows (the only configuration the reports keep in the database) and
+the operational rollup, which only a database trigger writes (reports/rollup.py).
 
-Reports read the other apps' tables and write nothing else; their definitions are in
+Otherwise reports read the other apps' tables and write nothing; their definitions are in
 README.md ("Reports")."""
 
 from __future__ import annotations
@@ -51,3 +52,35 @@ class OutcomeReport(models.Model):
         default_permissions = ()
         verbose_name = "outcome report"
         verbose_name_plural = "outcomes"
+
+
+class AppointmentDay(models.Model):
+    """The operational report's rollup: appointments counted per local date and everything the
+    report groups or filters by. A PostgreSQL trigger on scheduling_appointment keeps it in the
+    writing transaction (reports/rollup.py has the SQL and says why a trigger), so whatever
+    writes an appointment (services, the admin, a data migration, a test's direct insert) moves
+    its count from one row to another. `reports_rollup_rebuild` recomputes it from the
+    appointments (after COPY-loaded data, where triggers were off). Never written by Python."""
+
+    day = models.DateField(help_text="Local date of the start, in the location's zone")
+    location_id = models.BigIntegerField()
+    provider_id = models.BigIntegerField()
+    room_id = models.BigIntegerField(null=True)
+    visit_type_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    lead = models.SmallIntegerField(help_text="Local days from booking to visit: 0 same day, 1 1–7, 2 8–30, 3 over 30")
+    notice_hours = models.SmallIntegerField(
+        null=True, help_text="Cancelled: whole hours of notice rounded up, 0 for none or after the start, 169 for over a week"
+    )
+    n = models.IntegerField()
+    visit_micros = models.BigIntegerField(help_text="Sum of end − start, microseconds")
+    room_micros = models.BigIntegerField(help_text="Sum of room_end − room_start, microseconds")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "location_id", "provider_id", "room_id", "visit_type_id", "status", "lead", "notice_hours"],
+                nulls_distinct=False,
+                name="reports_appointmentday_key",
+            ),
+        ]

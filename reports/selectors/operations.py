@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from careplans.models import DISCIPLINE_QUEUE, OPEN_TASK_STATUSES
 from clinic.models import Discipline, Location, Provider, Room
 from reports.filters import ReportFilters
-from reports.selectors.common import APPOINTMENTS_IN_RANGE, BOOKED_ONLY, LOCAL_TIMES, base_params, fetch, rate, report_zone
+from reports.selectors.common import APPOINTMENTS_IN_RANGE, base_params, fetch, rate, report_zone
 from scheduling.availability import working_minutes
 from scheduling.models import AppointmentStatus as S
 from scheduling.models import VisitType
@@ -28,34 +30,33 @@ USED_STATUSES = [S.BOOKED, S.CONFIRMED, S.CHECKED_IN, S.IN_PROGRESS, S.COMPLETED
 # Confirmations the patient gave themselves, by SMS reply or signed link (appointment_confirm's reason).
 PATIENT_CONFIRMATIONS = ["confirmed via sms", "confirmed via patient link"]
 
-# One pass over the range's bookings: attendance by visit type, discipline, weekday and lead time,
-# and booked minutes by provider and by room (grouping sets; GROUPING() says which row is which).
-_COUNTS = f"""
-WITH c AS (
-    -- OFFSET 0 keeps this a subquery of its own: each row's local times are computed once here,
-    -- and only the narrow columns the grouping needs are carried (no wide rows spilled to disk).
-    SELECT visit_type_id, visit_type_name, discipline, provider_id, room_id,
-        status = 'cancelled' AND COALESCE(cancelled_at, start) >= start - make_interval(hours => %(late_hours)s) AS late_cancel,
-        status = 'cancelled' AND COALESCE(cancelled_at, start) < start - make_interval(hours => %(late_hours)s) AS early_cancel,
-        status = 'noshow' AS no_show,
-        status = ANY(%(used)s) AS used,
-        EXTRACT(EPOCH FROM "end" - start) AS seconds,
-        EXTRACT(EPOCH FROM room_end - room_start) AS room_seconds,
-        EXTRACT(ISODOW FROM local_start)::int - 1 AS weekday,
-        local_start::date - local_booked_on AS lead_days
-    FROM ({APPOINTMENTS_IN_RANGE.format(extra=BOOKED_ONLY, local=LOCAL_TIMES)}) appt
-    -- The old half of a reschedule is not a visit of its own: the new appointment counts (it is
-    -- cancelled, so never among the used time either).
-    WHERE NOT (status = 'cancelled' AND EXISTS (SELECT 1 FROM scheduling_appointment n WHERE n.rescheduled_from_id = appt.id))
-    OFFSET 0
-),
-g AS (
-    SELECT c.*, CASE WHEN lead_days <= 0 THEN 0 WHEN lead_days <= 7 THEN 1 WHEN lead_days <= 30 THEN 2 ELSE 3 END AS lead FROM c
+# Attendance by visit type, discipline, weekday and lead time, and booked minutes by provider and
+# by room, in one pass over the rollup (reports.AppointmentDay, kept by a trigger on the
+# appointments: a year is a few tens of thousands of narrow rows, no per-row time-zone work).
+# Grouping sets; GROUPING() says which row is which. A late cancellation has at most
+# `late_hours` of notice: the rollup's notice is in whole hours rounded up, exact for a whole
+# number of hours (reports/migrations/0004_appointment_day_trigger.py).
+_COUNTS = """
+WITH g AS (
+    SELECT r.visit_type_id, vt.name AS visit_type_name, d.code AS discipline, r.provider_id, r.room_id, r.lead,
+           EXTRACT(ISODOW FROM r.day)::int - 1 AS weekday, r.status, r.notice_hours, r.n, r.visit_micros, r.room_micros
+    FROM reports_appointmentday r
+    JOIN scheduling_visittype vt ON vt.id = r.visit_type_id
+    JOIN clinic_discipline d ON d.id = vt.discipline_id
+    WHERE r.day BETWEEN %(start)s AND %(end)s AND r.n <> 0
+      AND (%(location)s::bigint IS NULL OR r.location_id = %(location)s::bigint)
+      AND (%(discipline)s::bigint IS NULL OR vt.discipline_id = %(discipline)s::bigint)
+      AND (%(provider)s::bigint IS NULL OR r.provider_id = %(provider)s::bigint)
 )
 SELECT GROUPING(visit_type_id, discipline, weekday, lead, provider_id, room_id) AS g,
        visit_type_id, min(visit_type_name), discipline, weekday, lead, provider_id, room_id,
-       count(*), count(*) FILTER (WHERE early_cancel), count(*) FILTER (WHERE late_cancel), count(*) FILTER (WHERE no_show),
-       count(*) FILTER (WHERE used), sum(seconds) FILTER (WHERE used) / 60, sum(room_seconds) FILTER (WHERE used) / 60
+       COALESCE(sum(n), 0)::int,
+       COALESCE(sum(n) FILTER (WHERE status = 'cancelled' AND notice_hours > %(late_hours)s), 0)::int,
+       COALESCE(sum(n) FILTER (WHERE status = 'cancelled' AND notice_hours <= %(late_hours)s), 0)::int,
+       COALESCE(sum(n) FILTER (WHERE status = 'noshow'), 0)::int,
+       COALESCE(sum(n) FILTER (WHERE status = ANY(%(used)s)), 0)::int,
+       sum(visit_micros) FILTER (WHERE status = ANY(%(used)s)) / 60000000.0,
+       sum(room_micros) FILTER (WHERE status = ANY(%(used)s)) / 60000000.0
 FROM g
 GROUP BY GROUPING SETS ((), (visit_type_id), (discipline), (weekday), (lead), (provider_id), (room_id))
 """
@@ -126,7 +127,10 @@ def _queue_case() -> str:
 
 
 def operations_report(*, filters: ReportFilters, now: datetime | None = None) -> dict:
-    """The operational figures for appointments on local dates start..end (inclusive)."""
+    """The operational figures for appointments on local dates start..end (inclusive). Without
+    `now` (the live report), third-next-available may come from a cache up to
+    REPORTS_TNA_CACHE_SECONDS old."""
+    live = now is None
     now = now or timezone.now()
     params = base_params(filters)
     zone = report_zone(filters)
@@ -137,7 +141,7 @@ def operations_report(*, filters: ReportFilters, now: datetime | None = None) ->
     result["utilisation"] = _utilisation(filters, rows)
     result.update(_waitlist_and_reminders(params, zlo, zhi))
     result["tasks"] = _tasks(filters, params, zlo, zhi, now)
-    result["third_next_available_days"] = third_next_available(filters=filters, now=now)
+    result["third_next_available_days"] = (_third_next_available_cached if live else third_next_available)(filters=filters, now=now)
     return result
 
 
@@ -278,6 +282,24 @@ def _tasks(filters: ReportFilters, params: dict, zlo: datetime, zhi: datetime, n
     return out
 
 
+def _third_next_available_cached(*, filters: ReportFilters, now: datetime) -> dict[str, int | None]:
+    """third_next_available "as of now", kept REPORTS_TNA_CACHE_SECONDS per location, discipline
+    and provider filter: the slot engine over 60 days costs more than the rest of a month's report,
+    and the measure moves by whole days. The key names the database and the visit types asked
+    about, so a cache shared by several databases (tests) never answers for the wrong one."""
+    seconds = settings.REPORTS_TNA_CACHE_SECONDS
+    if seconds <= 0:
+        return third_next_available(filters=filters, now=now)
+    visit_types = tna_visit_types(filters)
+    ids = ",".join(str(vt.pk) for vt in visit_types)
+    key = f"reports:tna:{connection.settings_dict['NAME']}:{filters.location_id}:{filters.discipline_id}:{filters.provider_id}:{ids}"
+    found = cache.get(key)
+    if found is None:
+        found = third_next_available(filters=filters, now=now, visit_types=visit_types)
+        cache.set(key, found, timeout=seconds)
+    return found
+
+
 def tna_visit_types(filters: ReportFilters) -> list[VisitType]:
     """Per discipline, the visit a new patient books first: the longest active in-person visit
     type that is not a procedure (new-patient consults are the longest; ties to the lowest id)."""
@@ -292,11 +314,13 @@ def tna_visit_types(filters: ReportFilters) -> list[VisitType]:
     return list(chosen.values())
 
 
-def third_next_available(*, filters: ReportFilters, now: datetime | None = None) -> dict[str, int | None]:
+def third_next_available(
+    *, filters: ReportFilters, now: datetime | None = None, visit_types: list[VisitType] | None = None
+) -> dict[str, int | None]:
     """Days from today to the third free slot of each discipline's new-patient visit type, as the
     slot engine sees the book now (not historical). Calendar days in the slot's location zone."""
     now = now or timezone.now()
-    visit_types = tna_visit_types(filters)
+    visit_types = tna_visit_types(filters) if visit_types is None else visit_types
     if not visit_types:
         return {}
     search = SlotSearch(

@@ -179,7 +179,9 @@ def outcome_rows(*, filters: ReportFilters, patients: QuerySet, now: datetime | 
                 "provider_id": provider_id,
                 "date": day,
                 "baseline": None if baseline is None else float(baseline),
-                "followup": {},
+                # Every window, in the windows' order (the page's columns are positional; the
+                # query returns them by key, and "6m" sorts before "6w").
+                "followup": {k: {"score": None, "change": ""} for k in params["keys"]},
             },
         )
         if key is not None:

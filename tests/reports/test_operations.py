@@ -270,3 +270,23 @@ def test_third_next_available_uses_the_slot_engine_as_of_now(db):
     # Tuesday full: Thu 08:00, Thu 08:30, next Tue 08:00 -> 8 days.
     assert third_next_available(filters=filters, now=now) == {"interventional-pain": 8}
     assert NY.key == location.time_zone
+
+
+def test_live_third_next_available_is_cached_per_filter_and_a_given_now_is_not(world, monkeypatch, settings):
+    from reports.selectors import operations
+
+    settings.REPORTS_TNA_CACHE_SECONDS = 60
+    calls = []
+    real = operations.third_next_available
+
+    def counted(**kwargs):
+        calls.append(kwargs["filters"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(operations, "third_next_available", counted)
+    week = ReportFilters(start=MON, end=SUN)
+    first = operations_report(filters=week)["third_next_available_days"]
+    assert operations_report(filters=week)["third_next_available_days"] == first and len(calls) == 1
+    operations_report(filters=ReportFilters(start=MON, end=SUN, provider_id=world["q"].pk))  # another filter: computed
+    operations_report(filters=week, now=NOW)  # an explicit `now` is never answered from the cache
+    assert len(calls) == 3

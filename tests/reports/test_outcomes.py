@@ -195,3 +195,14 @@ def test_outcome_query_count_does_not_grow_with_the_range(registry):
             psychology_trends(filters=filters)
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1] and counts[0] <= 8, counts
+
+
+def test_patient_rows_list_every_window_in_the_windows_order(registry):
+    from clinic.models import Patient
+    from reports.selectors import outcome_rows
+
+    rows = outcome_rows(filters=MARCH, patients=Patient.objects.filter(pk=registry["a"].pk), now=NOW)
+    (a,) = [r for r in rows if r["family"] == "esi"]
+    # A: 2w 5 (improved), 6w 6 (improved, day 40), nothing later; columns 2w 6w 3m 6m.
+    assert list(a["followup"]) == ["2w", "6w", "3m", "6m"]
+    assert [a["followup"][k]["score"] for k in ("2w", "6w", "3m", "6m")] == [5.0, 6.0, None, None]

@@ -8,9 +8,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+# reports.demo runs last: it recomputes the report rollup from every appointment written before.
 # authorizations.demo_approvals runs before scheduling books its history, so the check-in gate
 # finds the approvals that history needs; authorizations.demo adds one request in every state.
-SEEDERS = ["clinic.demo", "authorizations.demo_approvals", "scheduling.demo", "messaging.demo", "careplans.demo", "authorizations.demo"]
+SEEDERS = [
+    "clinic.demo",
+    "authorizations.demo_approvals",
+    "scheduling.demo",
+    "messaging.demo",
+    "careplans.demo",
+    "authorizations.demo",
+    "reports.demo",
+]
 
 
 class Command(BaseCommand):

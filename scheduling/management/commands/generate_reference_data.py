@@ -26,6 +26,7 @@ import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
@@ -125,6 +126,9 @@ class Command(BaseCommand):
         if not built:
             self.stdout.write("reference dataset already present (use --reset to rebuild)")
             return
+        # COPY ran with triggers off, so the reports' rollup did not follow: recompute it (by the
+        # command's name: scheduling does not import the apps above it).
+        call_command("reports_rollup_rebuild")
         # Fresh planner statistics: without them PostgreSQL plans the new rows as if empty.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
