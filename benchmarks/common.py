@@ -85,7 +85,11 @@ def scale_from_argv() -> int:
 
 
 def bench_database(scale: int) -> str:
-    """×1 keeps its historical database name; ×N has its own."""
+    """×1 keeps its historical database name; ×N has its own. BENCH_DATABASE_PREFIX names a copy
+    instead (`createdb -T clinic_bench my_bench`: prefix `my_bench`), leaving the reference alone."""
+    prefix = os.environ.get("BENCH_DATABASE_PREFIX")
+    if prefix:
+        return prefix if scale == 1 else f"{prefix}_x{scale}"
     return "clinic_bench" if scale == 1 else f"clinic_bench_x{scale}"
 
 
