@@ -50,6 +50,10 @@ from scheduling.models import TIME_HOLDING, Appointment, AvailabilityException, 
 _MARGIN = timedelta(hours=12)
 # Busy time is read up to these horizons past the search's start, then to its end.
 _CHUNKS = (timedelta(days=1), timedelta(days=3))
+# A chunk read to horizon H + _MARGIN is complete up to H + _AHEAD: a visit starting before H
+# fits (duration and turnover under 6 hours) and visits after it reach back less than the rest of
+# the margin (set-up and travel under 6 hours). Longer ones stay correct: `_reach` reads further.
+_AHEAD = timedelta(hours=6)
 ORDERS = ("time", "preferred")
 
 Busy = tuple[list[int], list[int]]  # disjoint sorted intervals as (starts, ends), for bisection
@@ -252,11 +256,11 @@ class SlotSearch:
         """Load busy time until it is complete for every interval ending by epoch `until`."""
         while until > self._horizon and self._pending:
             horizon = self._pending.pop(0)
-            while self._pending and epoch(horizon) < until:  # a caller far ahead: one query, not several
+            while self._pending and epoch(horizon + _AHEAD) < until:  # a caller far ahead: one query, not several
                 horizon = self._pending.pop(0)
             self._load_busy(self._loaded_to, horizon + _MARGIN)
             self._loaded_to = horizon + _MARGIN
-            self._horizon = epoch(horizon) if self._pending else 2**62
+            self._horizon = epoch(horizon + _AHEAD) if self._pending else 2**62
 
     def _load_busy(self, lo: datetime, hi: datetime) -> None:
         """One query: busy intervals of appointments starting in [lo, hi), merged by PostgreSQL
@@ -392,7 +396,7 @@ class SlotSearch:
         lo_ts, hi_ts = epoch(lo), epoch(hi)
         step = 60 * (step_minutes or default_step_minutes(vt))
         pids = self.providers_by_discipline.get(vt.discipline_id, []) if provider_ids is None else provider_ids
-        per_provider = []
+        workable = {}
         for pid in pids:
             windows = [
                 w
@@ -400,20 +404,30 @@ class SlotSearch:
                 if w.allows(vt.pk) and self.rooms.get((vt.pk, w.location_id)) and (only is None or w.location_id in only)
             ]
             if windows:
-                per_provider.append(self._provider_slots(vt, pid, windows, lo_ts, hi_ts, step, preferences))
+                workable[pid] = windows
+        # Band by band along the busy-time chunks: merging every provider's stream at once would
+        # make one whose next free time is weeks away read all the weeks before it.
+        edges = [lo_ts, *(e for e in (epoch(self.start + c) for c in _CHUNKS) if lo_ts < e < hi_ts), hi_ts]
         last = None
-        for start_ts, pid, room_id, location_id, end_ts in heapq.merge(*per_provider):
-            if (start_ts, pid) == last:  # overlapping windows of one provider offer a time once
-                continue
-            last = (start_ts, pid)
-            yield Slot(_dt(start_ts), _dt(end_ts), pid, room_id, location_id)
+        for band_lo, band_hi in zip(edges, edges[1:], strict=False):
+            per_provider = [
+                self._provider_slots(vt, pid, windows, band_lo, hi_ts, step, preferences, band_hi) for pid, windows in workable.items()
+            ]
+            for start_ts, pid, room_id, location_id, end_ts in heapq.merge(*per_provider):
+                if (start_ts, pid) == last:  # overlapping windows of one provider offer a time once
+                    continue
+                last = (start_ts, pid)
+                yield Slot(_dt(start_ts), _dt(end_ts), pid, room_id, location_id)
 
-    def _provider_slots(self, vt, pid, windows, lo_ts, hi_ts, step, preferences):
+    def _provider_slots(self, vt, pid, windows, lo_ts, hi_ts, step, preferences, starts_before):
         # Windows of one provider rarely overlap (an extra session over a template); chain
         # disjoint ones and merge only those that do, keeping the stream in time order.
         clusters: list[list[Window]] = []
         cluster_end = None
+        lo, hi = _dt(lo_ts), _dt(starts_before)
         for w in windows:
+            if w.end <= lo or w.start >= hi:
+                continue
             if clusters and w.start < cluster_end:
                 clusters[-1].append(w)
                 cluster_end = max(cluster_end, w.end)
@@ -421,10 +435,11 @@ class SlotSearch:
                 clusters.append([w])
                 cluster_end = w.end
         return chain.from_iterable(
-            heapq.merge(*(self._window_slots(vt, pid, w, lo_ts, hi_ts, step, preferences) for w in cluster)) for cluster in clusters
+            heapq.merge(*(self._window_slots(vt, pid, w, lo_ts, hi_ts, step, preferences, starts_before) for w in cluster))
+            for cluster in clusters
         )
 
-    def _window_slots(self, vt, pid, window: Window, lo_ts, hi_ts, step, preferences):
+    def _window_slots(self, vt, pid, window: Window, lo_ts, hi_ts, step, preferences, starts_before):
         duration = vt.duration_minutes * 60
         before, after = vt.buffer_before_minutes * 60, vt.buffer_after_minutes * 60
         origin = epoch(window.grid_origin)
@@ -433,7 +448,7 @@ class SlotSearch:
         zone = self.zone(window.location_id) if preferences else None
         generation = None
         t = origin + -(-(first - origin) // step) * step  # first grid mark at or after `first`
-        while t + duration <= last_end:
+        while t + duration <= last_end and t < starts_before:
             if t + duration + after > self._horizon:
                 self._reach(t + duration + after)
             if generation != self._generation:  # busy time was read further or a booking added
