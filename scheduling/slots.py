@@ -199,7 +199,7 @@ class SlotSearch:
                     )
                 )
             )
-        rows = list(providers.values_list("id", "discipline_id", "home_location_id"))  # query: providers
+        rows = list(providers.order_by().values_list("id", "discipline_id", "home_location_id"))  # query: providers
         self.providers_by_discipline: dict[int, list[int]] = defaultdict(list)
         for pid, discipline_id, _ in sorted(rows):
             self.providers_by_discipline[discipline_id].append(pid)
@@ -216,7 +216,7 @@ class SlotSearch:
             rooms = rooms.filter(location_id__in=self.location_ids)
         room_equipment = ArraySubquery(Room.equipment.through.objects.filter(room_id=OuterRef("id")).values("equipment_id"))
         # query: rooms with their equipment
-        room_rows = sorted(rooms.values_list("id", "location_id", "kind", "location__time_zone", room_equipment))
+        room_rows = sorted(rooms.order_by().values_list("id", "location_id", "kind", "location__time_zone", room_equipment))
         self.zones = {location_id: zoneinfo.ZoneInfo(tz) for _, location_id, _, tz, _ in room_rows}
         required_equipment = ArraySubquery(
             VisitType.required_equipment.through.objects.filter(visittype_id=OuterRef("id")).values("equipment_id")
@@ -227,6 +227,7 @@ class SlotSearch:
             vt_id: (set(equipment), set(locations))
             for vt_id, equipment, locations in VisitType.objects.using(self._alias)
             .filter(pk__in=list(self.visit_types))
+            .order_by()
             .values_list("id", required_equipment, offered_at)
         }
         # (visit type, location) -> suitable room ids, lowest first so choices are deterministic
