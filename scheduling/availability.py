@@ -100,6 +100,29 @@ def provider_windows(
     return _expand(_load(provider_ids, start, end), home_locations)
 
 
+def availability_load(*, provider_ids: list[int], start: datetime, end: datetime) -> _Availability:
+    """What provider_windows reads, to expand later part by part (availability_windows). Three
+    queries."""
+    return _load(provider_ids, start, end)
+
+
+def availability_windows(
+    loaded: _Availability, home_locations: dict[int, int | None] | None, *, start: datetime | None = None, end: datetime | None = None
+) -> dict[int, list[Window]]:
+    """The windows of what availability_load read, within [start, end) of its range when given
+    (a block crossing `start` keeps its grid anchor): a search can expand the days it reaches
+    rather than the whole range."""
+    s = loaded.start if start is None else max(start, loaded.start)
+    e = loaded.end if end is None else min(end, loaded.end)
+    if s >= e:
+        return {}
+    if (s, e) != (loaded.start, loaded.end):
+        first_day = max(loaded.first_day, (s - timedelta(days=1)).date())
+        last_day = min(loaded.last_day, (e + timedelta(days=1)).date())
+        loaded = loaded._replace(start=s, end=e, first_day=first_day, last_day=last_day)
+    return _expand(loaded, home_locations)
+
+
 def _load(provider_ids: list[int], start: datetime, end: datetime) -> _Availability:
     # Local dates can differ from UTC dates by up to a day either side.
     first_day = (start - timedelta(days=1)).date()

@@ -41,7 +41,7 @@ from django.utils import timezone
 from clinic.models import Provider, Room
 from clinic.travel import travel_matrix
 from core.errors import ValidationFailed
-from scheduling.availability import Window, provider_windows
+from scheduling.availability import Window, availability_load, availability_windows
 from scheduling.inputs import MAX_SEARCH_DAYS, date_check
 from scheduling.models import TIME_HOLDING, Appointment, AvailabilityException, AvailabilityTemplate, VisitType
 
@@ -204,11 +204,12 @@ class SlotSearch:
         for pid, discipline_id, _ in sorted(rows):
             self.providers_by_discipline[discipline_id].append(pid)
         provider_ids = [r[0] for r in rows]
-        # queries: templates (with their visit types), exceptions, closures
-        windows = provider_windows(provider_ids=provider_ids, start=start, end=end, home_locations={r[0]: r[2] for r in rows})
-        if self.location_ids is not None:
-            windows = {pid: [w for w in ws if w.location_id in self.location_ids] for pid, ws in windows.items()}
-        self.windows: dict[int, list[Window]] = windows
+        # queries: templates (with their visit types), exceptions, closures; expanded into
+        # windows only as far as the search goes (`_windows_between`), or all at once (`windows`)
+        self._availability = availability_load(provider_ids=provider_ids, start=start, end=end) if provider_ids else None
+        self._homes = {r[0]: r[2] for r in rows}
+        self._all_windows: dict[int, list[Window]] | None = None
+        self._band_windows: dict[tuple[int, int], dict[int, list[Window]]] = {}
 
         kinds = {vt.room_kind for vt in visit_types}
         rooms = Room.objects.using(self._alias).filter(active=True, kind__in=kinds)
@@ -251,6 +252,32 @@ class SlotSearch:
         self._horizon = -(2**62)  # busy time is complete for intervals ending by this epoch
         self._pending = [start + step for step in _CHUNKS if start + step < end] + [end]
         self._reach(epoch(start) + 1)
+
+    # --- working windows -----------------------------------------------------------------------
+    @property
+    def windows(self) -> dict[int, list[Window]]:
+        """Working windows per provider over the whole range (at the searched locations)."""
+        if self._all_windows is None:
+            self._all_windows = self._windows_between(None, None)
+        return self._all_windows
+
+    def _windows_between(self, start: datetime | None, end: datetime | None) -> dict[int, list[Window]]:
+        if self._availability is None:
+            return {}
+        windows = availability_windows(self._availability, self._homes, start=start, end=end)
+        if self.location_ids is not None:
+            windows = {pid: [w for w in ws if w.location_id in self.location_ids] for pid, ws in windows.items()}
+        return windows
+
+    def _windows_for_band(self, lo_ts: int, hi_ts: int) -> dict[int, list[Window]]:
+        """Windows holding every slot that starts in [lo_ts, hi_ts): those of the whole range if
+        already expanded, else the band's own plus a day (a block crossing its end)."""
+        if self._all_windows is not None:
+            return self._all_windows
+        key = (lo_ts, hi_ts)
+        if key not in self._band_windows:
+            self._band_windows[key] = self._windows_between(_dt(lo_ts), _dt(hi_ts) + timedelta(days=1))
+        return self._band_windows[key]
 
     # --- busy time ---------------------------------------------------------------------------
     def _reach(self, until: int) -> None:
@@ -397,23 +424,21 @@ class SlotSearch:
         lo_ts, hi_ts = epoch(lo), epoch(hi)
         step = 60 * (step_minutes or default_step_minutes(vt))
         pids = self.providers_by_discipline.get(vt.discipline_id, []) if provider_ids is None else provider_ids
-        workable = {}
-        for pid in pids:
-            windows = [
-                w
-                for w in self.windows.get(pid, [])
-                if w.allows(vt.pk) and self.rooms.get((vt.pk, w.location_id)) and (only is None or w.location_id in only)
-            ]
-            if windows:
-                workable[pid] = windows
         # Band by band along the busy-time chunks: merging every provider's stream at once would
-        # make one whose next free time is weeks away read all the weeks before it.
+        # make one whose next free time is weeks away read (and expand) all the weeks before it.
         edges = [lo_ts, *(e for e in (epoch(self.start + c) for c in _CHUNKS) if lo_ts < e < hi_ts), hi_ts]
         last = None
         for band_lo, band_hi in zip(edges, edges[1:], strict=False):
-            per_provider = [
-                self._provider_slots(vt, pid, windows, band_lo, hi_ts, step, preferences, band_hi) for pid, windows in workable.items()
-            ]
+            band_windows = self._windows_for_band(band_lo, band_hi)
+            per_provider = []
+            for pid in pids:
+                windows = [
+                    w
+                    for w in band_windows.get(pid, [])
+                    if w.allows(vt.pk) and self.rooms.get((vt.pk, w.location_id)) and (only is None or w.location_id in only)
+                ]
+                if windows:
+                    per_provider.append(self._provider_slots(vt, pid, windows, band_lo, hi_ts, step, preferences, band_hi))
             for start_ts, pid, room_id, location_id, end_ts in heapq.merge(*per_provider):
                 if (start_ts, pid) == last:  # overlapping windows of one provider offer a time once
                     continue
