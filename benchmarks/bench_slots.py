@@ -12,6 +12,7 @@ first location (`locations=[...]`), and also across all of them."""
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import bench_database, describe_machine, ensure_reference_data, figure, percentile, scale_from_argv, setup_django, summary_ms  # noqa: E402
 
-RUNS_PER_DISCIPLINE = 60
+RUNS_PER_DISCIPLINE = int(os.environ.get("BENCH_RUNS", "60"))  # fewer for a quick look
 CASES = [
     ("interventional-pain", "follow-up"),
     ("physical-therapy", "pt-session"),
