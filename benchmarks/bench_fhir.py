@@ -5,12 +5,15 @@ Each case asks the same question three ways, in-process through Django's test cl
 same knox token: the earliest 10 slots of a visit type across its discipline in a 4-week window.
 Target: FHIR p95 within 1.5x of the native endpoint's.
 
-Run: createdb -T clinic_bench bench_fhir (a copy of the reference dataset; the script migrates
-it), then .venv/bin/python benchmarks/bench_fhir.py."""
+Run: .venv/bin/python benchmarks/bench_fhir.py. Database: BENCH_DATABASE (default bench_fhir), a
+copy of the reference dataset the script makes itself (CREATE DATABASE … TEMPLATE clinic_bench, or
+the BENCH_DATABASE_PREFIX copy) when it does not exist, the dataset generated there when there is
+nothing to copy; it migrates the copy and never touches the reference itself."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 import time
@@ -18,7 +21,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import describe_machine, percentile, setup_django, summary_ms  # noqa: E402
+from common import bench_database, describe_machine, ensure_reference_data, percentile, setup_django, summary_ms  # noqa: E402
 
 RUNS = 40
 CASES = [
@@ -30,7 +33,7 @@ CASES = [
 
 
 def main() -> int:
-    setup_django("bench_fhir")
+    setup_django(os.environ.get("BENCH_DATABASE", "bench_fhir"), template=bench_database(1))
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection
@@ -42,7 +45,7 @@ def main() -> int:
     from clinic.roles import FRONT_DESK
     from scheduling.models import Appointment
 
-    assert Appointment.objects.count() >= 50_000, "bench_fhir must be a copy of the reference dataset (createdb -T clinic_bench)"
+    ensure_reference_data(1)  # a no-op on a copy of the reference dataset
     user, _ = get_user_model().objects.get_or_create(username="bench-fhir", defaults={"is_staff": True})
     user.groups.add(Group.objects.get(name=FRONT_DESK))
     _, token = AuthToken.objects.create(user=user)

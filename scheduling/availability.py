@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q
 
 from clinic.models import Location, Provider
 from scheduling.models import AvailabilityException, AvailabilityTemplate, ClinicClosure
@@ -92,11 +93,34 @@ def provider_windows(
     *, provider_ids: list[int], start: datetime, end: datetime, home_locations: dict[int, int | None] | None = None
 ) -> dict[int, list[Window]]:
     """Working windows per provider within [start, end): templates and extra sessions, minus
-    time off and clinic closures. Four queries in all (five when an extra session has no
+    time off and clinic closures. Three queries in all (four when an extra session has no
     location and the caller did not pass the providers' home locations)."""
     if not provider_ids:
         return {}
     return _expand(_load(provider_ids, start, end), home_locations)
+
+
+def availability_load(*, provider_ids: list[int], start: datetime, end: datetime) -> _Availability:
+    """What provider_windows reads, to expand later part by part (availability_windows). Three
+    queries."""
+    return _load(provider_ids, start, end)
+
+
+def availability_windows(
+    loaded: _Availability, home_locations: dict[int, int | None] | None, *, start: datetime | None = None, end: datetime | None = None
+) -> dict[int, list[Window]]:
+    """The windows of what availability_load read, within [start, end) of its range when given
+    (a block crossing `start` keeps its grid anchor): a search can expand the days it reaches
+    rather than the whole range."""
+    s = loaded.start if start is None else max(start, loaded.start)
+    e = loaded.end if end is None else min(end, loaded.end)
+    if s >= e:
+        return {}
+    if (s, e) != (loaded.start, loaded.end):
+        first_day = max(loaded.first_day, (s - timedelta(days=1)).date())
+        last_day = min(loaded.last_day, (e + timedelta(days=1)).date())
+        loaded = loaded._replace(start=s, end=e, first_day=first_day, last_day=last_day)
+    return _expand(loaded, home_locations)
 
 
 def _load(provider_ids: list[int], start: datetime, end: datetime) -> _Availability:
@@ -104,22 +128,33 @@ def _load(provider_ids: list[int], start: datetime, end: datetime) -> _Availabil
     first_day = (start - timedelta(days=1)).date()
     last_day = (end + timedelta(days=1)).date()
     # Plain rows, not model instances: a discipline's templates are hundreds of rows per search.
-    templates = [
-        _TemplateRow(*row)
-        for row in AvailabilityTemplate.objects.filter(provider_id__in=provider_ids, valid_from__lte=last_day)
+    # The visit types each block allows come with it (an array per row), not in a query of their own.
+    allowed_ids = ArraySubquery(
+        AvailabilityTemplate.visit_types.through.objects.filter(availabilitytemplate_id=OuterRef("id")).values("visittype_id")
+    )
+    templates = []
+    allowed: dict[int, set[int]] = defaultdict(set)
+    for *row, visit_type_ids in (
+        AvailabilityTemplate.objects.filter(provider_id__in=provider_ids, valid_from__lte=last_day)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
         .order_by()
         .values_list(
-            "id", "provider_id", "location_id", "location__time_zone", "weekday", "start_time", "end_time", "valid_from", "valid_until"
+            "id",
+            "provider_id",
+            "location_id",
+            "location__time_zone",
+            "weekday",
+            "start_time",
+            "end_time",
+            "valid_from",
+            "valid_until",
+            allowed_ids,
         )
-    ]
-    allowed: dict[int, set[int]] = defaultdict(set)
-    if templates:
-        through = AvailabilityTemplate.visit_types.through
-        for template_id, visit_type_id in through.objects.filter(availabilitytemplate_id__in=[t.id for t in templates]).values_list(
-            "availabilitytemplate_id", "visittype_id"
-        ):
-            allowed[template_id].add(visit_type_id)
+    ):
+        template = _TemplateRow(*row)
+        templates.append(template)
+        if visit_type_ids:
+            allowed[template.id].update(visit_type_ids)
     exceptions = list(AvailabilityException.objects.filter(provider_id__in=provider_ids, start__lt=end, end__gt=start))
     closures = set()
     for location_id, day in ClinicClosure.objects.filter(date__gte=first_day, date__lte=last_day).values_list("location_id", "date"):
@@ -232,7 +267,7 @@ def working_minutes(
     per provider (templates and extra sessions, minus time off and closures: the sum of their
     `provider_windows`), and per location the minutes anyone of them works there (overlaps
     once). `zones`: location id -> IANA zone, for every location; `location_id` keeps that
-    location's work only. Four queries, as provider_windows.
+    location's work only. Three queries, as provider_windows.
 
     Templates are weekly wall-clock blocks, so an ordinary day's work is its templates' wall-clock
     lengths: those days are counted, not expanded. Days that are not ordinary are expanded into

@@ -89,6 +89,7 @@ def bundle_find_days(
         end=datetime.combine(end_date + timedelta(days=1), time(0), tzinfo=UTC) + timedelta(hours=14),
         patient=patient,
         now=now,
+        location_ids=None if location is None else [getattr(location, "pk", location)],
     )
     location_ids = sorted({w.location_id for ws in search.windows.values() for w in ws})
     if location is not None:

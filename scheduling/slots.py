@@ -1,10 +1,22 @@
 """Slot search: the earliest bookable times for a visit type.
 
-Every input is loaded once per search with one query per kind (providers, templates, template
-visit types, exceptions, closures, rooms, room equipment, visit-type equipment, appointments),
-never per provider or per day (Cal.com #21103). The search itself is an in-memory sweep over
-epoch seconds: each provider window walks its grid, jumping past busy intervals found by
-bisection, and the windows are merged lazily so the search stops as soon as `limit` slots exist.
+Every input is loaded with one query per kind (providers, templates with the visit types they
+allow, exceptions, closures, rooms with their equipment, the visit types' equipment and
+locations), never per provider or per day (Cal.com #21103). Busy time comes from PostgreSQL
+already merged: `range_agg` unions each provider's (per location), each room's and the patient's
+time-holding appointments into disjoint intervals, so Python receives a few intervals per
+calendar rather than every appointment. It is read in widening chunks (the first day, the next
+two, then the rest of the range) only as far as the search gets: the earliest slots are usually
+in the first day, so a search costs what it looks at, not what the clinic holds. That is at most
+three busy-time queries, each covering the whole range's providers and rooms at once.
+
+The search itself is an in-memory sweep over epoch seconds: each provider window walks its grid,
+jumping past busy intervals found by bisection, and the windows are merged lazily so the search
+stops as soon as `limit` slots exist. The exclusion constraints still decide every booking: a
+slot offered here from a stale read (a replica) is refused at booking with SlotTaken.
+
+Travel: a provider's appointment at location A blocks them at another location B from
+`start - travel(B→A)` to `end + travel(A→B)` (clinic.travel.travel_matrix, as appointment_book).
 
 `SlotSearch` is the reusable engine (bundles and series load once and ask many questions);
 `find_slots` is the one-shot command the API and the admin call.
@@ -19,21 +31,32 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from itertools import chain
+from itertools import chain, islice
 
-from django.db import connection
-from django.db.models import BigIntegerField, Func, Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections, router
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from clinic.models import Provider, Room
+from clinic.travel import travel_matrix
 from core.errors import ValidationFailed
-from scheduling.availability import Window, provider_windows
+from scheduling.availability import Window, availability_load, availability_windows
 from scheduling.inputs import MAX_SEARCH_DAYS, date_check
-from scheduling.models import TIME_HOLDING, Appointment, VisitType
+from scheduling.models import TIME_HOLDING, Appointment, AvailabilityException, AvailabilityTemplate, VisitType
 
-# Room buffers are minutes long; loading appointments this far either side of the range catches
-# every one whose room span (set-up to turnover) can reach into it.
+# Room buffers and travel are minutes long; loading appointments this far either side of the
+# range catches every one whose room span (set-up to turnover) or travel can reach into it.
 _MARGIN = timedelta(hours=12)
+# Busy time is read up to these horizons past the search's start, then to its end.
+_CHUNKS = (timedelta(days=1), timedelta(days=3))
+# A chunk read to horizon H + _MARGIN is complete up to H + _AHEAD: a visit starting before H
+# fits (duration and turnover under 6 hours) and visits after it reach back less than the rest of
+# the margin (set-up and travel under 6 hours). Longer ones stay correct: `_reach` reads further.
+_AHEAD = timedelta(hours=6)
+ORDERS = ("time", "preferred")
+
+Busy = tuple[list[int], list[int]]  # disjoint sorted intervals as (starts, ends), for bisection
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +66,6 @@ class Slot:
     provider_id: int
     room_id: int
     location_id: int
-
-
-class _Epoch(Func):
-    template = "EXTRACT(EPOCH FROM %(expressions)s)::bigint"
-    output_field = BigIntegerField()
 
 
 def epoch(moment: datetime) -> int:
@@ -62,7 +80,7 @@ def _pk(value) -> int | None:
     return None if value is None else getattr(value, "pk", value)
 
 
-def _merge(intervals: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+def _merge(intervals: Iterable[tuple[int, int]]) -> Busy:
     """Sorted, disjoint intervals as two parallel lists (starts, ends) for bisection."""
     starts: list[int] = []
     ends: list[int] = []
@@ -76,7 +94,30 @@ def _merge(intervals: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def _blocker_end(busy: tuple[list[int], list[int]], s: int, e: int) -> int | None:
+def _extend(busy: Busy | None, starts: list[int], ends: list[int]) -> Busy:
+    """`busy` with the disjoint sorted intervals (starts, ends) added. A later chunk's intervals
+    usually all begin after the earlier ones end: then they are appended (joining the last one
+    if they touch); otherwise everything is merged again."""
+    if busy is None or not busy[0]:
+        return starts, ends
+    old_starts, old_ends = busy
+    if starts[0] >= old_starts[-1]:
+        if starts[0] <= old_ends[-1]:
+            old_ends[-1] = max(old_ends[-1], ends[0])
+            starts, ends = starts[1:], ends[1:]
+            if starts and starts[0] <= old_ends[-1]:
+                return _merge(chain(_pairs(busy), zip(starts, ends, strict=True)))
+        old_starts.extend(starts)
+        old_ends.extend(ends)
+        return busy
+    return _merge(chain(_pairs(busy), zip(starts, ends, strict=True)))
+
+
+def _pairs(busy: Busy) -> Iterator[tuple[int, int]]:
+    return zip(*busy, strict=True)
+
+
+def _blocker_end(busy: Busy, s: int, e: int) -> int | None:
     """End of the busy interval overlapping [s, e), or None when [s, e) is free."""
     starts, ends = busy
     i = bisect_left(starts, e) - 1  # the last interval starting before e
@@ -117,8 +158,11 @@ class Preferences:
 class SlotSearch:
     """Everything a search over [start, end) needs, loaded in a fixed number of queries.
 
-    Busy intervals are kept per provider, per room and for the patient; `add_booking` adds one
-    that was booked meanwhile (a series placing occurrence after occurrence)."""
+    Busy intervals are kept per provider and location, per room and for the patient, read as far
+    as the search has got (`_reach`); `add_booking` adds one that was booked meanwhile (a series
+    placing occurrence after occurrence). `location_ids` (None: every location) keeps the search
+    to those locations: their rooms and the windows worked there, so the other locations' rows
+    are not read (except the searched providers' own appointments, for travel)."""
 
     def __init__(
         self,
@@ -130,93 +174,226 @@ class SlotSearch:
         discipline=None,
         patient=None,
         now: datetime | None = None,
+        location_ids: Iterable[int] | None = None,
     ):
         self.now = now or timezone.now()
         self.start, self.end = start, end
         self.visit_types = {vt.pk: vt for vt in visit_types}
+        self.location_ids = None if location_ids is None else frozenset(location_ids)
+        # Slot search may read a replica (core.replica); bookings decide on the primary.
+        self._alias = router.db_for_read(Appointment)
         discipline_ids = {vt.discipline_id for vt in visit_types}
         if discipline is not None:
             discipline_ids &= {_pk(discipline)}
-        providers = Provider.objects.filter(active=True, discipline_id__in=discipline_ids)
+        providers = Provider.objects.using(self._alias).filter(active=True, discipline_id__in=discipline_ids)
         if provider is not None:
             providers = providers.filter(pk=_pk(provider))
-        rows = list(providers.values_list("id", "discipline_id", "home_location_id"))  # query: providers
+        if self.location_ids is not None:
+            # Who can work at these locations: a block or an extra session there, or based there.
+            providers = providers.filter(
+                Q(home_location_id__in=self.location_ids)
+                | Exists(AvailabilityTemplate.objects.filter(provider_id=OuterRef("pk"), location_id__in=self.location_ids))
+                | Exists(
+                    AvailabilityException.objects.filter(
+                        provider_id=OuterRef("pk"), kind=AvailabilityException.Kind.EXTRA, location_id__in=self.location_ids
+                    )
+                )
+            )
+        rows = list(providers.order_by().values_list("id", "discipline_id", "home_location_id"))  # query: providers
         self.providers_by_discipline: dict[int, list[int]] = defaultdict(list)
         for pid, discipline_id, _ in sorted(rows):
             self.providers_by_discipline[discipline_id].append(pid)
         provider_ids = [r[0] for r in rows]
-        # queries: templates, template visit types, exceptions, closures
-        self.windows: dict[int, list[Window]] = provider_windows(
-            provider_ids=provider_ids, start=start, end=end, home_locations={r[0]: r[2] for r in rows}
-        )
+        # queries: templates (with their visit types), exceptions, closures; expanded into
+        # windows only as far as the search goes (`_windows_between`), or all at once (`windows`)
+        self._availability = availability_load(provider_ids=provider_ids, start=start, end=end) if provider_ids else None
+        self._homes = {r[0]: r[2] for r in rows}
+        self._all_windows: dict[int, list[Window]] | None = None
+        self._band_windows: dict[tuple[int, int], dict[int, list[Window]]] = {}
 
         kinds = {vt.room_kind for vt in visit_types}
-        room_rows = list(Room.objects.filter(active=True, kind__in=kinds).values_list("id", "location_id", "kind", "location__time_zone"))
-        self.zones = {location_id: zoneinfo.ZoneInfo(tz) for _, location_id, _, tz in room_rows}
-        equipment: dict[int, set[int]] = defaultdict(set)
-        if room_rows:  # query: room equipment
-            through = Room.equipment.through
-            for room_id, equipment_id in through.objects.filter(room_id__in=[r[0] for r in room_rows]).values_list(
-                "room_id", "equipment_id"
-            ):
-                equipment[room_id].add(equipment_id)
-        required: dict[int, set[int]] = defaultdict(set)
-        vt_through = VisitType.required_equipment.through  # query: visit-type equipment
-        for vt_id, equipment_id in vt_through.objects.filter(visittype_id__in=list(self.visit_types)).values_list(
-            "visittype_id", "equipment_id"
-        ):
-            required[vt_id].add(equipment_id)
+        rooms = Room.objects.using(self._alias).filter(active=True, kind__in=kinds)
+        if self.location_ids is not None:
+            rooms = rooms.filter(location_id__in=self.location_ids)
+        room_equipment = ArraySubquery(Room.equipment.through.objects.filter(room_id=OuterRef("id")).values("equipment_id"))
+        # query: rooms with their equipment
+        room_rows = sorted(rooms.order_by().values_list("id", "location_id", "kind", "location__time_zone", room_equipment))
+        self.zones = {location_id: zoneinfo.ZoneInfo(tz) for _, location_id, _, tz, _ in room_rows}
+        required_equipment = ArraySubquery(
+            VisitType.required_equipment.through.objects.filter(visittype_id=OuterRef("id")).values("equipment_id")
+        )
+        offered_at = ArraySubquery(VisitType.locations.through.objects.filter(visittype_id=OuterRef("id")).values("location_id"))
+        # query: the visit types' equipment and locations (none: every location)
+        needs = {
+            vt_id: (set(equipment), set(locations))
+            for vt_id, equipment, locations in VisitType.objects.using(self._alias)
+            .filter(pk__in=list(self.visit_types))
+            .order_by()
+            .values_list("id", required_equipment, offered_at)
+        }
         # (visit type, location) -> suitable room ids, lowest first so choices are deterministic
         self.rooms: dict[tuple[int, int], list[int]] = defaultdict(list)
         for vt in visit_types:
-            for room_id, location_id, kind, _ in sorted(room_rows):
-                if kind == vt.room_kind and required[vt.pk] <= equipment[room_id]:
+            required, offered = needs.get(vt.pk, (set(), set()))
+            for room_id, location_id, kind, _, equipment in room_rows:
+                if kind == vt.room_kind and required <= set(equipment) and (not offered or location_id in offered):
                     self.rooms[(vt.pk, location_id)].append(room_id)
 
-        room_ids = [r[0] for r in room_rows]
-        who = Q(provider_id__in=provider_ids) | Q(room_id__in=room_ids)
+        self._provider_ids = provider_ids
+        self._room_ids = [r[0] for r in room_rows]
         self.patient_id = _pk(patient)
-        if self.patient_id is not None:
-            who |= Q(patient_id=self.patient_id)
-        # A range on `start` alone lets the (provider|room|patient, start) indexes do the work;
-        # no visit is longer than the margin. Unordered, and epoch seconds come back as
-        # integers: parsing thousands of timestamps was most of a search's time.
-        appointments = Appointment.objects.filter(who, status__in=TIME_HOLDING, start__gte=start - _MARGIN, start__lt=end + _MARGIN)
-        provider_busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        room_busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        patient_busy: list[tuple[int, int]] = []
-        columns = appointments.order_by().values_list(
-            "provider_id", "room_id", "patient_id", _Epoch("start"), _Epoch("end"), _Epoch("room_start"), _Epoch("room_end")
-        )
-        with connection.cursor() as cursor:  # query: appointments (raw rows: no per-value converters)
-            cursor.execute(*columns.query.sql_with_params())
-            rows = cursor.fetchall()
-        for pid, room_id, patient_id, a_start, a_end, r_start, r_end in rows:
-            provider_busy[pid].append((a_start, a_end))
-            if room_id is not None:
-                room_busy[room_id].append((r_start, r_end))
-            if patient_id == self.patient_id:
-                patient_busy.append((a_start, a_end))
-        self._provider_raw, self._room_raw, self._patient_raw = provider_busy, room_busy, patient_busy
-        self._reindex()
+        self._provider_busy: dict[tuple[int, int], Busy] = {}  # (provider, location of the visits)
+        self.room_busy: dict[int, Busy] = {}
+        self._patient_busy: Busy = ([], [])
+        self._person: dict[tuple[int, int], Busy] = {}  # (provider, location searched) -> busy there
+        self._travel: dict[tuple[int, int], int] = {}
+        self._generation = 0  # changes whenever busy time does: iterators look their lists up again
+        self._loaded_to = start - _MARGIN  # appointments starting before this are loaded
+        self._horizon = -(2**62)  # busy time is complete for intervals ending by this epoch
+        self._pending = [start + step for step in _CHUNKS if start + step < end] + [end]
+        self._reach(epoch(start) + 1)
 
-    def _reindex(self) -> None:
-        self.room_busy = {rid: _merge(iv) for rid, iv in self._room_raw.items()}
-        self.person_busy = {pid: _merge(chain(iv, self._patient_raw)) for pid, iv in self._provider_raw.items()}
-        self._patient_only = _merge(self._patient_raw)
+    # --- working windows -----------------------------------------------------------------------
+    @property
+    def windows(self) -> dict[int, list[Window]]:
+        """Working windows per provider over the whole range (at the searched locations)."""
+        if self._all_windows is None:
+            self._all_windows = self._windows_between(None, None)
+        return self._all_windows
+
+    def _windows_between(self, start: datetime | None, end: datetime | None) -> dict[int, list[Window]]:
+        if self._availability is None:
+            return {}
+        windows = availability_windows(self._availability, self._homes, start=start, end=end)
+        if self.location_ids is not None:
+            windows = {pid: [w for w in ws if w.location_id in self.location_ids] for pid, ws in windows.items()}
+        return windows
+
+    def _windows_for_band(self, lo_ts: int, hi_ts: int) -> dict[int, list[Window]]:
+        """Windows holding every slot that starts in [lo_ts, hi_ts): those of the whole range if
+        already expanded, else the band's own plus a day (a block crossing its end)."""
+        if self._all_windows is not None:
+            return self._all_windows
+        key = (lo_ts, hi_ts)
+        if key not in self._band_windows:
+            self._band_windows[key] = self._windows_between(_dt(lo_ts), _dt(hi_ts) + timedelta(days=1))
+        return self._band_windows[key]
+
+    # --- busy time ---------------------------------------------------------------------------
+    def _reach(self, until: int) -> None:
+        """Load busy time until it is complete for every interval ending by epoch `until`."""
+        while until > self._horizon and self._pending:
+            horizon = self._pending.pop(0)
+            while self._pending and epoch(horizon + _AHEAD) < until:  # a caller far ahead: one query, not several
+                horizon = self._pending.pop(0)
+            self._load_busy(self._loaded_to, horizon + _MARGIN)
+            self._loaded_to = horizon + _MARGIN
+            self._horizon = epoch(horizon + _AHEAD) if self._pending else 2**62
+
+    def _load_busy(self, lo: datetime, hi: datetime) -> None:
+        """One query: busy intervals of appointments starting in [lo, hi), merged by PostgreSQL
+        per provider and location, per room and for the patient (unnest returns a multirange's
+        ranges in order)."""
+        table = connections[self._alias].ops.quote_name(Appointment._meta.db_table)
+        where = "status = ANY(%s) AND start >= %s AND start < %s"
+        holding = [str(s) for s in TIME_HOLDING]
+        parts, params = [], []
+        if self._provider_ids:
+            parts.append(
+                f'SELECT 0, provider_id, location_id, unnest(range_agg(tstzrange(start, "end"))) FROM {table} '
+                f"WHERE provider_id = ANY(%s) AND {where} GROUP BY provider_id, location_id"
+            )
+            params += [self._provider_ids, holding, lo, hi]
+        if self._room_ids:
+            parts.append(
+                f"SELECT 1, room_id, 0, unnest(range_agg(tstzrange(room_start, room_end))) FROM {table} "
+                f"WHERE room_id = ANY(%s) AND {where} GROUP BY room_id"
+            )
+            params += [self._room_ids, holding, lo, hi]
+        if self.patient_id is not None:
+            parts.append(f'SELECT 2, 0, 0, unnest(range_agg(tstzrange(start, "end"))) FROM {table} WHERE patient_id = %s AND {where}')
+            params += [self.patient_id, holding, lo, hi]
+        if not parts:
+            return
+        sql = (
+            "SELECT kind, id, location_id, EXTRACT(EPOCH FROM lower(r))::bigint, EXTRACT(EPOCH FROM upper(r))::bigint "
+            f"FROM ({' UNION ALL '.join(parts)}) AS busy(kind, id, location_id, r)"
+        )
+        # A raw cursor: epoch seconds come back as integers, with no per-value converters.
+        with connections[self._alias].cursor() as cursor:  # query: busy time
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        found: dict[tuple[int, int, int], Busy] = {}
+        for kind, key, location_id, s, e in rows:
+            starts, ends = found.setdefault((kind, key, location_id), ([], []))
+            starts.append(s)
+            ends.append(e)
+        for (kind, key, location_id), (starts, ends) in found.items():
+            if kind == 0:
+                self._provider_busy[(key, location_id)] = _extend(self._provider_busy.get((key, location_id)), starts, ends)
+            elif kind == 1:
+                self.room_busy[key] = _extend(self.room_busy.get(key), starts, ends)
+            else:
+                self._patient_busy = _extend(self._patient_busy, starts, ends)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._person.clear()
+        self._generation += 1
+
+    def _person_busy(self, pid: int, location_id: int) -> Busy:
+        """When the provider (or the patient) cannot see someone at `location_id`: the provider's
+        visits there, their visits elsewhere widened by travel both ways, and the patient's."""
+        key = (pid, location_id)
+        found = self._person.get(key)
+        if found is not None:
+            return found
+        own = [(loc, busy) for (p, loc), busy in self._provider_busy.items() if p == pid and busy[0]]
+        patient = self._patient_busy
+        if not patient[0] and len(own) == 1 and own[0][0] == location_id:
+            found = own[0][1]
+        elif not own:
+            found = patient
+        else:
+            pieces = [_pairs(patient)] if patient[0] else []
+            for elsewhere, (starts, ends) in own:
+                if elsewhere == location_id:
+                    pieces.append(zip(starts, ends, strict=True))
+                    continue
+                there, back = self._travel_minutes(location_id, elsewhere) * 60, self._travel_minutes(elsewhere, location_id) * 60
+                pieces.append(((s - there, e + back) for s, e in zip(starts, ends, strict=True)))
+            found = _merge(chain.from_iterable(pieces))
+        self._person[key] = found
+        return found
+
+    def _travel_minutes(self, origin: int, destination: int) -> int:
+        if origin == destination:
+            return 0
+        if (origin, destination) not in self._travel:  # one query per location not seen yet
+            known = {loc for pair in self._travel for loc in pair} | {origin, destination}
+            self._travel = travel_matrix(known)
+        return self._travel[(origin, destination)]
 
     def add_booking(self, appointment: Appointment) -> None:
         """Count an appointment booked after loading (same patient, provider or room)."""
-        self._provider_raw[appointment.provider_id].append((epoch(appointment.start), epoch(appointment.end)))
+
+        def added(busy: Busy | None, s: datetime, e: datetime) -> Busy:
+            return _merge(chain(_pairs(busy or ([], [])), [(epoch(s), epoch(e))]))
+
+        key = (appointment.provider_id, appointment.location_id)
+        self._provider_busy[key] = added(self._provider_busy.get(key), appointment.start, appointment.end)
         if appointment.room_id is not None:
-            self._room_raw[appointment.room_id].append((epoch(appointment.room_start), epoch(appointment.room_end)))
+            self.room_busy[appointment.room_id] = added(
+                self.room_busy.get(appointment.room_id), appointment.room_start, appointment.room_end
+            )
         if appointment.patient_id == self.patient_id:
-            self._patient_raw.append((epoch(appointment.start), epoch(appointment.end)))
-        self._reindex()
+            self._patient_busy = added(self._patient_busy, appointment.start, appointment.end)
+        self._changed()
 
     def free_rooms(self, visit_type: VisitType, location_id: int, start: int) -> list[int]:
         """Suitable rooms free from set-up to turnover for a visit starting at epoch `start`."""
         span = (start - visit_type.buffer_before_minutes * 60, start + (visit_type.duration_minutes + visit_type.buffer_after_minutes) * 60)
+        self._reach(span[1])
         return [
             rid
             for rid in self.rooms.get((visit_type.pk, location_id), [])
@@ -235,33 +412,48 @@ class SlotSearch:
         provider_ids: Iterable[int] | None = None,
         preferences: Preferences | None = None,
         step_minutes: int | None = None,
+        location_ids: Iterable[int] | None = None,
     ) -> Iterator[Slot]:
         """Bookable slots earliest first, ordered by (start, provider_id, room_id); lazy, so
-        taking the first N does only the work for N. Slots lie within [start, end)."""
+        taking the first N does only the work for N (and reads busy time only that far). Slots
+        lie within [start, end), at `location_ids` when given."""
+        only = None if location_ids is None else frozenset(location_ids)
         vt = visit_type
         lo = max(self.start if start is None else start, self.now + timedelta(minutes=vt.min_notice_minutes))
         hi = self.end if end is None else min(end, self.end)
         lo_ts, hi_ts = epoch(lo), epoch(hi)
         step = 60 * (step_minutes or default_step_minutes(vt))
         pids = self.providers_by_discipline.get(vt.discipline_id, []) if provider_ids is None else provider_ids
-        per_provider = []
-        for pid in pids:
-            windows = [w for w in self.windows.get(pid, []) if w.allows(vt.pk) and self.rooms.get((vt.pk, w.location_id))]
-            if windows:
-                per_provider.append(self._provider_slots(vt, pid, windows, lo_ts, hi_ts, step, preferences))
+        # Band by band along the busy-time chunks: merging every provider's stream at once would
+        # make one whose next free time is weeks away read (and expand) all the weeks before it.
+        edges = [lo_ts, *(e for e in (epoch(self.start + c) for c in _CHUNKS) if lo_ts < e < hi_ts), hi_ts]
         last = None
-        for start_ts, pid, room_id, location_id, end_ts in heapq.merge(*per_provider):
-            if (start_ts, pid) == last:  # overlapping windows of one provider offer a time once
-                continue
-            last = (start_ts, pid)
-            yield Slot(_dt(start_ts), _dt(end_ts), pid, room_id, location_id)
+        for band_lo, band_hi in zip(edges, edges[1:], strict=False):
+            band_windows = self._windows_for_band(band_lo, band_hi)
+            per_provider = []
+            for pid in pids:
+                windows = [
+                    w
+                    for w in band_windows.get(pid, [])
+                    if w.allows(vt.pk) and self.rooms.get((vt.pk, w.location_id)) and (only is None or w.location_id in only)
+                ]
+                if windows:
+                    per_provider.append(self._provider_slots(vt, pid, windows, band_lo, hi_ts, step, preferences, band_hi))
+            for start_ts, pid, room_id, location_id, end_ts in heapq.merge(*per_provider):
+                if (start_ts, pid) == last:  # overlapping windows of one provider offer a time once
+                    continue
+                last = (start_ts, pid)
+                yield Slot(_dt(start_ts), _dt(end_ts), pid, room_id, location_id)
 
-    def _provider_slots(self, vt, pid, windows, lo_ts, hi_ts, step, preferences):
+    def _provider_slots(self, vt, pid, windows, lo_ts, hi_ts, step, preferences, starts_before):
         # Windows of one provider rarely overlap (an extra session over a template); chain
         # disjoint ones and merge only those that do, keeping the stream in time order.
         clusters: list[list[Window]] = []
         cluster_end = None
+        lo, hi = _dt(lo_ts), _dt(starts_before)
         for w in windows:
+            if w.end <= lo or w.start >= hi:
+                continue
             if clusters and w.start < cluster_end:
                 clusters[-1].append(w)
                 cluster_end = max(cluster_end, w.end)
@@ -269,20 +461,26 @@ class SlotSearch:
                 clusters.append([w])
                 cluster_end = w.end
         return chain.from_iterable(
-            heapq.merge(*(self._window_slots(vt, pid, w, lo_ts, hi_ts, step, preferences) for w in cluster)) for cluster in clusters
+            heapq.merge(*(self._window_slots(vt, pid, w, lo_ts, hi_ts, step, preferences, starts_before) for w in cluster))
+            for cluster in clusters
         )
 
-    def _window_slots(self, vt, pid, window: Window, lo_ts, hi_ts, step, preferences):
+    def _window_slots(self, vt, pid, window: Window, lo_ts, hi_ts, step, preferences, starts_before):
         duration = vt.duration_minutes * 60
         before, after = vt.buffer_before_minutes * 60, vt.buffer_after_minutes * 60
         origin = epoch(window.grid_origin)
         first = max(epoch(window.start), lo_ts)
         last_end = min(epoch(window.end), hi_ts)
-        busy = self.person_busy.get(pid, self._patient_only)
-        rooms = [(rid, self.room_busy.get(rid)) for rid in self.rooms[(vt.pk, window.location_id)]]
         zone = self.zone(window.location_id) if preferences else None
+        generation = None
         t = origin + -(-(first - origin) // step) * step  # first grid mark at or after `first`
-        while t + duration <= last_end:
+        while t + duration <= last_end and t < starts_before:
+            if t + duration + after > self._horizon:
+                self._reach(t + duration + after)
+            if generation != self._generation:  # busy time was read further or a booking added
+                generation = self._generation
+                busy = self._person_busy(pid, window.location_id)
+                rooms = [(rid, self.room_busy.get(rid)) for rid in self.rooms[(vt.pk, window.location_id)]]
             blocked_until = _blocker_end(busy, t, t + duration)
             if blocked_until is not None:
                 t = origin + -(-(blocked_until - origin) // step) * step
@@ -325,6 +523,8 @@ def find_slots(
     earliest_time: time | None = None,
     latest_time: time | None = None,
     step_minutes: int | None = None,
+    locations: Iterable[int] | None = None,
+    order: str = "time",
 ) -> list[Slot]:
     """The earliest `limit` bookable slots for `visit_type` within [start, end), for one
     provider, a discipline, or every provider of the visit type's discipline.
@@ -336,16 +536,36 @@ def find_slots(
     `now`. Raises ValidationFailed for a range search_range_check refuses (over 92 days, empty,
     or far-off). Slots sit on a grid of `step_minutes` (default: the duration rounded up to 15 min)
     counted from the start of the working block. Ordered by (start, provider_id, room_id).
+
+    `locations` (ids; None: every location) keeps the search to those locations; a provider's
+    visits elsewhere still block them, widened by the travel time between the two places.
+    `order="preferred"` puts the slots at the patient's preferred location first (earliest
+    first), then the others by time; without a patient or a preferred location it is "time".
     """
     now = now or timezone.now()
     search_range_check(start=start, end=end, now=now)
+    if order not in ORDERS:
+        raise ValidationFailed(f"Order by one of: {', '.join(ORDERS)}.", field_errors={"order": [f"Choose one of: {', '.join(ORDERS)}."]})
     if limit <= 0:
         return []
-    search = SlotSearch(visit_types=[visit_type], start=start, end=end, provider=provider, discipline=discipline, patient=patient, now=now)
-    preferences = Preferences(frozenset(weekdays) if weekdays else None, earliest_time, latest_time)
-    found = []
-    for slot in search.iter_slots(visit_type, preferences=preferences or None, step_minutes=step_minutes):
-        found.append(slot)
-        if len(found) >= limit:
-            break
-    return found
+    location_ids = None if locations is None else [_pk(loc) for loc in locations]
+    search = SlotSearch(
+        visit_types=[visit_type],
+        start=start,
+        end=end,
+        provider=provider,
+        discipline=discipline,
+        patient=patient,
+        now=now,
+        location_ids=location_ids,
+    )
+    preferences = Preferences(frozenset(weekdays) if weekdays else None, earliest_time, latest_time) or None
+    preferred = getattr(patient, "preferred_location_id", None) if order == "preferred" else None
+    if preferred is not None and (location_ids is None or preferred in location_ids):
+        first = list(
+            islice(search.iter_slots(visit_type, preferences=preferences, step_minutes=step_minutes, location_ids=[preferred]), limit)
+        )
+        others = {w.location_id for ws in search.windows.values() for w in ws} - {preferred}
+        rest = search.iter_slots(visit_type, preferences=preferences, step_minutes=step_minutes, location_ids=others)
+        return first + list(islice(rest, limit - len(first)))
+    return list(islice(search.iter_slots(visit_type, preferences=preferences, step_minutes=step_minutes), limit))

@@ -17,7 +17,7 @@ from scheduling.bundles import bundle_book
 from scheduling.models import VisitType
 from scheduling.selectors import appointment_list
 from scheduling.series import series_book
-from scheduling.slots import find_slots
+from scheduling.slots import ORDERS, find_slots
 
 
 # --- Catalogue --------------------------------------------------------------------------------
@@ -49,6 +49,16 @@ class SlotQuery(serializers.Serializer):
     discipline = serializers.SlugRelatedField(slug_field="code", queryset=Discipline.objects.all(), required=False)
     patient = serializers.IntegerField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=10)
+    location = serializers.ListField(
+        child=serializers.PrimaryKeyRelatedField(queryset=Location.objects.all()),
+        required=False,
+        help_text="Repeatable: search these locations only (absent: every location).",
+    )
+    order = serializers.ChoiceField(
+        choices=ORDERS,
+        default="time",
+        help_text="time: earliest first; preferred: the patient's preferred location first, then the others by time.",
+    )
     # The range itself (order, at most 92 days) is find_slots' rule: it refuses with field messages.
 
 
@@ -62,6 +72,7 @@ class SlotsApi(APIView):
                 "end": serializers.CharField(),
                 "provider": serializers.IntegerField(),
                 "room": serializers.IntegerField(),
+                "location": serializers.IntegerField(),
             },
             many=True,
         ),
@@ -79,6 +90,8 @@ class SlotsApi(APIView):
             discipline=data.get("discipline"),
             patient=patient,
             limit=data["limit"],
+            locations=[loc.pk for loc in data["location"]] if data.get("location") else None,
+            order=data["order"],
         )
         zones = dict(_location_zones({s.location_id for s in slots}))
         return Response(
@@ -88,6 +101,7 @@ class SlotsApi(APIView):
                     "end": local_iso(s.end, zones[s.location_id]),
                     "provider": s.provider_id,
                     "room": s.room_id,
+                    "location": s.location_id,
                 }
                 for s in slots
             ]

@@ -140,11 +140,6 @@ def test_reads_go_to_the_streaming_replica_and_the_primary_refuses_what_the_stal
     assert seen["appointments_on_replica_after_replay"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scheduling/slots.py reads appointment rows on django.db.connection (the primary) with a raw cursor; "
-    "the slot-engine rewrite (issue 15) reads them on connections[router.db_for_read(Appointment)]",
-)
 def test_slot_search_reads_appointments_on_the_replica_and_offers_what_it_does_not_know_is_booked(seen):
     assert seen["search_read_appointments_on_replica"]
     assert seen["replica_still_offers_the_booked_time"]

@@ -252,8 +252,8 @@ def test_slot_search_loads_each_input_in_one_query_whatever_the_number_of_provid
                 now=NOW,
             )
     ClinicClosure.objects.create(location=location, date=MONDAY + dt.timedelta(days=10), reason="Holiday")
-    # providers, templates, template visit types, exceptions, closures, rooms, room equipment,
-    # visit-type equipment, appointments
+    # providers, templates (with their visit types), exceptions, closures, rooms (with their
+    # equipment), the visit type's equipment and locations, busy time in up to three chunks
     with django_assert_max_num_queries(9):
         slots = find_slots(
             visit_type=clinic["visit"],

@@ -41,7 +41,7 @@ def week():
 
 def test_minutes_per_provider_and_per_location_by_hand(week, django_assert_num_queries):
     a, b, boston, london, zones = week
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         providers, locations = working_minutes(provider_ids=[a.pk, b.pk], zones=zones, first_day=FIRST, last_day=LAST)
     # A: Sundays 1 March 120 + 8 March 60 (DST); Mondays 2 March closed, 9 March 240 - 60 off;
     # the extra session 120.
