@@ -1,7 +1,8 @@
 """Appointment list API, 100 rows a page, on the reference dataset (60 providers, 12 rooms,
 5,000 patients, 50,000 appointments over a year).
 
-Targets: ≤ 10 SQL queries whatever the page size; p95 ≤ 100 ms.
+Targets: ≤ 10 SQL queries whatever the page size; p95 ≤ 30 ms (issue 15; the first round asked ≤ 100 ms),
+≤ 1.5× that at ×10 for one location (run_all.py prints the ratio).
 Run: .venv/bin/python benchmarks/bench_appointment_list.py   (database clinic_bench)"""
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def main() -> int:
     print(f"GET /api/v1/appointments/ (100 rows): {summary_ms(samples)}")
     p95 = percentile(samples, 95) * 1000  # the same p95 summary_ms prints
     figure("appointment_list.p95", p95)
-    ok = max(counts.values()) <= 10 and len(set(counts.values())) == 1 and p95 <= 100
+    ok = max(counts.values()) <= 10 and len(set(counts.values())) == 1 and p95 <= 30
     print("RESULT:", "PASS" if ok else "FAIL")
     return 0 if ok else 1
 
