@@ -86,10 +86,13 @@ def _pick_room(*, visit_type: VisitType, location_id: int, room_start: datetime,
     """A free active room of the right kind with the equipment, at the location; lowest id first
     so choices are deterministic."""
     busy = Appointment.objects.filter(room=OuterRef("pk"), status__in=TIME_HOLDING, room_start__lt=room_end, room_end__gt=room_start)
+    # Equipment the visit needs that the room lacks: none, or the room does not suit (one query
+    # with the rest, rather than one to read the visit type's list first).
+    room_kit = Room.equipment.through.objects.filter(room_id=OuterRef(OuterRef("pk"))).values("equipment_id")
+    lacking = VisitType.required_equipment.through.objects.filter(visittype_id=visit_type.pk).exclude(equipment_id__in=room_kit)
     candidates = Room.objects.filter(location_id=location_id, kind=visit_type.room_kind, active=True).exclude(Exists(busy))
+    candidates = candidates.exclude(Exists(lacking))
     candidates = candidates.select_related("location")  # the booking's location, for whoever reacts to it
-    for equipment_id in visit_type.required_equipment.values_list("id", flat=True):
-        candidates = candidates.filter(equipment__id=equipment_id)
     return candidates.order_by("id").first()
 
 
