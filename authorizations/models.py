@@ -16,6 +16,7 @@ from django.utils.functional import LazyObject
 
 from authorizations.codes import MODIFIERS
 from clinic.models import Location, Patient, Payer, Provider
+from core.models import StatusTrail
 from scheduling.models import Appointment, ProcedureFamily, SpinalRegion, VisitType
 
 
@@ -197,19 +198,10 @@ class LineUse(models.Model):
     created_at = models.DateTimeField()
 
 
-class AuthorizationEvent(models.Model):
+class AuthorizationEvent(StatusTrail):
     """Every status change of an authorization: who, when, from what to what, and why."""
 
     authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    at = models.DateTimeField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    reason = models.CharField(max_length=500, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
 
 class AuthorizationDocument(models.Model):

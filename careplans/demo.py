@@ -85,31 +85,34 @@ def seed(*, out=print) -> None:
             description=f"{MARKER} shared interdisciplinary plan",
             created_by=coordinator,
         )
-        for code, text in problems:
-            Problem.objects.create(care_plan=plan, code=code, text=text)
-        Goal.objects.create(
-            care_plan=plan,
-            description="Average pain (PEG) ≤ 4",
-            measure="PEG",
-            target_comparator="<=",
-            target_value=4,
-            target_date=start + timedelta(days=180),
-        )
-        Goal.objects.create(
-            care_plan=plan,
-            description="Walk 30 minutes without stopping",
-            measure="other",
-            target_text="30 minutes",
-            target_date=start + timedelta(days=120),
-        )
-        Goal.objects.create(
-            care_plan=plan,
-            description="Disability (ODI) ≤ 30 %",
-            measure="ODI",
-            target_comparator="<=",
-            target_value=30,
-            achievement_status="improving",
-        )
+        # A new plan: its rows are inserted together (one statement per table).
+        Problem.objects.bulk_create([Problem(care_plan=plan, code=code, text=text) for code, text in problems])
+        goals = [
+            Goal(
+                care_plan=plan,
+                description="Average pain (PEG) ≤ 4",
+                measure="PEG",
+                target_comparator="<=",
+                target_value=4,
+                target_date=start + timedelta(days=180),
+            ),
+            Goal(
+                care_plan=plan,
+                description="Walk 30 minutes without stopping",
+                measure="other",
+                target_text="30 minutes",
+                target_date=start + timedelta(days=120),
+            ),
+            Goal(
+                care_plan=plan,
+                description="Disability (ODI) ≤ 30 %",
+                measure="ODI",
+                target_comparator="<=",
+                target_value=30,
+                achievement_status="improving",
+            ),
+        ]
+        Goal.objects.bulk_create(goals)
         lead = marsh if (marsh and index % 3 == 0) else rng.choice(by_discipline.get("interventional-pain", [marsh]))
         team = [(lead, CareTeamMember.Role.LEAD_PHYSICIAN)]
         for code, role in (
@@ -119,58 +122,69 @@ def seed(*, out=print) -> None:
         ):
             if by_discipline.get(code) and (code != "nutrition" or family == "ebp" or index % 4 == 0):
                 team.append((by_discipline[code][index % len(by_discipline[code])], role))
-        for provider, role in team:
-            if provider is not None:
-                CareTeamMember.objects.get_or_create(care_plan=plan, provider=provider, role=role)
+        members = [CareTeamMember(care_plan=plan, provider=provider, role=role) for provider, role in team if provider is not None]
         if coordinator:
-            CareTeamMember.objects.get_or_create(care_plan=plan, user=coordinator, role=CareTeamMember.Role.CARE_COORDINATOR, provider=None)
+            members.append(CareTeamMember(care_plan=plan, user=coordinator, role=CareTeamMember.Role.CARE_COORDINATOR, provider=None))
+        CareTeamMember.objects.bulk_create(members)
+        activities = []
         if "physical-therapy" in disciplines:
-            Activity.objects.create(
-                care_plan=plan,
-                title="Physical therapy: graded activity",
-                discipline=disciplines["physical-therapy"],
-                kind=Activity.Kind.VISIT_SERIES,
-                visit_type=pt_visit,
-                per_week=2,
-                weeks=6,
-                planned_count=12,
-                status=Activity.Status.IN_PROGRESS,
+            activities.append(
+                Activity(
+                    care_plan=plan,
+                    title="Physical therapy: graded activity",
+                    discipline=disciplines["physical-therapy"],
+                    kind=Activity.Kind.VISIT_SERIES,
+                    visit_type=pt_visit,
+                    per_week=2,
+                    weeks=6,
+                    planned_count=12,
+                    status=Activity.Status.IN_PROGRESS,
+                )
             )
         if "psychology" in disciplines:
-            Activity.objects.create(
-                care_plan=plan,
-                title="Pain coping skills (CBT)",
-                discipline=disciplines["psychology"],
-                kind=Activity.Kind.VISIT_SERIES,
-                per_week=1,
-                weeks=8,
-                planned_count=8,
+            activities.append(
+                Activity(
+                    care_plan=plan,
+                    title="Pain coping skills (CBT)",
+                    discipline=disciplines["psychology"],
+                    kind=Activity.Kind.VISIT_SERIES,
+                    per_week=1,
+                    weeks=8,
+                    planned_count=8,
+                )
             )
-            Activity.objects.create(
-                care_plan=plan,
-                title="PEG every 2 weeks",
-                discipline=disciplines["psychology"],
-                kind=Activity.Kind.QUESTIONNAIRE,
-                questionnaire="PEG",
-                planned_count=10,
-                status=Activity.Status.IN_PROGRESS,
+            activities.append(
+                Activity(
+                    care_plan=plan,
+                    title="PEG every 2 weeks",
+                    discipline=disciplines["psychology"],
+                    kind=Activity.Kind.QUESTIONNAIRE,
+                    questionnaire="PEG",
+                    planned_count=10,
+                    status=Activity.Status.IN_PROGRESS,
+                )
             )
         if "interventional-pain" in disciplines and family:
-            Activity.objects.create(
-                care_plan=plan,
-                title=f"Procedure: {family.upper()}",
-                discipline=disciplines["interventional-pain"],
-                kind=Activity.Kind.PROCEDURE,
-                planned_count=1,
+            activities.append(
+                Activity(
+                    care_plan=plan,
+                    title=f"Procedure: {family.upper()}",
+                    discipline=disciplines["interventional-pain"],
+                    kind=Activity.Kind.PROCEDURE,
+                    planned_count=1,
+                )
             )
         if family == "ebp" and "nutrition" in disciplines:
-            Activity.objects.create(
-                care_plan=plan,
-                title="Nutrition screen (B12, iron, vitamin K)",
-                discipline=disciplines["nutrition"],
-                kind=Activity.Kind.EDUCATION,
-                planned_count=1,
+            activities.append(
+                Activity(
+                    care_plan=plan,
+                    title="Nutrition screen (B12, iron, vitamin K)",
+                    discipline=disciplines["nutrition"],
+                    kind=Activity.Kind.EDUCATION,
+                    planned_count=1,
+                )
             )
+        Activity.objects.bulk_create(activities)
         _answers(patient, plan, start, now, rng, improving=index % 4 != 3)
         if family and family in procedures and lead is not None and location is not None:
             _past_procedure(patient, plan, lead, procedures[family], location, now - timedelta(days=10 + index % 40), index, now)

@@ -1,4 +1,5 @@
-"""Operations records that belong to no one app: the audit trail of looks at patient data."""
+"""Operations records that belong to no one app: the audit trail of looks at patient data, and the
+abstract status trail the apps' event rows share."""
 
 from __future__ import annotations
 
@@ -28,6 +29,25 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} {self.object_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class StatusTrail(models.Model):
+    """One status change of something with a state machine: who, when, from what to what, and
+    why. The trail rows of scheduling (AppointmentEvent) and authorizations (AuthorizationEvent)
+    share these columns; each adds the foreign key to what changed."""
+
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    # Structured facts behind the reason (e.g. for a payer-rule override each rule overridden with
+    # the counts it saw).
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
 
 
 # The development-only second-factor device lives in its own module; Django finds models here.

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 
 from clinic.models import Discipline, Equipment, Location, Patient, Payer, ProcedureRiskTier, Provider, Room, RoomKind
+from core.models import StatusTrail
 
 _BILLING_CODE = re.compile(r"^(\d{4}[0-9FTU]|[A-V]\d{4})$")
 
@@ -411,21 +412,12 @@ class Appointment(models.Model):
         return self.status in TIME_HOLDING
 
 
-class AppointmentEvent(models.Model):
-    """Audit trail of every status change: who, when, from what to what, and why."""
+class AppointmentEvent(StatusTrail):
+    """Audit trail of every status change: who, when, from what to what, and why. `detail` holds
+    scheduling-level facts only (e.g. the payer rules an override overrode): the front desk reads
+    this trail."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    at = models.DateTimeField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    reason = models.CharField(max_length=500, blank=True)
-    # Structured facts behind the reason, e.g. for a payer-rule override each rule overridden with
-    # the counts it saw. Scheduling-level facts only: the front desk reads this trail.
-    detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
 
 class FrequencyRule(models.Model):

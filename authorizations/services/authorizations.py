@@ -165,7 +165,7 @@ def authorization_create(
         )
         AuthorizationLine.objects.bulk_create([AuthorizationLine(authorization=authorization, **line) for line in cleaned])
         AuthorizationEvent.objects.create(authorization=authorization, to_status=S.DRAFT, at=now, by=by, reason="requested")
-        appointments_reevaluate(patient_id=patient.pk, now=now)
+        appointments_reevaluate(patient_id=patient.pk, authorization_id=authorization.pk, now=now)
     return authorization
 
 
@@ -188,7 +188,7 @@ def _transition(authorization_id: int, *, to: str, by=None, reason: str = "", no
         AuthorizationEvent.objects.create(
             authorization=locked, from_status=current, to_status=to, at=now, by=by, reason=reason[:500], detail=detail or {}
         )
-        appointments_reevaluate(patient_id=locked.patient_id, now=now)
+        appointments_reevaluate(patient_id=locked.patient_id, authorization_id=locked.pk, now=now)
     log.info("authorization %s", to, extra={"event": f"authorization.{to}", "authorization_id": locked.pk})
     return locked
 

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from authorizations.models import AWAITING, GRANTING, Authorization, AuthorizationLine, AuthorizationStatus, LineUse
@@ -213,16 +214,21 @@ def authorization_task_follow(appointment: Appointment, *, now: datetime) -> Non
             task_cancel(task=open_task, reason="appointment no longer booked", now=now)
 
 
-def appointments_reevaluate(*, patient_id: int, now: datetime | None = None) -> int:
-    """Re-decide the patient's appointments still ahead that are not cleared (an authorization
-    was approved, denied, voided or expired). Returns how many changed."""
+def appointments_reevaluate(*, patient_id: int, authorization_id: int | None = None, now: datetime | None = None) -> int:
+    """Re-decide the patient's appointments still ahead (an authorization was requested,
+    approved, denied, voided or expired). Returns how many changed.
+
+    With `authorization_id`, only the appointments that authorization can concern: those of its
+    lines' procedure families (an appointment's state depends only on lines of its own family,
+    see _candidate_lines) and any that names it. Not narrowed by date: a pending or denied
+    request has no dates yet, and an expired one still decides what later visits show."""
     now = now or timezone.now()
     changed = 0
-    rows = (
-        Appointment.objects.filter(patient_id=patient_id, status__in=OPEN_APPOINTMENT, end__gt=now)
-        .select_related("visit_type", "location", "patient")
-        .order_by("start", "id")
-    )
+    rows = Appointment.objects.filter(patient_id=patient_id, status__in=OPEN_APPOINTMENT, end__gt=now)
+    if authorization_id is not None:
+        families = AuthorizationLine.objects.filter(authorization_id=authorization_id).values("procedure_family")
+        rows = rows.filter(Q(visit_type__procedure_family__in=families) | Q(authorization_ref=authorization_id))
+    rows = rows.select_related("visit_type", "location", "patient").order_by("start", "id")
     for appointment in rows:
         before = appointment.authorization_status
         if appointment_authorization_evaluate(appointment=appointment, now=now) != before:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -83,6 +83,36 @@ def link_mint(
         if reusable:
             return reusable
     return PatientLink.objects.create(purpose=purpose, patient=patient, waitlist_entry=waitlist_entry, expires_at=expires_at)
+
+
+def appointment_links_mint(*, appointment, patient, expiries: dict[str, datetime], now: datetime | None = None) -> dict[str, PatientLink]:
+    """link_mint for several purposes of one appointment at once (an email carries confirm, cancel
+    and reschedule): one query when the links exist, one insert for those that do not. The same
+    rules as link_mint: one link per (purpose, appointment), an unused link's expiry follows.
+    Idempotent."""
+    now = now or timezone.now()
+    found = {link.purpose: link for link in PatientLink.objects.filter(appointment=appointment, purpose__in=list(expiries))}
+    for purpose, link in found.items():
+        if link.used_at is None and link.expires_at != expiries[purpose]:
+            PatientLink.objects.filter(pk=link.pk).update(expires_at=expiries[purpose])
+            link.expires_at = expiries[purpose]
+    missing = [
+        PatientLink(purpose=purpose, patient=patient, appointment=appointment, expires_at=expires_at)
+        for purpose, expires_at in expiries.items()
+        if purpose not in found
+    ]
+    if missing:
+        try:
+            with transaction.atomic():
+                PatientLink.objects.bulk_create(missing)
+            found.update((link.purpose, link) for link in missing)
+        except IntegrityError:
+            # Another transaction minted one of them a moment ago: one by one, as link_mint does.
+            for link in missing:
+                found[link.purpose] = link_mint(
+                    purpose=link.purpose, patient=patient, appointment=appointment, expires_at=link.expires_at, now=now
+                )
+    return found
 
 
 def link_resolve(*, token: str, now: datetime | None = None, for_update: bool = False) -> PatientLink:

@@ -89,7 +89,7 @@ def _ignores_quiet_hours(purpose: str, urgent: bool) -> bool:
     return urgent or purpose == Purpose.VIDEO_LINK
 
 
-def _add(rows: list[Message], existing: set, *, appointment, purpose, channel, offset, due, now, deadline, **render) -> None:
+def _add(rows: list[Message], existing: set, *, appointment, purpose, channel, offset, due, now, deadline, links: dict, **render) -> None:
     if (purpose, channel, offset) in existing:
         return
     attach_ics = render.pop("attach_ics", False)
@@ -100,7 +100,7 @@ def _add(rows: list[Message], existing: set, *, appointment, purpose, channel, o
             return
     if deadline is not None and due >= deadline:
         return
-    text = render_for_appointment(appointment=appointment, purpose=purpose, channel=channel, now=now, **render)
+    text = render_for_appointment(appointment=appointment, purpose=purpose, channel=channel, now=now, links=links, **render)
     rows.append(
         Message(
             appointment=appointment,
@@ -125,6 +125,7 @@ def outbox_plan_appointment_messages(*, appointment, now: datetime, notice: str 
     patient = appointment.patient
     existing = set(Message.objects.filter(appointment=appointment).values_list("purpose", "channel", "offset_minutes"))
     rows: list[Message] = []
+    links: dict = {}  # the appointment's patient links, looked up once for all its messages
     channels = channels_for(patient, single=False)
     for rule, channel in steps_for(rules_for(appointment.visit_type), channels):
         if rule.purpose == Purpose.VIDEO_LINK and not appointment.video_url:
@@ -144,6 +145,7 @@ def outbox_plan_appointment_messages(*, appointment, now: datetime, notice: str 
             due=due,
             now=now,
             deadline=appointment.start,
+            links=links,
             ask_to_confirm=channel == Channel.SMS and rule.ask_to_confirm and appointment.status != "confirmed",
             include_prep=rule.include_prep or (channel != rule.channel and channel == Channel.EMAIL),
             attach_ics=rule.include_ics or (channel != rule.channel and channel == Channel.EMAIL),
@@ -151,7 +153,7 @@ def outbox_plan_appointment_messages(*, appointment, now: datetime, notice: str 
     if notice:
         for channel in channels_for(patient, single=True):
             _add(rows, existing, appointment=appointment, purpose=notice, channel=channel, offset=0, due=now, now=now,
-                 deadline=appointment.start, include_prep=True, attach_ics=True)  # fmt: skip
+                 deadline=appointment.start, links=links, include_prep=True, attach_ics=True)  # fmt: skip
     Message.objects.bulk_create(rows)
     return rows
 
@@ -206,9 +208,10 @@ def _on_cancelled(appointment, now):
         return
     existing = set(Message.objects.filter(appointment=appointment).values_list("purpose", "channel", "offset_minutes"))
     rows: list[Message] = []
+    links: dict = {}
     for channel in channels_for(appointment.patient, single=True):
         _add(rows, existing, appointment=appointment, purpose=Purpose.CANCELLATION, channel=channel, offset=0, due=now, now=now,
-             deadline=None)  # fmt: skip
+             deadline=None, links=links)  # fmt: skip
     Message.objects.bulk_create(rows)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from clinic.models import Channel
 from messaging.models import PatientLink, Purpose
 from messaging.services import content
-from messaging.services.links import link_mint, link_url
+from messaging.services.links import appointment_links_mint, link_mint, link_url
 
 LinkPurpose = PatientLink.LinkPurpose
 # A cancelled patient may still ask for another time for a while.
@@ -28,24 +28,32 @@ def _when(appointment, patient) -> str:
     return content.format_when(appointment.start, patient.zone, patient.language, show_zone=show_zone)
 
 
-def _link(purpose, appointment, patient, now, expires_at=None) -> str:
-    expires_at = expires_at or appointment.start
-    return link_url(link_mint(purpose=purpose, patient=patient, appointment=appointment, expires_at=expires_at, now=now))
+def _links(appointment, patient, now, purposes: list[str], links: dict | None) -> dict[str, str]:
+    """The URLs of the appointment's links for `purposes`. `links` (purpose → PatientLink) is the
+    caller's memo across the messages of one plan, so each link is looked up once per plan."""
+    memo = links if links is not None else {}
+    reschedule_expiry = appointment.start + timedelta(days=RESCHEDULE_LINK_DAYS)
+    wanted = {p: reschedule_expiry if p == LinkPurpose.RESCHEDULE else appointment.start for p in purposes if p not in memo}
+    if wanted:
+        memo.update(appointment_links_mint(appointment=appointment, patient=patient, expiries=wanted, now=now))
+    return {purpose: link_url(memo[purpose]) for purpose in purposes}
 
 
-def render_for_appointment(*, appointment, purpose: str, channel: str, now: datetime, ask_to_confirm: bool = False, include_prep=False):
+def render_for_appointment(
+    *, appointment, purpose: str, channel: str, now: datetime, ask_to_confirm: bool = False, include_prep=False, links: dict | None = None
+):
     """Texts for an appointment message. Precondition: appointment.patient/location/visit_type
-    are loaded (the planner selects them once)."""
+    are loaded (the planner selects them once). `links`: a dict the caller keeps across the
+    messages it renders for this appointment (see _links)."""
     patient = appointment.patient
     when = _when(appointment, patient)
-    reschedule_expiry = appointment.start + timedelta(days=RESCHEDULE_LINK_DAYS)
     if channel == Channel.SMS:
         if purpose == Purpose.VIDEO_LINK:
             link = appointment.video_url
         elif purpose == Purpose.CANCELLATION:
-            link = _link(LinkPurpose.RESCHEDULE, appointment, patient, now, reschedule_expiry)
+            link = _links(appointment, patient, now, [LinkPurpose.RESCHEDULE], links)[LinkPurpose.RESCHEDULE]
         else:
-            link = _link(LinkPurpose.CANCEL, appointment, patient, now)
+            link = _links(appointment, patient, now, [LinkPurpose.CANCEL], links)[LinkPurpose.CANCEL]
         key = "confirm_ask" if (purpose == Purpose.REMINDER and ask_to_confirm) else purpose
         return Rendered("", content.sms_text(key=key, language=patient.language, when=when, link=link), "")
 
@@ -63,20 +71,23 @@ def render_for_appointment(*, appointment, purpose: str, channel: str, now: date
     if purpose == Purpose.VIDEO_LINK:
         parts.actions = [("join", appointment.video_url)]
     elif purpose == Purpose.CANCELLATION:
-        parts.actions = [("reschedule", _link(LinkPurpose.RESCHEDULE, appointment, patient, now, reschedule_expiry))]
+        parts.actions = [("reschedule", _links(appointment, patient, now, [LinkPurpose.RESCHEDULE], links)[LinkPurpose.RESCHEDULE])]
     else:
+        urls = _links(appointment, patient, now, [LinkPurpose.CONFIRM, LinkPurpose.CANCEL, LinkPurpose.RESCHEDULE], links)
         parts.actions = [
-            ("confirm", _link(LinkPurpose.CONFIRM, appointment, patient, now)),
-            ("cancel", _link(LinkPurpose.CANCEL, appointment, patient, now)),
-            ("reschedule", _link(LinkPurpose.RESCHEDULE, appointment, patient, now, reschedule_expiry)),
+            ("confirm", urls[LinkPurpose.CONFIRM]),
+            ("cancel", urls[LinkPurpose.CANCEL]),
+            ("reschedule", urls[LinkPurpose.RESCHEDULE]),
         ]
         if appointment.visit_type.telehealth and appointment.video_url:
             parts.actions.append(("join", appointment.video_url))
     if purpose == Purpose.REMINDER:
-        unsubscribe = link_mint(
-            purpose=LinkPurpose.UNSUBSCRIBE, patient=patient, expires_at=now + timedelta(days=UNSUBSCRIBE_LINK_DAYS), now=now
-        )
-        parts.unsubscribe_url = link_url(unsubscribe)
+        memo = links if links is not None else {}
+        if LinkPurpose.UNSUBSCRIBE not in memo:
+            memo[LinkPurpose.UNSUBSCRIBE] = link_mint(
+                purpose=LinkPurpose.UNSUBSCRIBE, patient=patient, expires_at=now + timedelta(days=UNSUBSCRIBE_LINK_DAYS), now=now
+            )
+        parts.unsubscribe_url = link_url(memo[LinkPurpose.UNSUBSCRIBE])
     email = content.email_content(parts)
     return Rendered(email.subject, email.body, email.html_body)
 

@@ -87,9 +87,13 @@ def _pick_room(*, visit_type: VisitType, location_id: int, room_start: datetime,
     """A free active room of the right kind with the equipment, at the location; lowest id first
     so choices are deterministic."""
     busy = Appointment.objects.filter(room=OuterRef("pk"), status__in=TIME_HOLDING, room_start__lt=room_end, room_end__gt=room_start)
+    # Equipment the visit needs that the room lacks: none, or the room does not suit (one query
+    # with the rest, rather than one to read the visit type's list first).
+    room_kit = Room.equipment.through.objects.filter(room_id=OuterRef(OuterRef("pk"))).values("equipment_id")
+    lacking = VisitType.required_equipment.through.objects.filter(visittype_id=visit_type.pk).exclude(equipment_id__in=room_kit)
     candidates = Room.objects.filter(location_id=location_id, kind=visit_type.room_kind, active=True).exclude(Exists(busy))
-    for equipment_id in visit_type.required_equipment.values_list("id", flat=True):
-        candidates = candidates.filter(equipment__id=equipment_id)
+    candidates = candidates.exclude(Exists(lacking))
+    candidates = candidates.select_related("location")  # the booking's location, for whoever reacts to it
     return candidates.order_by("id").first()
 
 
@@ -117,6 +121,8 @@ def appointment_release_expired_holds(*, now: datetime | None = None) -> int:
     transaction is working on are skipped (SKIP LOCKED); safe to run any time, from anywhere.
     The waitlist entries of released holds are moved on by scheduling.waitlist."""
     now = now or timezone.now()
+    if not Appointment.objects.filter(status=S.HELD, hold_expires_at__lte=now).exists():
+        return 0  # the common case (every booking calls this): one query, no savepoint
     with transaction.atomic():
         expired = list(
             Appointment.objects.select_for_update(skip_locked=True)
@@ -263,6 +269,8 @@ def appointment_book(
             override_reason=override_reason if violations else "",
             overridden_by=overridden_by,
         )
+        if Room.location.is_cached(room):
+            appointment.location = room.location  # the same row (checked above): no query when the outbox renders it
         registry.check_guards(GuardPoint.BOOK, appointment=appointment, by=booked_by, now=now)
         try:
             with transaction.atomic():
@@ -302,7 +310,12 @@ def appointment_book(
 def _transition(appointment_id: int, *, to: str, by=None, reason: str = "", now: datetime | None = None, **fields) -> Appointment:
     now = now or timezone.now()
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().select_related("visit_type", "patient", "provider").get(pk=appointment_id)
+        appointment = (
+            # Locks what it locked before the location was joined: the location row stays unlocked.
+            Appointment.objects.select_for_update(of=("self", "visit_type", "patient", "provider"))
+            .select_related("visit_type", "patient", "provider", "location")
+            .get(pk=appointment_id)
+        )
         current = appointment.status
         if to not in LEGAL_TRANSITIONS[current]:
             raise IllegalTransition(
