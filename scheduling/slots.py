@@ -419,6 +419,7 @@ class SlotSearch:
         lie within [start, end), at `location_ids` when given."""
         only = None if location_ids is None else frozenset(location_ids)
         vt = visit_type
+        vt_pk = vt.pk  # a model's pk is a property lookup: read it once, not per window
         lo = max(self.start if start is None else start, self.now + timedelta(minutes=vt.min_notice_minutes))
         hi = self.end if end is None else min(end, self.end)
         lo_ts, hi_ts = epoch(lo), epoch(hi)
@@ -435,7 +436,7 @@ class SlotSearch:
                 windows = [
                     w
                     for w in band_windows.get(pid, [])
-                    if w.allows(vt.pk) and self.rooms.get((vt.pk, w.location_id)) and (only is None or w.location_id in only)
+                    if w.allows(vt_pk) and self.rooms.get((vt_pk, w.location_id)) and (only is None or w.location_id in only)
                 ]
                 if windows:
                     per_provider.append(self._provider_slots(vt, pid, windows, band_lo, hi_ts, step, preferences, band_hi))
@@ -472,25 +473,36 @@ class SlotSearch:
         first = max(epoch(window.start), lo_ts)
         last_end = min(epoch(window.end), hi_ts)
         zone = self.zone(window.location_id) if preferences else None
+        location_id = window.location_id
+        room_ids = self.rooms[(vt.pk, location_id)]
         generation = None
+        # The sweep is the engine's hot loop (a bundle walks every grid mark of a day): busy
+        # intervals are looked up with bisect_left inline, as _blocker_end does.
         t = origin + -(-(first - origin) // step) * step  # first grid mark at or after `first`
         while t + duration <= last_end and t < starts_before:
             if t + duration + after > self._horizon:
                 self._reach(t + duration + after)
             if generation != self._generation:  # busy time was read further or a booking added
                 generation = self._generation
-                busy = self._person_busy(pid, window.location_id)
-                rooms = [(rid, self.room_busy.get(rid)) for rid in self.rooms[(vt.pk, window.location_id)]]
-            blocked_until = _blocker_end(busy, t, t + duration)
-            if blocked_until is not None:
-                t = origin + -(-(blocked_until - origin) // step) * step
+                busy_starts, busy_ends = self._person_busy(pid, location_id)
+                rooms = [(rid, self.room_busy.get(rid)) for rid in room_ids]
+            end = t + duration
+            i = bisect_left(busy_starts, end) - 1  # the last busy interval starting before the visit ends
+            if i >= 0 and busy_ends[i] > t:
+                t = origin + -(-(busy_ends[i] - origin) // step) * step
                 continue
-            if preferences and not preferences.accepts(t, t + duration, zone):
+            if preferences and not preferences.accepts(t, end, zone):
                 t += step
                 continue
+            room_start, room_end = t - before, end + after
             for room_id, room_busy in rooms:
-                if room_busy is None or _blocker_end(room_busy, t - before, t + duration + after) is None:
-                    yield (t, pid, room_id, window.location_id, t + duration)
+                if room_busy is None:
+                    yield (t, pid, room_id, location_id, end)
+                    break
+                starts, ends = room_busy
+                j = bisect_left(starts, room_end) - 1
+                if j < 0 or ends[j] <= room_start:
+                    yield (t, pid, room_id, location_id, end)
                     break
             t += step
 
