@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, Q
+from django.db import connections, router
 
 from clinic.models import Location, Provider
 from scheduling.models import AvailabilityException, AvailabilityTemplate, ClinicClosure
@@ -85,7 +84,7 @@ class _Availability(NamedTuple):
     last_day: date
     templates: list[_TemplateRow]
     allowed: dict[int, set[int]]
-    exceptions: list[AvailabilityException]
+    exceptions: list[_ExceptionRow]
     closures: set[tuple[int | None, date]]
 
 
@@ -123,42 +122,53 @@ def availability_windows(
     return _expand(loaded, home_locations)
 
 
+class _ExceptionRow(NamedTuple):
+    """An AvailabilityException as the expansion reads it (kind compares equal to its Kind)."""
+
+    id: int
+    provider_id: int
+    kind: str
+    start: datetime
+    end: datetime
+    location_id: int | None
+
+
+# The inputs are read with plain SQL: they run on every slot search, and building and compiling
+# the equivalent ORM querysets cost more than PostgreSQL took to answer them. Tables and columns
+# come from the models' metadata; every value is a bound parameter.
+_TEMPLATES_SQL = f"""
+    SELECT t.id, t.provider_id, t.location_id, l.time_zone, t.weekday, t.start_time, t.end_time, t.valid_from, t.valid_until,
+           ARRAY(SELECT v.visittype_id FROM {AvailabilityTemplate.visit_types.through._meta.db_table} v WHERE v.availabilitytemplate_id = t.id)
+    FROM {AvailabilityTemplate._meta.db_table} t JOIN {Location._meta.db_table} l ON l.id = t.location_id
+    WHERE t.provider_id = ANY(%s) AND t.valid_from <= %s AND (t.valid_until IS NULL OR t.valid_until >= %s)
+"""
+_EXCEPTIONS_SQL = f"""
+    SELECT id, provider_id, kind, start, "end", location_id FROM {AvailabilityException._meta.db_table}
+    WHERE provider_id = ANY(%s) AND start < %s AND "end" > %s
+"""
+_CLOSURES_SQL = f"SELECT location_id, date FROM {ClinicClosure._meta.db_table} WHERE date >= %s AND date <= %s"
+
+
 def _load(provider_ids: list[int], start: datetime, end: datetime) -> _Availability:
     # Local dates can differ from UTC dates by up to a day either side.
     first_day = (start - timedelta(days=1)).date()
     last_day = (end + timedelta(days=1)).date()
     # Plain rows, not model instances: a discipline's templates are hundreds of rows per search.
     # The visit types each block allows come with it (an array per row), not in a query of their own.
-    allowed_ids = ArraySubquery(
-        AvailabilityTemplate.visit_types.through.objects.filter(availabilitytemplate_id=OuterRef("id")).values("visittype_id")
-    )
     templates = []
     allowed: dict[int, set[int]] = defaultdict(set)
-    for *row, visit_type_ids in (
-        AvailabilityTemplate.objects.filter(provider_id__in=provider_ids, valid_from__lte=last_day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
-        .order_by()
-        .values_list(
-            "id",
-            "provider_id",
-            "location_id",
-            "location__time_zone",
-            "weekday",
-            "start_time",
-            "end_time",
-            "valid_from",
-            "valid_until",
-            allowed_ids,
-        )
-    ):
-        template = _TemplateRow(*row)
-        templates.append(template)
-        if visit_type_ids:
-            allowed[template.id].update(visit_type_ids)
-    exceptions = list(AvailabilityException.objects.filter(provider_id__in=provider_ids, start__lt=end, end__gt=start))
-    closures = set()
-    for location_id, day in ClinicClosure.objects.filter(date__gte=first_day, date__lte=last_day).values_list("location_id", "date"):
-        closures.add((location_id, day))
+    ids = list(provider_ids)
+    with connections[router.db_for_read(AvailabilityTemplate)].cursor() as cursor:
+        cursor.execute(_TEMPLATES_SQL, [ids, last_day, first_day])
+        for *row, visit_type_ids in cursor.fetchall():
+            template = _TemplateRow(*row)
+            templates.append(template)
+            if visit_type_ids:
+                allowed[template.id].update(visit_type_ids)
+        cursor.execute(_EXCEPTIONS_SQL, [ids, end, start])
+        exceptions = [_ExceptionRow(*row) for row in cursor.fetchall()]
+        cursor.execute(_CLOSURES_SQL, [first_day, last_day])
+        closures = {(location_id, day) for location_id, day in cursor.fetchall()}
     return _Availability(provider_ids, start, end, first_day, last_day, templates, allowed, exceptions, closures)
 
 

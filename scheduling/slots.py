@@ -33,12 +33,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from itertools import chain, islice
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from clinic.models import Provider, Room
+from clinic.models import Location, Provider, Room
 from clinic.travel import travel_matrix
 from core.errors import ValidationFailed
 from scheduling.availability import Window, availability_load, availability_windows
@@ -55,6 +53,32 @@ _CHUNKS = (timedelta(days=1), timedelta(days=3))
 # the margin (set-up and travel under 6 hours). Longer ones stay correct: `_reach` reads further.
 _AHEAD = timedelta(hours=6)
 ORDERS = ("time", "preferred")
+
+# A search's inputs are read with plain SQL: building and compiling the equivalent ORM querysets
+# cost more than PostgreSQL took to answer them. Tables and columns come from the models'
+# metadata; every value is a bound parameter (NULL: no such filter).
+_PROVIDERS_SQL = f"""
+    SELECT p.id, p.discipline_id, p.home_location_id FROM {Provider._meta.db_table} p
+    WHERE p.active AND p.discipline_id = ANY(%s) AND (%s::bigint IS NULL OR p.id = %s::bigint)
+      AND (%s::bigint[] IS NULL
+           OR p.home_location_id = ANY(%s::bigint[])
+           OR EXISTS (SELECT 1 FROM {AvailabilityTemplate._meta.db_table} t
+                      WHERE t.provider_id = p.id AND t.location_id = ANY(%s::bigint[]))
+           OR EXISTS (SELECT 1 FROM {AvailabilityException._meta.db_table} e
+                      WHERE e.provider_id = p.id AND e.kind = %s AND e.location_id = ANY(%s::bigint[])))
+"""
+_ROOMS_SQL = f"""
+    SELECT r.id, r.location_id, r.kind, l.time_zone,
+           ARRAY(SELECT e.equipment_id FROM {Room.equipment.through._meta.db_table} e WHERE e.room_id = r.id)
+    FROM {Room._meta.db_table} r JOIN {Location._meta.db_table} l ON l.id = r.location_id
+    WHERE r.active AND r.kind = ANY(%s) AND (%s::bigint[] IS NULL OR r.location_id = ANY(%s::bigint[]))
+"""
+_VISIT_TYPE_NEEDS_SQL = f"""
+    SELECT v.id,
+           ARRAY(SELECT e.equipment_id FROM {VisitType.required_equipment.through._meta.db_table} e WHERE e.visittype_id = v.id),
+           ARRAY(SELECT l.location_id FROM {VisitType.locations.through._meta.db_table} l WHERE l.visittype_id = v.id)
+    FROM {VisitType._meta.db_table} v WHERE v.id = ANY(%s)
+"""
 
 Busy = tuple[list[int], list[int]]  # disjoint sorted intervals as (starts, ends), for bisection
 
@@ -185,21 +209,14 @@ class SlotSearch:
         discipline_ids = {vt.discipline_id for vt in visit_types}
         if discipline is not None:
             discipline_ids &= {_pk(discipline)}
-        providers = Provider.objects.using(self._alias).filter(active=True, discipline_id__in=discipline_ids)
-        if provider is not None:
-            providers = providers.filter(pk=_pk(provider))
-        if self.location_ids is not None:
-            # Who can work at these locations: a block or an extra session there, or based there.
-            providers = providers.filter(
-                Q(home_location_id__in=self.location_ids)
-                | Exists(AvailabilityTemplate.objects.filter(provider_id=OuterRef("pk"), location_id__in=self.location_ids))
-                | Exists(
-                    AvailabilityException.objects.filter(
-                        provider_id=OuterRef("pk"), kind=AvailabilityException.Kind.EXTRA, location_id__in=self.location_ids
-                    )
-                )
+        only = None if self.location_ids is None else sorted(self.location_ids)
+        with connections[self._alias].cursor() as cursor:  # query: providers
+            # Who can work at the searched locations: a block or an extra session there, or based there.
+            cursor.execute(
+                _PROVIDERS_SQL,
+                [sorted(discipline_ids), _pk(provider), _pk(provider), only, only, only, AvailabilityException.Kind.EXTRA.value, only],
             )
-        rows = list(providers.order_by().values_list("id", "discipline_id", "home_location_id"))  # query: providers
+            rows = cursor.fetchall()
         self.providers_by_discipline: dict[int, list[int]] = defaultdict(list)
         for pid, discipline_id, _ in sorted(rows):
             self.providers_by_discipline[discipline_id].append(pid)
@@ -211,26 +228,14 @@ class SlotSearch:
         self._all_windows: dict[int, list[Window]] | None = None
         self._band_windows: dict[tuple[int, int], dict[int, list[Window]]] = {}
 
-        kinds = {vt.room_kind for vt in visit_types}
-        rooms = Room.objects.using(self._alias).filter(active=True, kind__in=kinds)
-        if self.location_ids is not None:
-            rooms = rooms.filter(location_id__in=self.location_ids)
-        room_equipment = ArraySubquery(Room.equipment.through.objects.filter(room_id=OuterRef("id")).values("equipment_id"))
-        # query: rooms with their equipment
-        room_rows = sorted(rooms.order_by().values_list("id", "location_id", "kind", "location__time_zone", room_equipment))
+        kinds = sorted({vt.room_kind for vt in visit_types})
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute(_ROOMS_SQL, [kinds, only, only])  # query: rooms with their equipment
+            room_rows = sorted(cursor.fetchall())
+            # query: the visit types' equipment and locations (none: every location)
+            cursor.execute(_VISIT_TYPE_NEEDS_SQL, [sorted(self.visit_types)])
+            needs = {vt_id: (set(equipment), set(locations)) for vt_id, equipment, locations in cursor.fetchall()}
         self.zones = {location_id: zoneinfo.ZoneInfo(tz) for _, location_id, _, tz, _ in room_rows}
-        required_equipment = ArraySubquery(
-            VisitType.required_equipment.through.objects.filter(visittype_id=OuterRef("id")).values("equipment_id")
-        )
-        offered_at = ArraySubquery(VisitType.locations.through.objects.filter(visittype_id=OuterRef("id")).values("location_id"))
-        # query: the visit types' equipment and locations (none: every location)
-        needs = {
-            vt_id: (set(equipment), set(locations))
-            for vt_id, equipment, locations in VisitType.objects.using(self._alias)
-            .filter(pk__in=list(self.visit_types))
-            .order_by()
-            .values_list("id", required_equipment, offered_at)
-        }
         # (visit type, location) -> suitable room ids, lowest first so choices are deterministic
         self.rooms: dict[tuple[int, int], list[int]] = defaultdict(list)
         for vt in visit_types:
