@@ -55,6 +55,19 @@ def _cache_of_its_own():
 
 
 @pytest.fixture
+def eager_celery():
+    """Run the real Celery tasks in-process, errors raised, when the test's captured on_commit
+    callbacks fire (protocol assembly, waitlist offers, tickets following a cancellation)."""
+    from config.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
 def front_desk_user(db):
     return UserFactory(username="desk", role=FRONT_DESK)
 

@@ -39,7 +39,7 @@ from scheduling.models import (
     WaitlistEntry,
 )
 from scheduling.rules import frequency_violations
-from scheduling.services.locations import provider_booking_lock, travel_buffer_check, visit_type_location_check
+from scheduling.services.locations import DEADLOCK_DETECTED, provider_booking_lock, travel_buffer_check, visit_type_location_check
 from scheduling.services.payer_overrides import override_audit, override_detail, override_reason_clean, payer_rules_enforce
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,6 @@ RESCHEDULABLE = frozenset({S.HELD, S.BOOKED, S.CONFIRMED})
 
 SPINAL_FAMILIES = {ProcedureFamily.ESI, ProcedureFamily.FACET, ProcedureFamily.MBB, ProcedureFamily.RFA, ProcedureFamily.EBP}
 
-DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 _CONSTRAINT_MESSAGES = {
     "appointment_no_provider_overlap": ("provider", "The provider already has an appointment at that time."),

@@ -18,7 +18,7 @@ from scheduling.models import TIME_HOLDING, Appointment, VisitType
 # First key of pg_advisory_xact_lock(int, int): the namespace of per-provider booking locks
 # (the second key is the provider id). Any other advisory lock must use another number.
 PROVIDER_BOOKING_LOCK = 7_150_001
-DEADLOCK_DETECTED = "40P01"
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE when it breaks a lock cycle
 
 
 def visit_type_location_check(*, visit_type: VisitType, location_id: int) -> None:

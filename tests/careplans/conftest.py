@@ -20,19 +20,6 @@ NY = zoneinfo.ZoneInfo("America/New_York")
 
 
 @pytest.fixture
-def eager_celery():
-    """Run Celery tasks in-process (with on_commit callbacks captured by the test) so protocol
-    assembly can be followed step by step."""
-    from config.celery import app
-
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield app
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
-
-
-@pytest.fixture
 def location(db):
     return LocationFactory()
 

@@ -290,16 +290,6 @@ def test_the_move_page_lists_times_with_a_bounded_number_of_queries(client, book
 # --- a visit booked from a ticket is cancelled --------------------------------------------------
 
 
-@pytest.fixture
-def eager_tasks():
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True  # the real task, in-process, when the commit hook fires
-    yield
-    app.conf.task_always_eager = before
-
-
 def _book_from_link(client, ticket):
     path = ticket_path(ticket)
     slot = ticket_slots(ticket=ticket, now=NOW)[0]
@@ -309,7 +299,7 @@ def _book_from_link(client, ticket):
 
 
 def test_cancelling_a_visit_booked_from_a_ticket_reopens_it_and_the_link_works_again(
-    client, ticket, eager_tasks, django_capture_on_commit_callbacks
+    client, ticket, eager_celery, django_capture_on_commit_callbacks
 ):
     from scheduling.services import appointment_cancel
 
@@ -336,7 +326,7 @@ def test_cancelling_a_visit_booked_from_a_ticket_reopens_it_and_the_link_works_a
         assert ticket.booked == 0 and Message.objects.filter(patient=ticket.patient, purpose="ticket").count() == 2
 
 
-def test_moving_a_visit_booked_from_a_ticket_keeps_the_ticket_booked(client, ticket, eager_tasks, django_capture_on_commit_callbacks):
+def test_moving_a_visit_booked_from_a_ticket_keeps_the_ticket_booked(client, ticket, eager_celery, django_capture_on_commit_callbacks):
     with time_machine.travel(NOW, tick=False):
         _, appointment = _book_from_link(client, ticket)
         slot = self_service.self_reschedule_slots(appointment=appointment, now=NOW)[0]

@@ -20,16 +20,6 @@ def pt_visit(physical_therapist, location, consult_rooms):
     return VisitTypeFactory(code="pt-session", discipline=physical_therapist.discipline, duration_minutes=45)
 
 
-@pytest.fixture
-def eager():
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True  # the real task, in-process, when the commit hook fires
-    yield
-    app.conf.task_always_eager = before
-
-
 def _entry(visit, day, **kwargs):
     return waitlist_add(
         patient=PatientFactory(), visit_type=visit, earliest_date=day, latest_date=day + datetime.timedelta(days=2), **kwargs
@@ -37,7 +27,7 @@ def _entry(visit, day, **kwargs):
 
 
 def test_a_new_template_in_the_admin_offers_its_time_to_waiting_patients(
-    clinic_admin_user, physical_therapist, location, pt_visit, eager, django_capture_on_commit_callbacks
+    clinic_admin_user, physical_therapist, location, pt_visit, eager_celery, django_capture_on_commit_callbacks
 ):
     day = next_weekday_at(9).date()
     urgent, routine = _entry(pt_visit, day, priority=2), _entry(pt_visit, day)
@@ -93,7 +83,7 @@ def test_entries_whose_wishes_do_not_fit_are_left_waiting(physical_therapist, lo
 
 
 def test_a_no_show_marked_early_offers_what_is_left_of_its_time(
-    physical_therapist, location, pt_visit, eager, django_capture_on_commit_callbacks
+    physical_therapist, location, pt_visit, eager_celery, django_capture_on_commit_callbacks
 ):
     from scheduling.services import appointment_book, appointment_no_show
     from tests.factories import weekly_templates
